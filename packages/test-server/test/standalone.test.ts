@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  AdminConnection,
+  AdminReplyError,
+  HarnessError,
+  kill,
+  parseInfo,
+  pause,
+  provision,
+  restart,
+  startServer,
+  sweep,
+  waitFor,
+} from '../src/index.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function serverVersion(server: {
+  call(...a: string[]): Promise<unknown>;
+}): Promise<string | undefined> {
+  return parseInfo(String(await server.call('INFO', 'server'))).redis_version;
+}
+
+describe('provision', () => {
+  it('provides all three flavors with the expected versions', async () => {
+    const binaries = await provision();
+    expect(binaries.map((b) => [b.flavor, b.version])).toEqual([
+      ['redis8', '8.2.3'],
+      ['valkey8', '8.0.1'],
+      ['redis7', '7.0.15'],
+    ]);
+    expect(binaries.find((b) => b.flavor === 'redis8')!.falkordbModule).toMatch(/falkordb\.so$/);
+    expect(binaries.find((b) => b.flavor === 'redis7')!.falkordbModule).toBeUndefined();
+  });
+});
+
+describe('startServer', () => {
+  it('starts Redis 8.2 with FalkorDB that answers a graph query, and stops it completely', async () => {
+    const server = await startServer({ flavor: 'redis8', falkordb: true });
+    const { pid, dir, port } = server;
+    expect(server.url).toBe(`redis://127.0.0.1:${port}`);
+    expect(await serverVersion(server)).toBe('8.2.3');
+    const reply = (await server.call('GRAPH.QUERY', 'g', 'RETURN 1')) as unknown[];
+    expect(reply[0]).toEqual(['1']);
+    expect(reply[1]).toEqual([[1]]);
+    expect(alive(pid)).toBe(true);
+    await server.stop();
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(dir)).toBe(false);
+    await expect(AdminConnection.connect({ host: '127.0.0.1', port })).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('starts Valkey 8 with FalkorDB loaded', async () => {
+    await using server = await startServer({ flavor: 'valkey8', falkordb: true });
+    expect(server.version).toBe('8.0.1');
+    const modules = JSON.stringify(await server.call('MODULE', 'LIST'));
+    expect(modules).toContain('"graph"');
+    const reply = (await server.call('GRAPH.QUERY', 'g', 'RETURN 2')) as unknown[];
+    expect(reply[1]).toEqual([[2]]);
+  });
+
+  it('starts Redis 7.0 and refuses FalkorDB on it with a clear error', async () => {
+    await using server = await startServer({ flavor: 'redis7' });
+    expect(await serverVersion(server)).toBe('7.0.15');
+    await expect(startServer({ flavor: 'redis7', falkordb: true })).rejects.toThrow(
+      "flavor redis7 cannot load FalkorDB (it needs a server >= 7.2): use 'redis8' or 'valkey8'",
+    );
+  });
+
+  it('refuses TLS on the bundled Redis 8.2 with a clear error', async () => {
+    await expect(startServer({ flavor: 'redis8', tls: true })).rejects.toBeInstanceOf(HarnessError);
+    await expect(startServer({ flavor: 'redis8', tls: true })).rejects.toThrow(
+      /no TLS.*use 'valkey8' or 'redis7'/,
+    );
+  });
+
+  it('sets a password and ACL users', async () => {
+    await using server = await startServer({
+      password: 's3cret pass',
+      users: [{ name: 'reader', password: 'r-pass', rules: '~* +get +ping' }],
+    });
+    expect(server.url).toBe(`redis://:s3cret%20pass@127.0.0.1:${server.port}`);
+    const anonymous = await AdminConnection.connect({ host: '127.0.0.1', port: server.port });
+    await expect(anonymous.call('PING')).rejects.toThrow(/NOAUTH/);
+    anonymous.close();
+    const reader = await AdminConnection.connect({
+      host: '127.0.0.1',
+      port: server.port,
+      username: 'reader',
+      password: 'r-pass',
+    });
+    expect(await reader.call('PING')).toBe('PONG');
+    await expect(reader.call('SET', 'k', 'v')).rejects.toThrow(/NOPERM/);
+    reader.close();
+    await expect(
+      AdminConnection.connect({
+        host: '127.0.0.1',
+        port: server.port,
+        username: 'reader',
+        password: 'wrong',
+      }),
+    ).rejects.toBeInstanceOf(AdminReplyError);
+  });
+
+  it('attaches the server log tail when a server cannot start', async () => {
+    const failure = startServer({ config: { 'no-such-directive': 'x' } });
+    await expect(failure).rejects.toThrow(/failed to start[\s\S]*server log[\s\S]*no-such-directive/);
+  });
+});
+
+describe('TLS', () => {
+  for (const flavor of ['valkey8', 'redis7'] as const) {
+    it(`${flavor} answers PING over TLS only`, async () => {
+      await using server = await startServer({ flavor, tls: true });
+      expect(server.url).toBe(`rediss://127.0.0.1:${server.port}`);
+      const tls = { ca: server.tls!.ca, servername: 'localhost' };
+      const secure = await AdminConnection.connect({ host: '127.0.0.1', port: server.port, tls });
+      expect(await secure.call('PING')).toBe('PONG');
+      secure.close();
+      // The same port spoken to in plain text never answers PONG.
+      const plain = await AdminConnection.connect({ host: '127.0.0.1', port: server.port });
+      await expect(plain.call('PING')).rejects.toThrow(/closed|ECONNRESET|unexpected/);
+      plain.close();
+    });
+  }
+
+  it('mTLS rejects a client without a certificate and accepts one with it', async () => {
+    await using server = await startServer({ flavor: 'valkey8', tls: { mutual: true } });
+    const { ca, cert, key } = server.tls!;
+    const withCert = await AdminConnection.connect({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: { ca, cert, key, servername: 'localhost' },
+    });
+    expect(await withCert.call('PING')).toBe('PONG');
+    withCert.close();
+    const attempt = AdminConnection.connect({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: { ca, servername: 'localhost' },
+    }).then((conn) => conn.call('PING').finally(() => conn.close()));
+    await expect(attempt).rejects.toThrow();
+  });
+});
+
+describe('chaos helpers', () => {
+  it('pause freezes the server and resumes it', async () => {
+    await using server = await startServer();
+    const conn = await AdminConnection.connect({ host: '127.0.0.1', port: server.port });
+    const paused = pause(server, 400);
+    const started = Date.now();
+    const reply = await conn.call('PING');
+    const waited = Date.now() - started;
+    await paused;
+    conn.close();
+    expect(reply).toBe('PONG');
+    expect(waited).toBeGreaterThanOrEqual(300);
+  });
+
+  it('kill and restart bring the server back on the same port', async () => {
+    await using server = await startServer();
+    const before = server.pid;
+    await kill(server);
+    expect(server.running).toBe(false);
+    expect(alive(before)).toBe(false);
+    await expect(AdminConnection.connect({ host: '127.0.0.1', port: server.port })).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+    await restart(server);
+    expect(server.running).toBe(true);
+    expect(server.pid).not.toBe(before);
+    expect(await server.call('PING')).toBe('PONG');
+  });
+
+  it('sweep reaps the servers of a test process that died without stopping them', async () => {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const script = `
+      import { startServer } from ${JSON.stringify(path.join(here, '..', 'dist', 'index.js'))};
+      const s = await startServer();
+      console.log(s.pid);
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await new Promise((resolve) => child.once('exit', resolve));
+    const orphan = Number(out.trim());
+    expect(orphan).toBeGreaterThan(0);
+    expect(alive(orphan)).toBe(true);
+    const killed = await sweep();
+    expect(killed).toContain(orphan);
+    // Gone, or a zombie waiting for init to reap it: either way it no longer runs.
+    await waitFor('the orphan to die', async () => !alive(orphan) || isZombie(orphan), 5000);
+  });
+});
+
+function isZombie(pid: number): boolean {
+  try {
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
