@@ -25,7 +25,10 @@ function needsInstall() {
 }
 
 export function bootstrap() {
-  if (needsInstall()) step('install dependencies', 'npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install`, not `npm ci`: on these machines npm writes lockfiles without the optional
+  // packages of other platforms (esbuild, rollup, biome binaries) and `npm ci` then refuses them
+  // as out of sync. `npm install` still installs the locked versions.
+  if (needsInstall()) step('install dependencies', 'npm', ['install', '--no-audit', '--no-fund']);
   step('build packages', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
   step('provision servers', process.execPath, ['packages/test-server/dist/cli.js', 'provision']);
 }
