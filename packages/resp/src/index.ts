@@ -1,7 +1,18 @@
 /**
- * @pyrsedis/resp — the package boundary exists so that the build, exports map and
- * dependency direction are in place; its API lands with its own issue (see README.md).
+ * @pyrsedis/resp — streaming zero-copy RESP2/RESP3 decoder and single-allocation encoder.
+ * No dependencies; no sockets. Spec: https://github.com/redis/redis-specifications
  */
-
-/** The npm name of this package. */
-export const packageName = '@pyrsedis/resp' as const;
+export {
+  type AggregateKind,
+  type DecodeOptions,
+  type DecoderLimits,
+  decode,
+  type ReplyPlan,
+  type ReplyReader,
+  RespDecoder,
+  type RespDecoderOptions,
+  type StringMode,
+} from './decoder.js';
+export { encodeCommand, encodeCommands, type RespArgument } from './encoder.js';
+export { ProtocolError, PyrsedisError, ReplyError, replyErrorCode } from './errors.js';
+export { AttributedValue, VerbatimString } from './values.js';

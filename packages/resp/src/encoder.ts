@@ -1,0 +1,178 @@
+// RESP command encoder: one command or a whole pipeline into one buffer, sized exactly first.
+// Commands are RESP arrays of bulk strings: *<n>\r\n then $<len>\r\n<bytes>\r\n per argument.
+
+/** What a command argument may be. Numbers must be finite; strings are sent as UTF-8. */
+export type RespArgument = string | Buffer | Uint8Array | number | bigint;
+
+const CR = 0x0d;
+const LF = 0x0a;
+const STAR = 0x2a; // '*'
+const DOLLAR = 0x24; // '$'
+/** Strings up to this length are checked for ASCII in JS (cheaper than a native call). */
+const SHORT_STRING = 64;
+
+type WriteBuffer = Buffer & { utf8Write(text: string, offset: number, length: number): number };
+const hasFastWrite = typeof (Buffer.prototype as Partial<WriteBuffer>).utf8Write === 'function';
+
+// Scratch space reused across calls: per argument, its byte length (negative: ASCII string).
+let lengths = new Float64Array(1024);
+let values: (string | Uint8Array)[] = new Array(1024);
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+  return typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`;
+}
+
+function badArgument(value: unknown, commandIndex: number, argIndex: number, many: boolean): TypeError {
+  const where = many ? `command ${commandIndex}, argument ${argIndex}` : `argument ${argIndex}`;
+  return new TypeError(
+    `cannot encode ${where} (zero-based): it is ${describe(value)}; ` +
+      'arguments must be strings, Buffers, Uint8Arrays, finite numbers or bigints',
+  );
+}
+
+function digitCount(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : String(n).length;
+}
+
+function ensureScratch(count: number): void {
+  if (count <= lengths.length) return;
+  let size = lengths.length;
+  while (size < count) size *= 2;
+  const grownLengths = new Float64Array(size);
+  grownLengths.set(lengths);
+  lengths = grownLengths;
+  values = values.concat(new Array(size - values.length));
+}
+
+/**
+ * Pass 1: validates every argument, converts numbers, measures bytes. Returns the total size.
+ * Fills the scratch arrays from `slot` on.
+ */
+function measure(commands: readonly (readonly RespArgument[])[], many: boolean): number {
+  let total = 0;
+  let slot = 0;
+  for (let c = 0; c < commands.length; c++) {
+    const args = commands[c];
+    if (!Array.isArray(args) || args.length === 0) {
+      throw new TypeError(
+        many ? `cannot encode command ${c}: it must be a non-empty array` : 'cannot encode an empty command',
+      );
+    }
+    const count = args.length;
+    ensureScratch(slot + count);
+    total += 3 + digitCount(count);
+    for (let i = 0; i < count; i++, slot++) {
+      const arg = args[i];
+      let len: number;
+      if (typeof arg === 'string') {
+        values[slot] = arg;
+        const n = arg.length;
+        if (n <= SHORT_STRING) {
+          let ascii = true;
+          for (let j = 0; j < n; j++) {
+            if (arg.charCodeAt(j) > 0x7f) {
+              ascii = false;
+              break;
+            }
+          }
+          len = ascii ? n : Buffer.byteLength(arg, 'utf8');
+          lengths[slot] = ascii ? -n - 1 : len;
+        } else {
+          len = Buffer.byteLength(arg, 'utf8');
+          lengths[slot] = len;
+        }
+      } else if (arg instanceof Uint8Array) {
+        values[slot] = arg;
+        len = arg.length;
+        lengths[slot] = len;
+      } else if (typeof arg === 'number') {
+        if (!Number.isFinite(arg)) throw badArgument(arg, c, i, many);
+        const text = String(arg);
+        values[slot] = text;
+        len = text.length;
+        lengths[slot] = -len - 1;
+      } else if (typeof arg === 'bigint') {
+        const text = arg.toString();
+        values[slot] = text;
+        len = text.length;
+        lengths[slot] = -len - 1;
+      } else {
+        throw badArgument(arg, c, i, many);
+      }
+      total += 5 + digitCount(len) + len;
+    }
+  }
+  return total;
+}
+
+function writeDecimal(buf: Buffer, offset: number, n: number): number {
+  if (n < 10) {
+    buf[offset] = 0x30 + n;
+    return offset + 1;
+  }
+  const text = String(n);
+  for (let i = 0; i < text.length; i++) buf[offset + i] = text.charCodeAt(i);
+  return offset + text.length;
+}
+
+/** Pass 2: writes what {@link measure} prepared. */
+function write(commands: readonly (readonly RespArgument[])[], buf: Buffer): void {
+  let offset = 0;
+  let slot = 0;
+  for (let c = 0; c < commands.length; c++) {
+    const count = commands[c]!.length;
+    buf[offset++] = STAR;
+    offset = writeDecimal(buf, offset, count);
+    buf[offset++] = CR;
+    buf[offset++] = LF;
+    for (let i = 0; i < count; i++, slot++) {
+      const value = values[slot]!;
+      const measured = lengths[slot]!;
+      const len = measured < 0 ? -measured - 1 : measured;
+      buf[offset++] = DOLLAR;
+      offset = writeDecimal(buf, offset, len);
+      buf[offset++] = CR;
+      buf[offset++] = LF;
+      if (typeof value === 'string') {
+        if (measured < 0) {
+          for (let j = 0; j < len; j++) buf[offset + j] = value.charCodeAt(j);
+        } else if (hasFastWrite) {
+          (buf as WriteBuffer).utf8Write(value, offset, len);
+        } else {
+          buf.write(value, offset, len, 'utf8');
+        }
+      } else {
+        buf.set(value, offset);
+      }
+      offset += len;
+      buf[offset++] = CR;
+      buf[offset++] = LF;
+      values[slot] = '';
+    }
+  }
+}
+
+/**
+ * Encodes one command (`['SET', 'key', 'value']`) as a RESP array of bulk strings.
+ * Invalid arguments (`undefined`, `null`, objects, `NaN`, `Infinity`, booleans) raise a
+ * `TypeError` naming their position, before anything is written.
+ */
+export function encodeCommand(args: readonly RespArgument[]): Buffer {
+  const commands = [args];
+  const buf = Buffer.allocUnsafe(measure(commands, false));
+  write(commands, buf);
+  return buf;
+}
+
+/**
+ * Encodes many commands into one buffer: the total size is computed first, then everything is
+ * written into a single allocation — one `socket.write` for a whole pipeline.
+ */
+export function encodeCommands(commands: readonly (readonly RespArgument[])[]): Buffer {
+  const buf = Buffer.allocUnsafe(measure(commands, true));
+  write(commands, buf);
+  return buf;
+}

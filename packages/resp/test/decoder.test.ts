@@ -1,0 +1,360 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AttributedValue,
+  decode,
+  ProtocolError,
+  PyrsedisError,
+  ReplyError,
+  type ReplyReader,
+  RespDecoder,
+  VerbatimString,
+} from '../src/index.js';
+import { b, decodeChunks } from './helpers.js';
+
+function protocolError(bytes: string | Buffer, options = {}): ProtocolError {
+  try {
+    decode(typeof bytes === 'string' ? b(bytes) : bytes, options);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProtocolError);
+    return err as ProtocolError;
+  }
+  throw new Error('expected a ProtocolError');
+}
+
+describe('scalars', () => {
+  it('simple strings, in UTF-8', () => {
+    expect(decode(b('+OK\r\n'))).toBe('OK');
+    expect(decode(b('+\r\n'))).toBe('');
+    expect(decode(Buffer.from('+héllo ✓\r\n'))).toBe('héllo ✓');
+  });
+
+  it('simple and bulk errors become ReplyError values with their code', () => {
+    const err = decode(
+      b('-WRONGTYPE Operation against a key holding the wrong kind of value\r\n'),
+    ) as ReplyError;
+    expect(err).toBeInstanceOf(ReplyError);
+    expect(err).toBeInstanceOf(PyrsedisError);
+    expect(err.code).toBe('WRONGTYPE');
+    expect(err.message).toBe('WRONGTYPE Operation against a key holding the wrong kind of value');
+    const moved = decode(b('-MOVED 3999 127.0.0.1:6381\r\n')) as ReplyError;
+    expect(moved.code).toBe('MOVED');
+    const bulk = decode(b('!21\r\nSYNTAX invalid syntax\r\n')) as ReplyError;
+    expect(bulk).toBeInstanceOf(ReplyError);
+    expect(bulk.code).toBe('SYNTAX');
+    expect((decode(b('-oops lower case\r\n')) as ReplyError).code).toBe('ERR');
+  });
+
+  it('integers are exact: numbers within ±2^53, bigints beyond, errors beyond int64', () => {
+    expect(decode(b(':0\r\n'))).toBe(0);
+    expect(decode(b(':-42\r\n'))).toBe(-42);
+    expect(decode(b(':+7\r\n'))).toBe(7);
+    expect(decode(b(':999999999999999\r\n'))).toBe(999999999999999);
+    expect(decode(b(':9007199254740991\r\n'))).toBe(9007199254740991);
+    expect(decode(b(':-9007199254740991\r\n'))).toBe(-9007199254740991);
+    expect(decode(b(':9007199254740992\r\n'))).toBe(9007199254740992n);
+    expect(decode(b(':9223372036854775807\r\n'))).toBe(9223372036854775807n);
+    expect(decode(b(':-9223372036854775808\r\n'))).toBe(-9223372036854775808n);
+    expect(protocolError(':9223372036854775808\r\n').message).toMatch(/signed 64-bit range/);
+    expect(protocolError(':-9223372036854775809\r\n').message).toMatch(/signed 64-bit range/);
+    expect(protocolError(':123456789012345678901\r\n').message).toMatch(/signed 64-bit range/);
+  });
+
+  it('rejects malformed integers instead of misreading them', () => {
+    expect(protocolError(':12a4\r\n').message).toMatch(/invalid character in integer/);
+    expect(protocolError(':\r\n').message).toMatch(/without digits/);
+    expect(protocolError(':-\r\n').message).toMatch(/without digits/);
+    expect(protocolError(':1 \r\n').message).toMatch(/invalid character/);
+    expect(protocolError(':12345678901234567a\r\n').message).toMatch(/invalid character/);
+  });
+
+  it('bulk strings as strings or Buffer views, null forms', () => {
+    expect(decode(b('$5\r\nhello\r\n'))).toBe('hello');
+    expect(decode(b('$0\r\n\r\n'))).toBe('');
+    expect(decode(b('$-1\r\n'))).toBeNull();
+    expect(decode(b('*-1\r\n'))).toBeNull();
+    expect(decode(b('_\r\n'))).toBeNull();
+    const bytes = Buffer.from([0x24, 0x33, 0x0d, 0x0a, 0x00, 0xff, 0x0d, 0x0d, 0x0a]);
+    const view = decode(bytes, { strings: 'buffer' }) as Buffer;
+    expect(Buffer.isBuffer(view)).toBe(true);
+    expect([...view]).toEqual([0x00, 0xff, 0x0d]);
+    // Zero-copy: the view shares memory with the input.
+    expect(view.buffer).toBe(bytes.buffer);
+    expect(view.byteOffset).toBe(bytes.byteOffset + 4);
+  });
+
+  it('a bulk string may contain CRLF', () => {
+    expect(decode(b('$4\r\n\r\n\r\n\r\n'))).toBe('\r\n\r\n');
+  });
+
+  it('booleans, doubles with inf/-inf/nan, big numbers', () => {
+    expect(decode(b('#t\r\n'))).toBe(true);
+    expect(decode(b('#f\r\n'))).toBe(false);
+    expect(decode(b(',1.5\r\n'))).toBe(1.5);
+    expect(decode(b(',-0\r\n'))).toBe(-0);
+    expect(Object.is(decode(b(',-0\r\n')), -0)).toBe(true);
+    expect(decode(b(',1.23e-5\r\n'))).toBe(1.23e-5);
+    expect(decode(b(',10\r\n'))).toBe(10);
+    expect(decode(b(',0.1\r\n'))).toBe(0.1);
+    expect(decode(b(',inf\r\n'))).toBe(Number.POSITIVE_INFINITY);
+    expect(decode(b(',-inf\r\n'))).toBe(Number.NEGATIVE_INFINITY);
+    expect(decode(b(',nan\r\n'))).toBeNaN();
+    expect(decode(b('(3492890328409238509324850943850943825024385\r\n'))).toBe(
+      3492890328409238509324850943850943825024385n,
+    );
+    expect(decode(b('(-12\r\n'))).toBe(-12n);
+    expect(protocolError(',1.5x\r\n').message).toMatch(/invalid double/);
+    expect(protocolError(',\r\n').message).toMatch(/invalid double/);
+    expect(protocolError(',0x10\r\n').message).toMatch(/invalid double/);
+    expect(protocolError('(12.5\r\n').message).toMatch(/invalid big number/);
+    expect(protocolError('#x\r\n').message).toMatch(/invalid boolean/);
+    expect(protocolError('_x\r\n').message).toMatch(/invalid null/);
+  });
+
+  it('verbatim strings as strings, or with their format', () => {
+    expect(decode(b('=15\r\ntxt:Some string\r\n'))).toBe('Some string');
+    const v = decode(b('=15\r\ntxt:Some string\r\n'), { verbatim: 'object' }) as VerbatimString;
+    expect(v).toBeInstanceOf(VerbatimString);
+    expect(v.format).toBe('txt');
+    expect(v.text).toBe('Some string');
+    expect(String(v)).toBe('Some string');
+    const vb = decode(b('=7\r\nmkd:# x\r\n'), { verbatim: 'object', strings: 'buffer' }) as VerbatimString;
+    expect(Buffer.isBuffer(vb.text)).toBe(true);
+    expect(vb.toString()).toBe('# x');
+    expect(protocolError('=2\r\nab\r\n').message).toMatch(/format prefix/);
+  });
+});
+
+describe('aggregates', () => {
+  it('arrays, nested, with errors in place', () => {
+    expect(decode(b('*0\r\n'))).toEqual([]);
+    expect(decode(b('*3\r\n:1\r\n*2\r\n+a\r\n$1\r\nb\r\n-ERR x\r\n'))).toEqual([
+      1,
+      ['a', 'b'],
+      new ReplyError('ERR x'),
+    ]);
+    const [, , err] = decode(b('*3\r\n:1\r\n:2\r\n-ERR boom\r\n')) as unknown[];
+    expect(err).toBeInstanceOf(ReplyError);
+  });
+
+  it('maps as null-prototype objects that never touch a prototype', () => {
+    const map = decode(
+      b('%3\r\n+__proto__\r\n:1\r\n+constructor\r\n:2\r\n$8\r\ntoString\r\n:3\r\n'),
+    ) as Record<string, number>;
+    expect(Object.getPrototypeOf(map)).toBeNull();
+    expect(Object.keys(map)).toEqual(['__proto__', 'constructor', 'toString']);
+    // biome-ignore lint/suspicious/noProto: reading the own data property is the point.
+    expect(map.__proto__).toBe(1);
+    expect(map.constructor).toBe(2);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const nested = decode(b('%1\r\n+__proto__\r\n%1\r\n+polluted\r\n#t\r\n')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(nested)).toBeNull();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('maps as Map or flat arrays; non-string keys', () => {
+    const bytes = b('%2\r\n:1\r\n+one\r\n$3\r\ntwo\r\n:2\r\n');
+    expect(decode(bytes, { maps: 'map' })).toEqual(
+      new Map<unknown, unknown>([
+        [1, 'one'],
+        ['two', 2],
+      ]),
+    );
+    expect(decode(bytes, { maps: 'array' })).toEqual([1, 'one', 'two', 2]);
+    expect(decode(bytes)).toEqual(Object.assign(Object.create(null), { 1: 'one', two: 2 }));
+    expect(decode(b('%1\r\n$1\r\nk\r\n:1\r\n'), { strings: 'buffer' })).toEqual(
+      Object.assign(Object.create(null), { k: 1 }),
+    );
+    expect(decode(b('%0\r\n'), { maps: 'map' })).toEqual(new Map());
+  });
+
+  it('sets as arrays or Sets', () => {
+    expect(decode(b('~2\r\n+a\r\n+b\r\n'))).toEqual(['a', 'b']);
+    expect(decode(b('~2\r\n+a\r\n+b\r\n'), { sets: 'set' })).toEqual(new Set(['a', 'b']));
+    expect(decode(b('~0\r\n'), { sets: 'set' })).toEqual(new Set());
+  });
+
+  it('push messages go to onPush, not onReply', () => {
+    const { replies, pushes } = decodeChunks([
+      b('>3\r\n+message\r\n+ch\r\n+hi\r\n+OK\r\n>2\r\n+invalidate\r\n*-1\r\n'),
+    ]);
+    expect(replies).toEqual(['OK']);
+    expect(pushes).toEqual([
+      ['message', 'ch', 'hi'],
+      ['invalidate', null],
+    ]);
+  });
+
+  it('attributes are attached to the value they precede, at any depth', () => {
+    const top = decode(
+      b('|1\r\n+key-popularity\r\n*2\r\n$1\r\na\r\n,0.19\r\n*2\r\n:1\r\n:2\r\n'),
+    ) as AttributedValue;
+    expect(top).toBeInstanceOf(AttributedValue);
+    expect(top.value).toEqual([1, 2]);
+    expect(top.attributes).toEqual(Object.assign(Object.create(null), { 'key-popularity': ['a', 0.19] }));
+    const nested = decode(b('*3\r\n:1\r\n|1\r\n+ttl\r\n:3600\r\n$1\r\nx\r\n:3\r\n')) as unknown[];
+    expect(nested).toHaveLength(3);
+    expect(nested[0]).toBe(1);
+    expect(nested[1]).toEqual(new AttributedValue('x', Object.assign(Object.create(null), { ttl: 3600 })));
+    expect(nested[2]).toBe(3);
+    // An empty attribute still precedes its value.
+    expect(decode(b('|0\r\n:5\r\n'))).toEqual(new AttributedValue(5, Object.create(null)));
+  });
+});
+
+describe('per-reply plans and readers', () => {
+  it('switches between strings and Buffers per reply', () => {
+    const plans = ['buffer', undefined, 'buffer'] as const;
+    let i = 0;
+    const { replies } = decodeChunks(
+      [b('$2\r\nab\r\n$2\r\ncd\r\n>2\r\n+x\r\n$1\r\ny\r\n*1\r\n$2\r\nef\r\n')],
+      {
+        planReply: () => plans[i++],
+      },
+    );
+    expect(Buffer.isBuffer(replies[0])).toBe(true);
+    expect(replies[1]).toBe('cd');
+    expect(replies[2]).toEqual([Buffer.from('ef')]);
+    expect(i).toBe(3); // pushes do not consume a plan
+  });
+
+  it('a ReplyReader builds its own values in the same pass', () => {
+    const events: string[] = [];
+    const reader: ReplyReader = {
+      begin(kind, length, parent) {
+        events.push(
+          `begin ${kind} ${length} in ${parent === undefined ? 'top' : (parent as { name: string }).name}`,
+        );
+        return { name: `${kind}${length}`, items: [] as unknown[] };
+      },
+      add(state, value) {
+        (state as { items: unknown[] }).items.push(value);
+      },
+      end(state) {
+        const { name, items } = state as { name: string; items: unknown[] };
+        return `${name}(${items.join(',')})`;
+      },
+    };
+    let n = 0;
+    const { replies } = decodeChunks([b('*2\r\n:1\r\n%1\r\n+k\r\n*0\r\n:7\r\n')], {
+      planReply: () => (n++ === 0 ? reader : undefined),
+    });
+    expect(replies).toEqual(['array2(1,map1(k,array0()))', 7]);
+    expect(events).toEqual(['begin array 2 in top', 'begin map 1 in array2', 'begin array 0 in map1']);
+  });
+});
+
+describe('limits and malformed input', () => {
+  it('rejects bad type bytes, bad lengths, missing CRLF', () => {
+    expect(protocolError('?x\r\n').message).toMatch(/invalid RESP type byte 0x3f \(at byte 0\)/);
+    expect(protocolError('$5\r\nhelloXX').message).toMatch(/not followed by CRLF/);
+    expect(protocolError('*-5\r\n').message).toMatch(/negative aggregate length/);
+    expect(protocolError('$-5\r\n').message).toMatch(/negative bulk length/);
+    expect(protocolError('%-1\r\n').message).toMatch(/negative length/);
+    expect(protocolError('$1x\r\n').message).toMatch(/invalid character in bulk length/);
+    expect(protocolError('$\r\n').message).toMatch(/empty bulk length/);
+    expect(protocolError('+OK\rX').message).toMatch(/expected LF after CR/);
+    expect(protocolError('*1\r\n:1\r\n:2\r\n').message).toMatch(/trailing bytes/);
+    expect(protocolError('*2\r\n:1\r\n').message).toMatch(/incomplete reply/);
+  });
+
+  it('enforces every limit with a ProtocolError naming it', () => {
+    expect(protocolError('*3\r\n*1\r\n*1\r\n:1\r\n', { limits: { maxDepth: 2 } }).message).toMatch(
+      /maxDepth \(2\)/,
+    );
+    expect(protocolError('*4\r\n', { limits: { maxAggregateLength: 3 } }).message).toMatch(
+      /maxAggregateLength \(3\)/,
+    );
+    expect(protocolError('%4\r\n', { limits: { maxAggregateLength: 3 } }).message).toMatch(
+      /maxAggregateLength/,
+    );
+    expect(protocolError('$11\r\n', { limits: { maxBulkLength: 10 } }).message).toMatch(
+      /maxBulkLength \(10\)/,
+    );
+    expect(protocolError('(123456\r\n', { limits: { maxBigNumberDigits: 5 } }).message).toMatch(
+      /maxBigNumberDigits/,
+    );
+    expect(decode(b('(12345\r\n'), { limits: { maxBigNumberDigits: 5 } })).toBe(12345n);
+    expect(decode(b('(-12345\r\n'), { limits: { maxBigNumberDigits: 5 } })).toBe(-12345n);
+    // Default limits: 16M elements, 512 MiB bulk.
+    expect(protocolError('*16777217\r\n').message).toMatch(/maxAggregateLength \(16777216\)/);
+    expect(protocolError('$536870913\r\n').message).toMatch(/maxBulkLength \(536870912\)/);
+  });
+
+  it('bounds the bytes buffered for one incomplete reply', () => {
+    const replies: unknown[] = [];
+    const decoder = new RespDecoder({ onReply: (r) => replies.push(r), limits: { maxBufferedBytes: 100 } });
+    decoder.feed(b('*1000\r\n'));
+    for (let i = 0; i < 10; i++) decoder.feed(b(':1\r\n'));
+    expect(() => {
+      for (let i = 0; i < 100; i++) decoder.feed(b(':1\r\n'));
+    }).toThrow(/maxBufferedBytes \(100\)/);
+    // An unterminated simple string cannot grow without bound either.
+    const lines = new RespDecoder({ onReply: () => {}, limits: { maxBufferedBytes: 1000 } });
+    lines.feed(b('+'));
+    expect(() => {
+      for (let i = 0; i < 20; i++) lines.feed(Buffer.alloc(100, 0x61));
+    }).toThrow(/maxBufferedBytes/);
+    // A huge announced bulk is refused up front, not after buffering it.
+    const bulk = new RespDecoder({ onReply: () => {}, limits: { maxBufferedBytes: 1 << 20 } });
+    expect(() => bulk.feed(Buffer.concat([b('$10000000\r\n'), Buffer.alloc(40000)]))).toThrow(
+      /maxBufferedBytes/,
+    );
+  });
+
+  it('is unusable after a ProtocolError: every later feed throws the same error', () => {
+    const replies: unknown[] = [];
+    const decoder = new RespDecoder({ onReply: (r) => replies.push(r) });
+    decoder.feed(b('+OK\r\n'));
+    let first: unknown;
+    try {
+      decoder.feed(b(':1x\r\n+after\r\n'));
+    } catch (err) {
+      first = err;
+    }
+    expect(first).toBeInstanceOf(ProtocolError);
+    expect((first as ProtocolError).offset).toBe(7);
+    expect(() => decoder.feed(b('+OK\r\n'))).toThrow(first as Error);
+    expect(replies).toEqual(['OK']);
+    decoder.reset();
+    decoder.feed(b('+again\r\n'));
+    expect(replies).toEqual(['OK', 'again']);
+  });
+
+  it('reports stream offsets across chunks', () => {
+    const decoder = new RespDecoder({ onReply: () => {} });
+    decoder.feed(b('+OK\r\n*2\r\n'));
+    decoder.feed(b(':1\r\n'));
+    expect(() => decoder.feed(b('?'))).toThrow(/at byte 13/);
+  });
+
+  it('validates options with exact messages', () => {
+    expect(() => new RespDecoder({} as never)).toThrow('RespDecoder needs an onReply function');
+    expect(() => new RespDecoder({ onReply() {}, strings: 'utf8' as never })).toThrow(
+      "option strings must be one of 'string', 'buffer', got utf8",
+    );
+    expect(() => new RespDecoder({ onReply() {}, limits: { maxDepth: 0 } })).toThrow(
+      'decoder limit maxDepth must be a positive integer, got 0',
+    );
+    expect(() => new RespDecoder({ onReply() {}, limits: { depth: 3 } as never })).toThrow(
+      'unknown decoder limit "depth"',
+    );
+  });
+
+  it('refuses to be fed from inside its own callback', () => {
+    const decoder: RespDecoder = new RespDecoder({ onReply: () => decoder.feed(b('+x\r\n')) });
+    expect(() => decoder.feed(b('+OK\r\n'))).toThrow(/inside one of its own callbacks/);
+  });
+});
+
+describe('ProtocolError and ReplyError are branded', () => {
+  it('instanceof follows the brand chain', () => {
+    const err = new ProtocolError('x', 3);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err).toBeInstanceOf(PyrsedisError);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(ReplyError);
+    expect(err.name).toBe('ProtocolError');
+    expect(err.code).toBe('ERR_PROTOCOL');
+    expect({ code: 'ERR_PROTOCOL' }).not.toBeInstanceOf(ProtocolError);
+  });
+});

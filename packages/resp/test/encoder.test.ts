@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { decode, encodeCommand, encodeCommands, RespDecoder } from '../src/index.js';
+
+describe('encodeCommand', () => {
+  it('encodes strings, Buffers, Uint8Arrays, numbers and bigints', () => {
+    const out = encodeCommand([
+      'SET',
+      'clé',
+      Buffer.from([0, 255]),
+      new Uint8Array([13, 10]),
+      42,
+      -1.5,
+      2n ** 64n,
+      '',
+    ]);
+    expect(out.toString('latin1')).toBe(
+      '*8\r\n$3\r\nSET\r\n$4\r\ncl\xc3\xa9\r\n$2\r\n\x00\xff\r\n$2\r\n\r\n\r\n$2\r\n42\r\n$4\r\n-1.5\r\n' +
+        '$20\r\n18446744073709551616\r\n$0\r\n\r\n',
+    );
+  });
+
+  it('counts UTF-8 bytes exactly, short and long, including astral characters', () => {
+    for (const text of [
+      'ascii',
+      'é',
+      '✓✓',
+      '😀',
+      'a😀b',
+      'x'.repeat(100),
+      `${'é'.repeat(70)}😀`,
+      '\u0000\u007f\u0080',
+    ]) {
+      const out = encodeCommand(['ECHO', text]);
+      expect(decode(out)).toEqual(['ECHO', text]);
+      expect(out.toString('utf8')).toContain(`$${Buffer.byteLength(text)}\r\n${text}\r\n`);
+    }
+  });
+
+  it('writes numbers the way Redis reads them', () => {
+    const args = (decode(encodeCommand(['X', 0, -0, 1e21, 0.1, 2 ** 53, -7])) as string[]).slice(1);
+    expect(args).toEqual(['0', '0', '1e+21', '0.1', '9007199254740992', '-7']);
+  });
+
+  it('rejects invalid arguments with a TypeError naming the position, before writing', () => {
+    expect(() => encodeCommand(['SET', 'k', undefined as never])).toThrow(
+      new TypeError(
+        'cannot encode argument 2 (zero-based): it is undefined; arguments must be strings, Buffers, Uint8Arrays, finite numbers or bigints',
+      ),
+    );
+    expect(() => encodeCommand(['SET', null as never])).toThrow(/argument 1 \(zero-based\): it is null/);
+    expect(() => encodeCommand(['SET', { a: 1 } as never])).toThrow(
+      /argument 1 \(zero-based\): it is an object \(Object\)/,
+    );
+    expect(() => encodeCommand(['SET', Number.NaN])).toThrow(/it is NaN/);
+    expect(() => encodeCommand(['SET', Number.POSITIVE_INFINITY])).toThrow(/it is Infinity/);
+    expect(() => encodeCommand(['SET', true as never])).toThrow(/it is a boolean/);
+    expect(() => encodeCommand(['SET', Symbol('x') as never])).toThrow(/it is a symbol/);
+    expect(() => encodeCommand([])).toThrow('cannot encode an empty command');
+  });
+});
+
+describe('encodeCommands', () => {
+  it('encodes a pipeline into one buffer identical to the concatenated commands', () => {
+    const commands = Array.from({ length: 2000 }, (_, i) => [
+      'SET',
+      `key:${i}`,
+      i % 3 ? `v${i}` : Buffer.from([i & 0xff]),
+    ]);
+    const one = encodeCommands(commands);
+    expect(one.equals(Buffer.concat(commands.map((c) => encodeCommand(c))))).toBe(true);
+  });
+
+  it('names the command and the argument of an invalid one, and writes nothing', () => {
+    expect(() => encodeCommands([['PING'], ['SET', 'k', undefined as never]])).toThrow(
+      /cannot encode command 1, argument 2 \(zero-based\): it is undefined/,
+    );
+    expect(() => encodeCommands([['PING'], []])).toThrow(
+      'cannot encode command 1: it must be a non-empty array',
+    );
+    // The scratch state does not leak into the next call.
+    expect(encodeCommands([['PING']]).toString()).toBe('*1\r\n$4\r\nPING\r\n');
+  });
+
+  it('handles commands with many and large arguments', () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 7);
+    const many = Array.from({ length: 5000 }, (_, i) => `m${i}`);
+    const out = encodeCommands([
+      ['SET', 'big', big],
+      ['SADD', 's', ...many],
+    ]);
+    const commands: unknown[][] = [];
+    const decoder = new RespDecoder({ onReply: (r) => commands.push(r as unknown[]), strings: 'buffer' });
+    decoder.feed(out);
+    expect(commands).toHaveLength(2);
+    expect((commands[0]![2] as Buffer).equals(big)).toBe(true);
+    expect((commands[1] as Buffer[]).map(String)).toEqual(['SADD', 's', ...many]);
+  });
+});

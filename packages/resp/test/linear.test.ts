@@ -1,0 +1,63 @@
+// The cost of a reply stays linear in its size however it is chunked: a size sweep in 64 KiB
+// chunks, where time per element must not grow. (A decoder that re-parses from the start on
+// every chunk is quadratic: 100x more elements would cost ~100x more per element.)
+import { describe, expect, it } from 'vitest';
+import { RespDecoder } from '../src/index.js';
+
+const CHUNK = 64 * 1024;
+
+function arrayOfBulks(count: number): Buffer {
+  const parts: string[] = [`*${count}\r\n`];
+  for (let i = 0; i < count; i++) parts.push(`$8\r\n${String(i % 100_000_000).padStart(8, '0')}\r\n`);
+  return Buffer.from(parts.join(''));
+}
+
+function chunked(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += CHUNK) out.push(bytes.subarray(i, i + CHUNK));
+  return out;
+}
+
+/** Median nanoseconds per unit to decode `chunks` into exactly one reply. */
+function nsPerUnit(chunks: Buffer[], units: number, runs: number, options = {}): number {
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    let replies = 0;
+    const decoder = new RespDecoder({ ...options, onReply: () => replies++ });
+    const start = process.hrtime.bigint();
+    for (const chunk of chunks) decoder.feed(chunk);
+    times.push(Number(process.hrtime.bigint() - start) / units);
+    expect(replies).toBe(1);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+describe('linear cost under chunking', () => {
+  it('an array of short bulks: time per element does not grow from 10k to 1M elements', () => {
+    const sizes = [10_000, 100_000, 1_000_000];
+    const perElement = sizes.map((n) => {
+      const chunks = chunked(arrayOfBulks(n));
+      nsPerUnit(chunks, n, 1); // warm up
+      return nsPerUnit(chunks, n, n >= 1_000_000 ? 3 : 7);
+    });
+    console.log(`ns/element at ${sizes.join(', ')}: ${perElement.map((t) => t.toFixed(0)).join(', ')}`);
+    // Linear: the same per-element cost within noise (GC of a larger heap costs something).
+    expect(perElement[2]!).toBeLessThan(perElement[0]! * 4);
+    expect(perElement[1]!).toBeLessThan(perElement[0]! * 4);
+  });
+
+  it('a large bulk string: time per byte does not grow from 4 MiB to 64 MiB', () => {
+    // From 4 MiB up: all sizes beyond the CPU caches, so only the algorithm differs.
+    const sizes = [4, 16, 64].map((m) => m * 1024 * 1024);
+    const perByte = sizes.map((size) => {
+      const chunks = chunked(
+        Buffer.concat([Buffer.from(`$${size}\r\n`), Buffer.alloc(size, 0x61), Buffer.from('\r\n')]),
+      );
+      nsPerUnit(chunks, size, 1, { strings: 'buffer' });
+      return nsPerUnit(chunks, size, 3, { strings: 'buffer' });
+    });
+    console.log(`ns/byte at 4, 16, 64 MiB: ${perByte.map((t) => t.toFixed(3)).join(', ')}`);
+    expect(perByte[2]!).toBeLessThan(perByte[0]! * 4);
+  });
+});

@@ -1,0 +1,102 @@
+// Every split point: a stream decoded in pieces must give exactly what it gives whole.
+import { describe, expect, it } from 'vitest';
+import type { DecodeOptions } from '../src/index.js';
+import { b, decodeChunks as decodeRaw, fingerprint, randomChunks, splitAt } from './helpers.js';
+
+const decodeChunks = (chunks: Buffer[], options: DecodeOptions = {}) =>
+  fingerprint(decodeRaw(chunks, options));
+
+function bulk(text: string): string {
+  return `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+}
+
+const STREAMS: Record<string, Buffer> = {
+  scalars: b(
+    '+OK\r\n-ERR bad\r\n:123\r\n:-9223372036854775808\r\n$5\r\nhello\r\n$0\r\n\r\n$-1\r\n_\r\n#t\r\n#f\r\n' +
+      ',3.14\r\n,-inf\r\n,nan\r\n(123456789012345678901234567890\r\n!3\r\nERR\r\n=8\r\ntxt:abcd\r\n',
+  ),
+  aggregates: b(
+    '*3\r\n:1\r\n*2\r\n$1\r\na\r\n$2\r\nbc\r\n%2\r\n+k\r\n~2\r\n:1\r\n:2\r\n+k2\r\n*0\r\n*-1\r\n' +
+      '%1\r\n+__proto__\r\n:1\r\n~1\r\n#f\r\n',
+  ),
+  pushes: b('>3\r\n+message\r\n+ch\r\n$2\r\nhi\r\n+OK\r\n>2\r\n+invalidate\r\n*1\r\n$3\r\nkey\r\n:5\r\n'),
+  attributes: b('|1\r\n+ttl\r\n:10\r\n*2\r\n|1\r\n+a\r\n#t\r\n:1\r\n:2\r\n|0\r\n+x\r\n'),
+  utf8: Buffer.from(`${bulk('hé✓o')}+ünïcode\r\n*1\r\n${bulk('€\r\n')}`),
+};
+
+function whole(bytes: Buffer, options: DecodeOptions = {}) {
+  return decodeChunks([bytes], options);
+}
+
+describe.each(Object.entries(STREAMS))('stream "%s"', (_name, bytes) => {
+  const reference = whole(bytes);
+
+  it('decodes whole to several values', () => {
+    const { replies, pushes } = decodeRaw([bytes]);
+    expect(replies.length + pushes.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('gives the same result split at every single point', () => {
+    for (let i = 1; i < bytes.length; i++) {
+      expect(decodeChunks(splitAt(bytes, i)), `split at ${i}`).toBe(reference);
+    }
+  });
+
+  it('gives the same result split at every pair of points', () => {
+    for (let i = 1; i < bytes.length; i++) {
+      for (let j = i + 1; j < bytes.length; j++) {
+        expect(decodeChunks(splitAt(bytes, i, j)), `split at ${i}, ${j}`).toBe(reference);
+      }
+    }
+  });
+
+  it('gives the same result one byte at a time, and in Buffer mode', () => {
+    const bytewise = [...bytes].map((byte) => Buffer.from([byte]));
+    expect(decodeChunks(bytewise)).toBe(reference);
+    expect(decodeChunks(bytewise, { strings: 'buffer' })).toBe(whole(bytes, { strings: 'buffer' }));
+  });
+});
+
+describe('large values in chunks', () => {
+  // A bulk larger than the streaming threshold, among small frames.
+  const big = Buffer.alloc(100_000);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+  const bytes = Buffer.concat([b('*3\r\n:1\r\n$100000\r\n'), big, b('\r\n+after\r\n!5\r\nERR x\r\n')]);
+  const reference = whole(bytes, { strings: 'buffer' });
+
+  it('decodes whole', () => {
+    const { replies } = decodeRaw([bytes], { strings: 'buffer' });
+    expect(replies).toHaveLength(2);
+    expect(((replies[0] as unknown[])[1] as Buffer).equals(big)).toBe(true);
+  });
+
+  it('splits around every boundary of the big bulk', () => {
+    const header = 4 + 4 + 10;
+    const points = new Set<number>();
+    for (const anchor of [0, header - 10, header, header + big.length]) {
+      for (let d = -12; d <= 12; d++) points.add(anchor + d);
+    }
+    for (let i = 1; i < 300; i++) points.add(Math.floor((bytes.length * i) / 300));
+    for (const i of points) {
+      if (i <= 0 || i >= bytes.length) continue;
+      expect(decodeChunks(splitAt(bytes, i), { strings: 'buffer' }), `split at ${i}`).toBe(reference);
+      expect(decodeChunks(splitAt(bytes, i, i + 1, i + 5000), { strings: 'buffer' }), `split at ${i}+`).toBe(
+        reference,
+      );
+    }
+  });
+
+  it('random chunkings of a long multi-frame stream', () => {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 300; i++) {
+      parts.push(b(`*3\r\n$${String(i).length}\r\n${i}\r\n:${i * 1000003}\r\n%1\r\n+f\r\n,${i / 7}\r\n`));
+      if (i % 50 === 0) parts.push(b(`$40000\r\n${'x'.repeat(40000)}\r\n`));
+    }
+    const stream = Buffer.concat(parts);
+    const ref = whole(stream);
+    for (let seed = 1; seed <= 40; seed++) {
+      const max = seed % 4 === 0 ? 70_000 : seed % 2 === 0 ? 997 : 13;
+      expect(decodeChunks(randomChunks(stream, seed, max)), `seed ${seed}`).toBe(ref);
+    }
+  });
+});
