@@ -165,6 +165,12 @@ describe('aggregates', () => {
       Object.assign(Object.create(null), { k: 1 }),
     );
     expect(decode(b('%0\r\n'), { maps: 'map' })).toEqual(new Map());
+    const binary = decode(b('%2\r\n$1\r\nk\r\n$2\r\n\x00\xff\r\n$2\r\nk2\r\n*1\r\n:1\r\n'), {
+      strings: 'buffer',
+    }) as Record<string, unknown>;
+    expect(Object.keys(binary)).toEqual(['k', 'k2']);
+    expect(binary.k).toEqual(Buffer.from([0, 255]));
+    expect(binary.k2).toEqual([1]);
   });
 
   it('sets as arrays or Sets', () => {
