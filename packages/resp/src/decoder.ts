@@ -6,6 +6,7 @@
 // the one token cut by a chunk boundary (a header line, a small bulk) is kept and parsed again
 // once the next chunk arrives. A large bulk cut by a boundary is copied into its own buffer as
 // the chunks arrive, each byte once.
+import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError, ReplyError } from './errors.js';
 import { AttributedValue, VerbatimString } from './values.js';
 
@@ -233,8 +234,16 @@ export class RespDecoder {
   private _reader: ReplyReader | undefined = undefined;
   private _isPush = false;
   /** A large bulk being filled across chunks. */
+  /** A large bulk arriving over several chunks: in progress while `_bulkActive`. */
+  private _bulkActive = false;
+  /** Buffer mode (and errors, verbatim): the bytes are gathered here. */
   private _bulk: Buffer | undefined = undefined;
+  /** String mode: decoded chunk by chunk (a multi-byte character may straddle chunks). */
+  private _bulkText = '';
+  private _bulkDecoder: StringDecoder | undefined = undefined;
   private _bulkFilled = 0;
+  private _bulkLength = 0;
+  private _bulkCrlf = 0;
   private _bulkType = 0;
   private _bulkOffset = 0;
   /** Bytes of the current reply consumed from earlier buffers. */
@@ -262,12 +271,12 @@ export class RespDecoder {
 
   /** Bytes received but not yet part of a complete reply. */
   get pendingBytes(): number {
-    return this._buf.length - this._pos + this._replyConsumed + this._bulkFilled;
+    return this._buf.length - this._pos + this._replyConsumed;
   }
 
   /** Whether a reply has started but not finished. */
   get inReply(): boolean {
-    return this._depth > 0 || this._bulk !== undefined || this._pos < this._buf.length || this._planned;
+    return this._depth > 0 || this._bulkActive || this._pos < this._buf.length || this._planned;
   }
 
   /** Decodes as much of the stream as `chunk` completes, calling the callbacks synchronously. */
@@ -278,7 +287,7 @@ export class RespDecoder {
     let data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this._feeding = true;
     try {
-      if (this._bulk !== undefined) {
+      if (this._bulkActive) {
         data = this._fillBulk(data);
         if (data.length === 0) return;
       }
@@ -317,8 +326,7 @@ export class RespDecoder {
     this._planned = false;
     this._reader = undefined;
     this._strings = this._defaultStrings;
-    this._bulk = undefined;
-    this._bulkFilled = 0;
+    this._clearBulk();
     this._replyConsumed = 0;
     this._replyStart = 0;
     this._failure = undefined;
@@ -328,7 +336,7 @@ export class RespDecoder {
     this._failure = err;
     this._buf = EMPTY;
     this._pos = 0;
-    this._bulk = undefined;
+    this._clearBulk();
     this._frames = [];
     throw err;
   }
@@ -337,23 +345,43 @@ export class RespDecoder {
     return new ProtocolError(message, this._base + pos);
   }
 
-  /** Copies a streamed bulk's bytes; returns what is left of `data` after it. */
-  private _fillBulk(data: Buffer): Buffer {
-    const target = this._bulk!;
-    const take = Math.min(target.length - this._bulkFilled, data.length);
-    data.copy(target, this._bulkFilled, 0, take);
-    this._bulkFilled += take;
-    this._base += take;
-    this._replyConsumed += take;
-    if (this._bulkFilled < target.length) return EMPTY;
-    const len = target.length - 2;
-    if (target[len] !== CR || target[len + 1] !== LF) {
-      throw new ProtocolError('bulk string not followed by CRLF', this._bulkOffset + len);
-    }
+  private _clearBulk(): void {
+    this._bulkActive = false;
     this._bulk = undefined;
+    this._bulkText = '';
+    this._bulkDecoder = undefined;
     this._bulkFilled = 0;
-    this._place(this._bulkValue(this._bulkType, target, 0, len, this._bulkOffset), 0);
-    return data.subarray(take);
+    this._bulkCrlf = 0;
+  }
+
+  /** Takes a streamed bulk's bytes from `data`; returns what is left of `data` after it. */
+  private _fillBulk(data: Buffer): Buffer {
+    const len = this._bulkLength;
+    let offset = 0;
+    if (this._bulkFilled < len) {
+      offset = Math.min(len - this._bulkFilled, data.length);
+      if (this._bulk !== undefined) data.copy(this._bulk, this._bulkFilled, 0, offset);
+      else this._bulkText += this._bulkDecoder!.write(data.subarray(0, offset));
+      this._bulkFilled += offset;
+    }
+    // The CRLF after the data may itself be cut.
+    while (this._bulkFilled === len && this._bulkCrlf < 2 && offset < data.length) {
+      if (data[offset] !== (this._bulkCrlf === 0 ? CR : LF)) {
+        throw new ProtocolError('bulk string not followed by CRLF', this._bulkOffset + len + this._bulkCrlf);
+      }
+      this._bulkCrlf++;
+      offset++;
+    }
+    this._base += offset;
+    this._replyConsumed += offset;
+    if (this._bulkCrlf < 2) return EMPTY;
+    const value =
+      this._bulk !== undefined
+        ? this._bulkValue(this._bulkType, this._bulk, 0, len, this._bulkOffset)
+        : this._bulkText + this._bulkDecoder!.end();
+    this._clearBulk();
+    this._place(value, 0);
+    return data.subarray(offset);
   }
 
   private _bulkValue(type: number, buf: Buffer, start: number, len: number, offset: number): unknown {
@@ -406,7 +434,7 @@ export class RespDecoder {
   private _findLineEnd(buf: Buffer, from: number, end: number): number {
     // Most lines are short (integers, OK): a JS scan beats the native indexOf call for them.
     let cr = from;
-    const scanEnd = from + 32 < end ? from + 32 : end;
+    const scanEnd = Math.min(from + 32, end);
     while (cr < scanEnd && buf[cr] !== CR) cr++;
     if (cr === scanEnd && scanEnd < end) cr = buf.indexOf(CR, scanEnd);
     if (cr < 0 || cr + 1 >= end) return -1;
@@ -701,7 +729,7 @@ export class RespDecoder {
     const buf = this._buf;
     const pos = this._pos;
     const tail = buf.length - pos;
-    if (this._depth > 0 || tail > 0 || this._bulk !== undefined) {
+    if (this._depth > 0 || tail > 0 || this._bulkActive) {
       const pending = this._replyConsumed + (buf.length - this._replyStart);
       if (pending > this._limits.maxBufferedBytes) {
         throw this._error(
@@ -736,16 +764,31 @@ export class RespDecoder {
         dataStart,
       );
     }
-    const target = Buffer.allocUnsafe(len + 2);
-    buf.copy(target, 0, dataStart, buf.length);
-    this._bulk = target;
-    this._bulkFilled = have;
+    this._bulkActive = true;
+    this._bulkLength = len;
     this._bulkType = type;
     this._bulkOffset = this._base + dataStart;
+    this._bulkFilled = Math.min(have, len);
+    this._bulkCrlf = 0;
+    if (type === BULK && this._strings === 'string') {
+      // Decode as the chunks arrive, without gathering the bytes first (a string rope).
+      this._bulkDecoder = new StringDecoder('utf8');
+      this._bulkText = this._bulkDecoder.write(buf.subarray(dataStart, dataStart + this._bulkFilled));
+    } else {
+      this._bulk = Buffer.allocUnsafe(len);
+      buf.copy(this._bulk, 0, dataStart, dataStart + this._bulkFilled);
+    }
     this._base += buf.length;
     this._buf = EMPTY;
     this._pos = 0;
     this._replyStart = 0;
+    // Bytes of the CRLF already in this buffer (when only part of it is missing).
+    const extra = have - this._bulkFilled;
+    if (extra > 0) {
+      this._base -= extra;
+      this._replyConsumed -= extra;
+      this._fillBulk(buf.subarray(buf.length - extra));
+    }
   }
 
   private _pushFrame(kind: number, len: number, start: number): void {

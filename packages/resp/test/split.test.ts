@@ -86,6 +86,32 @@ describe('large values in chunks', () => {
     }
   });
 
+  it('a large UTF-8 bulk decodes the same in string mode however multi-byte characters are cut', () => {
+    // Multi-byte characters, plus invalid sequences (decoded as U+FFFD either way).
+    const text = Buffer.concat([
+      Buffer.from('€✓a😀'.repeat(6000)),
+      Buffer.from([0xe2, 0x82, 0x41, 0xff]),
+      Buffer.from('é'.repeat(9000)),
+    ]);
+    const stream = Buffer.concat([b(`*2\r\n$${text.length}\r\n`), text, b('\r\n:7\r\n')]);
+    const ref = whole(stream);
+    expect(decodeRaw([stream]).replies[0]).toEqual([text.toString('utf8'), 7]);
+    const header = stream.indexOf('\r\n', 4) + 2;
+    for (let i = 1; i < 400; i++) {
+      const at = Math.floor((stream.length * i) / 400);
+      expect(decodeChunks(splitAt(stream, at)), `split at ${at}`).toBe(ref);
+    }
+    for (let d = -3; d <= 3; d++) {
+      for (const anchor of [header, header + text.length, header + 1, header + 2]) {
+        expect(
+          decodeChunks(splitAt(stream, anchor + d, anchor + d + 1, anchor + d + 3)),
+          `split near ${anchor + d}`,
+        ).toBe(ref);
+      }
+    }
+    for (let seed = 1; seed <= 10; seed++) expect(decodeChunks(randomChunks(stream, seed, 3000))).toBe(ref);
+  });
+
   it('random chunkings of a long multi-frame stream', () => {
     const parts: Buffer[] = [];
     for (let i = 0; i < 300; i++) {
