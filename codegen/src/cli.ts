@@ -2,10 +2,13 @@
 // pyrsedis-codegen spec [--url redis://host:port] [--check]
 //   Rebuilds commands.json from the Valkey spec files and a live server. Without --url it starts
 //   the harness's Redis 8.2. With --check it fails when the committed file is out of date.
+// pyrsedis-codegen generate [--check]
+//   Regenerates the TypeScript files from commands.json (or checks they are up to date).
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '@pyrsedis/test-server';
+import { staleFiles, writeGenerated } from './generate.js';
 import { readLiveServer } from './live.js';
 import { buildSpec, type CommandsJson } from './spec.js';
 import { valkeySpecFiles } from './valkey-source.js';
@@ -31,8 +34,21 @@ export function serialize(spec: CommandsJson): string {
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
+  if (command === 'generate') {
+    if (rest.includes('--check')) {
+      const stale = await staleFiles(root);
+      if (stale.length) {
+        console.error(`generated files out of date: ${stale.join(', ')}: run npm run codegen`);
+        process.exit(1);
+      }
+      console.log('generated files are up to date');
+    } else {
+      for (const file of await writeGenerated(root)) console.log(`wrote ${file}`);
+    }
+    return;
+  }
   if (command !== 'spec') {
-    console.log('usage: pyrsedis-codegen spec [--url redis://host:port] [--check]');
+    console.log('usage: pyrsedis-codegen spec [--url redis://host:port] [--check] | generate [--check]');
     process.exit(command ? 1 : 0);
   }
   const urlAt = rest.indexOf('--url');

@@ -1,7 +1,13 @@
 /**
- * @pyrsedis/client — the package boundary exists so that the build, exports map and
- * dependency direction are in place; its API lands with its own issue (see README.md).
+ * @pyrsedis/client — the Redis client of pyrsedis. This release carries the generated command
+ * metadata and key extraction the client and the cluster package route with; connections,
+ * pool, pipelines and the typed command surface land with their own issues (see README.md).
  */
-
-/** The npm name of this package. */
-export const packageName = '@pyrsedis/client' as const;
+export type { CommandInfo, KeySpec } from './commands/command-info.js';
+export {
+  type CommandArgument,
+  commandKeyIndexes,
+  commandKeys,
+  lookupCommand,
+} from './commands/keys.js';
+export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';

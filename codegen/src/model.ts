@@ -1,0 +1,114 @@
+// commands.json → the model the emitters use. Special cases come only from codegen/overrides.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { OVERRIDES } from '../overrides/index.js';
+import type { CommandSpec, CommandsJson } from './spec.js';
+
+/** A hand correction of one command; see codegen/overrides. */
+export interface CommandOverride {
+  reason: string;
+  /** Use a named, hand-written key extractor of the client instead of the key specs. */
+  keysFunction?: 'sort' | 'migrate';
+}
+
+/** Where the keys of a command are, in the runtime's form. */
+export interface KeySpecModel {
+  begin: { index: number } | { keyword: string; startFrom: number } | { unknown: true };
+  find:
+    | { range: { lastKey: number; step: number; limit: number } }
+    | { keynum: { index: number; firstKey: number; step: number } }
+    | { unknown: true };
+  flags: string[];
+}
+
+export interface CommandModel {
+  /** `SET`, `CLIENT KILL` */
+  name: string;
+  /** `set`, `clientKill`: one name per command, derived mechanically. */
+  methodName: string;
+  container: string | undefined;
+  arity: number;
+  flags: string[];
+  keySpecs: KeySpecModel[];
+  keysFunction: CommandOverride['keysFunction'];
+  servers: string[];
+  spec: CommandSpec;
+}
+
+export interface Model {
+  commands: CommandModel[];
+  /** sha256 of commands.json, written into every generated file's header. */
+  inputHash: string;
+}
+
+/** `CLIENT KILL` → `clientKill`, `GEORADIUS_RO` → `georadiusRo`, `CLUSTER ADDSLOTSRANGE` → `clusterAddslotsrange`. */
+export function methodName(command: string): string {
+  const words = command
+    .toLowerCase()
+    .split(/[\s_\-.|]+/)
+    .filter(Boolean);
+  return words.map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1))).join('');
+}
+
+function keySpec(raw: Record<string, unknown>): KeySpecModel {
+  const begin = raw.begin_search as Record<string, Record<string, unknown>>;
+  const find = raw.find_keys as Record<string, Record<string, unknown>>;
+  let b: KeySpecModel['begin'] = { unknown: true };
+  if (begin.index) b = { index: Number(begin.index.pos) };
+  else if (begin.keyword)
+    b = { keyword: String(begin.keyword.keyword), startFrom: Number(begin.keyword.startfrom) };
+  let f: KeySpecModel['find'] = { unknown: true };
+  if (find.range) {
+    f = {
+      range: {
+        lastKey: Number(find.range.lastkey),
+        step: Number(find.range.step),
+        limit: Number(find.range.limit),
+      },
+    };
+  } else if (find.keynum) {
+    f = {
+      keynum: {
+        index: Number(find.keynum.keynumidx),
+        firstKey: Number(find.keynum.firstkey),
+        step: Number(find.keynum.step),
+      },
+    };
+  }
+  return {
+    begin: b,
+    find: f,
+    flags: ((raw.flags as string[] | undefined) ?? []).map((x) => x.toUpperCase()),
+  };
+}
+
+export function buildModel(json: CommandsJson, inputHash: string): Model {
+  const commands: CommandModel[] = [];
+  for (const [name, spec] of Object.entries(json.commands)) {
+    const override = OVERRIDES[name];
+    commands.push({
+      name,
+      methodName: methodName(name),
+      container: spec.container as string | undefined,
+      arity: Number(spec.arity),
+      flags: ((spec.command_flags as string[] | undefined) ?? []).map((f) => f.toUpperCase()),
+      keySpecs: ((spec.key_specs as Record<string, unknown>[] | undefined) ?? []).map(keySpec),
+      keysFunction: override?.keysFunction,
+      servers: spec.servers,
+      spec,
+    });
+  }
+  const names = new Map<string, string>();
+  for (const c of commands) {
+    const clash = names.get(c.methodName);
+    if (clash) throw new Error(`method name ${c.methodName} derived from both ${clash} and ${c.name}`);
+    names.set(c.methodName, c.name);
+  }
+  return { commands, inputHash };
+}
+
+/** Loads commands.json from disk into the model. */
+export function loadModel(file: string): Model {
+  const text = readFileSync(file, 'utf8');
+  return buildModel(JSON.parse(text) as CommandsJson, createHash('sha256').update(text).digest('hex'));
+}

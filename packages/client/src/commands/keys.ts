@@ -1,0 +1,120 @@
+// Where a command's keys are: the server's key specs, read from the generated table, applied the
+// way the server applies them (db.c getKeysUsingKeySpecs). The cluster package hashes these keys
+// to route a command; nothing re-parses argv by hand except the two named extractors below.
+import { COMMAND_TABLE } from '../generated/command-table.js';
+import type { CommandInfo, KeySpec } from './command-info.js';
+
+/** A command argument as the encoder accepts it. */
+export type CommandArgument = string | Buffer | Uint8Array | number | bigint;
+
+function text(arg: CommandArgument | undefined): string {
+  if (arg === undefined) return '';
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof Uint8Array)
+    return Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength).toString('latin1');
+  return String(arg);
+}
+
+function same(arg: CommandArgument | undefined, word: string): boolean {
+  return text(arg).toUpperCase() === word;
+}
+
+/** The table entry of argv's command, or of its subcommand for containers (`CLIENT KILL`). */
+export function lookupCommand(
+  argv: readonly CommandArgument[],
+): { name: string; info: CommandInfo } | undefined {
+  const name = text(argv[0]).toUpperCase();
+  const info = COMMAND_TABLE[name];
+  if (info === undefined) return undefined;
+  if (info.container && argv.length > 1) {
+    const full = `${name} ${text(argv[1]).toUpperCase()}`;
+    const sub = COMMAND_TABLE[full];
+    if (sub !== undefined) return { name: full, info: sub };
+  }
+  return { name, info };
+}
+
+function beginPosition(spec: KeySpec, argv: readonly CommandArgument[]): number {
+  if (spec.index !== undefined) return spec.index;
+  if (spec.keyword === undefined) return 0;
+  const argc = argv.length;
+  const from = spec.startFrom ?? 1;
+  const start = from > 0 ? from : argc + from;
+  const stop = from > 0 ? argc - 1 : 0;
+  for (let i = start; ; i = start <= stop ? i + 1 : i - 1) {
+    if (i >= argc || i < 1) return 0;
+    if (same(argv[i], spec.keyword)) return i + 1;
+    if (i === stop) return 0;
+  }
+}
+
+function fromSpec(spec: KeySpec, argv: readonly CommandArgument[], out: number[]): void {
+  let first = beginPosition(spec, argv);
+  if (first === 0) return;
+  const argc = argv.length;
+  let last: number;
+  let step: number;
+  if (spec.lastKey !== undefined) {
+    step = spec.step ?? 1;
+    if (spec.lastKey >= 0) last = first + spec.lastKey;
+    else if (!spec.limit) last = argc + spec.lastKey;
+    else last = first + (Math.floor((argc - first) / spec.limit) + spec.lastKey);
+  } else if (spec.keyNumIndex !== undefined) {
+    step = spec.step ?? 1;
+    if (spec.keyNumIndex >= argc - first) return;
+    const count = Number(text(argv[first + spec.keyNumIndex]));
+    if (!Number.isSafeInteger(count) || count < 0) return;
+    first += spec.firstKey ?? 1;
+    last = first + count - 1;
+  } else {
+    return;
+  }
+  // Variadic commands given too few arguments have no keys there: the server reports the error.
+  for (let i = first; i <= last && i < argc; i += step) out.push(i);
+}
+
+// SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE dest]
+// (server: sortGetKeys; the last STORE wins).
+function sortKeys(argv: readonly CommandArgument[]): number[] {
+  const keys = [1];
+  let store = 0;
+  for (let i = 2; i < argv.length; i++) {
+    const word = text(argv[i]).toUpperCase();
+    if (word === 'LIMIT') i += 2;
+    else if (word === 'GET' || word === 'BY') i += 1;
+    else if (word === 'STORE' && i + 1 < argv.length) store = i + 1;
+  }
+  if (store) keys.push(store);
+  return keys;
+}
+
+// MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw | AUTH2 user pw] [KEYS key ...]
+// (server: migrateGetKeys): with KEYS, the key slot holds "" and the keys follow KEYS.
+function migrateKeys(argv: readonly CommandArgument[]): number[] {
+  for (let i = 6; i < argv.length; i++) {
+    const word = text(argv[i]).toUpperCase();
+    if (word === 'AUTH2') i += 2;
+    else if (word === 'AUTH') i += 1;
+    else if (word === 'KEYS') {
+      if (text(argv[3]).length > 0) return [];
+      return Array.from({ length: argv.length - i - 1 }, (_, k) => i + 1 + k);
+    }
+  }
+  return argv.length > 3 ? [3] : [];
+}
+
+/** Positions in argv (argv[0] is the command name) of the keys of the command. */
+export function commandKeyIndexes(argv: readonly CommandArgument[], info?: CommandInfo): number[] {
+  const entry = info ?? lookupCommand(argv)?.info;
+  if (entry === undefined) return [];
+  if (entry.keysFunction === 'sort') return sortKeys(argv);
+  if (entry.keysFunction === 'migrate') return migrateKeys(argv);
+  const out: number[] = [];
+  for (const spec of entry.keys ?? []) fromSpec(spec, argv, out);
+  return out;
+}
+
+/** The keys of a command, in argv order of the key specs. */
+export function commandKeys(argv: readonly CommandArgument[], info?: CommandInfo): CommandArgument[] {
+  return commandKeyIndexes(argv, info).map((i) => argv[i]!);
+}
