@@ -8,8 +8,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '@pyrsedis/test-server';
+import { emitCommands } from './emit/commands.js';
 import { staleFiles, writeGenerated } from './generate.js';
 import { readLiveServer } from './live.js';
+import { loadModel } from './model.js';
 import { buildSpec, type CommandsJson } from './spec.js';
 import { valkeySpecFiles } from './valkey-source.js';
 
@@ -44,6 +46,10 @@ async function main(): Promise<void> {
       console.log('generated files are up to date');
     } else {
       for (const file of await writeGenerated(root)) console.log(`wrote ${file}`);
+      const { exactReplyTypes, total } = emitCommands(loadModel(COMMANDS_JSON));
+      console.log(
+        `${exactReplyTypes} of ${total} command methods have an exact reply type (from reply_schema)`,
+      );
     }
     return;
   }

@@ -2,12 +2,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { COMMAND_TABLE_FILE, emitCommandTable } from './emit/command-table.js';
+import { COMMANDS_FILE, emitCommands } from './emit/commands.js';
 import { loadModel } from './model.js';
 
 /** The generated files: repository-relative path → content. */
 export function generateFiles(root: string): Map<string, string> {
   const model = loadModel(path.join(root, 'commands.json'));
-  return new Map([[COMMAND_TABLE_FILE, emitCommandTable(model)]]);
+  return new Map([
+    [COMMAND_TABLE_FILE, emitCommandTable(model)],
+    [COMMANDS_FILE, emitCommands(model).source],
+  ]);
 }
 
 /** Writes the generated files under `outDir` (the repository root, or a temp dir for the drift test). */

@@ -82,6 +82,17 @@ function keySpec(raw: Record<string, unknown>): KeySpecModel {
   };
 }
 
+/** A pure token without a token names itself (SENTINEL SIMULATE-FAILURE's modes). */
+function normaliseArguments(args: unknown): unknown {
+  if (!Array.isArray(args)) return args;
+  return args.map((raw: Record<string, unknown>) => {
+    const arg = { ...raw };
+    if (arg.type === 'pure-token' && arg.token === undefined) arg.token = String(arg.name).toUpperCase();
+    if (arg.arguments) arg.arguments = normaliseArguments(arg.arguments);
+    return arg;
+  });
+}
+
 export function buildModel(json: CommandsJson, inputHash: string): Model {
   const commands: CommandModel[] = [];
   for (const [name, spec] of Object.entries(json.commands)) {
@@ -95,7 +106,7 @@ export function buildModel(json: CommandsJson, inputHash: string): Model {
       keySpecs: ((spec.key_specs as Record<string, unknown>[] | undefined) ?? []).map(keySpec),
       keysFunction: override?.keysFunction,
       servers: spec.servers,
-      spec,
+      spec: spec.arguments ? { ...spec, arguments: normaliseArguments(spec.arguments) } : spec,
     });
   }
   const names = new Map<string, string>();

@@ -16,7 +16,7 @@ export interface CommandsJson {
   generatedBy: string;
   notice: string;
   sources: { valkey: string; redis: string };
-  /** Commands whose arity or flags differ between the live Redis and the Valkey file. */
+  /** Commands whose arity, flags or argument tokens differ between the live Redis and the Valkey file. */
   differences: Record<string, { valkey: unknown; redis: unknown }>;
   commands: Record<string, CommandSpec>;
 }
@@ -118,6 +118,17 @@ function flattenDocs(
   return out;
 }
 
+/** Every token an argument tree can send (`EX`, `NX`, `IFEQ`...). */
+function tokens(args: unknown, out = new Set<string>()): Set<string> {
+  if (!Array.isArray(args)) return out;
+  for (const arg of args as Record<string, unknown>[]) {
+    if (typeof arg.token === 'string') out.add(arg.token.toUpperCase());
+    else if (arg.type === 'pure-token') out.add(String(arg.name).toUpperCase());
+    tokens(arg.arguments, out);
+  }
+  return out;
+}
+
 function sortObject<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -143,10 +154,19 @@ export function buildSpec(valkey: SpecFiles, live: LiveServer): CommandsJson {
           .sort();
         // MOVABLEKEYS is derived by the server from the key specs; the files never carry it.
         const liveFlags = liveRow.flags.filter((f) => f !== 'MODULE' && f !== 'MOVABLEKEYS').sort();
-        if (liveRow.arity !== raw.arity || JSON.stringify(flags) !== JSON.stringify(liveFlags)) {
+        const valkeyTokens = tokens(raw.arguments);
+        const redisTokens = tokens(docs.get(full)?.docs.arguments);
+        const onlyValkey = [...valkeyTokens].filter((t) => !redisTokens.has(t)).sort();
+        const onlyRedis = [...redisTokens].filter((t) => !valkeyTokens.has(t)).sort();
+        const sameFlags = JSON.stringify(flags) === JSON.stringify(liveFlags);
+        if (liveRow.arity !== raw.arity || !sameFlags || onlyValkey.length || onlyRedis.length) {
           differences[full] = {
-            valkey: { arity: raw.arity, flags },
-            redis: { arity: liveRow.arity, flags: liveFlags },
+            valkey: { arity: raw.arity, flags, ...(onlyValkey.length ? { onlyTokens: onlyValkey } : {}) },
+            redis: {
+              arity: liveRow.arity,
+              flags: liveFlags,
+              ...(onlyRedis.length ? { onlyTokens: onlyRedis } : {}),
+            },
           };
         }
       }

@@ -1,0 +1,401 @@
+// Emits the typed command surface: one method per command and subcommand, with typed
+// arguments (required arguments positional, optional ones in an options object), TSDoc from
+// the spec, and reply types from the reply schemas. The methods only build argv and hand it to
+// the sender: connections, pipelines and the Buffer view all reuse the same generated code.
+import { Project } from 'ts-morph';
+import type { CommandModel, Model } from '../model.js';
+import { generatedHeader } from './header.js';
+
+export const COMMANDS_FILE = 'packages/client/src/generated/commands.ts';
+
+/** One argument of the spec (spec-file form). */
+export interface ArgumentSpec {
+  name: string;
+  type: string;
+  token?: string;
+  optional?: boolean;
+  multiple?: boolean;
+  multiple_token?: boolean;
+  arguments?: ArgumentSpec[];
+  summary?: string;
+  since?: string;
+  deprecated_since?: string;
+}
+
+const RESERVED = new Set([
+  'break',
+  'case',
+  'catch',
+  'class',
+  'const',
+  'continue',
+  'debugger',
+  'default',
+  'delete',
+  'do',
+  'else',
+  'enum',
+  'export',
+  'extends',
+  'false',
+  'finally',
+  'for',
+  'function',
+  'if',
+  'import',
+  'in',
+  'instanceof',
+  'new',
+  'null',
+  'return',
+  'super',
+  'switch',
+  'this',
+  'throw',
+  'true',
+  'try',
+  'typeof',
+  'var',
+  'void',
+  'while',
+  'with',
+  'yield',
+  'let',
+  'static',
+  'implements',
+  'interface',
+  'package',
+  'private',
+  'protected',
+  'public',
+  'await',
+  'arguments',
+  'argv',
+  'options',
+  'eval',
+]);
+
+/** `count-block` → `countBlock`; reserved words get a `Value` suffix. */
+export function propertyName(name: string): string {
+  const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  let out = words
+    .map((w, i) => (i === 0 ? w.toLowerCase() : w[0]!.toUpperCase() + w.slice(1).toLowerCase()))
+    .join('');
+  if (/^[0-9]/.test(out)) out = `n${out}`;
+  return RESERVED.has(out) ? `${out}Value` : out || 'value';
+}
+
+function pascal(name: string): string {
+  return name[0]!.toUpperCase() + name.slice(1);
+}
+
+function unique(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const count = (seen.get(n) ?? 0) + 1;
+    seen.set(n, count);
+    return count === 1 ? n : `${n}${count}`;
+  });
+}
+
+const isPureToken = (a: ArgumentSpec) => a.type === 'pure-token';
+
+/** Arguments that take no value: a required pure token is always sent. */
+const takesValue = (a: ArgumentSpec) => !(isPureToken(a) && !a.optional);
+
+/** The TS type of one argument's value (without `multiple`). */
+function valueType(arg: ArgumentSpec): string {
+  switch (arg.type) {
+    case 'key':
+      return 'RedisArgument';
+    case 'string':
+    case 'pattern':
+      // Values are bytes on the wire; numbers are written in decimal.
+      return 'RedisArgument | number';
+    case 'integer':
+      return 'number | bigint';
+    case 'double':
+      // Scores and ranges also take '+inf', '-inf' and exclusive '(1.5'.
+      return 'number | string';
+    case 'unix-time':
+      return 'number';
+    case 'pure-token':
+      return 'boolean';
+    case 'block':
+      return objectType(arg.arguments ?? []);
+    case 'oneof': {
+      const alternatives = arg.arguments ?? [];
+      const names = unique(alternatives.map((a) => propertyName(a.name)));
+      return alternatives
+        .map((a, i) => (isPureToken(a) ? JSON.stringify(a.token) : `{ ${names[i]}: ${fullType(a)} }`))
+        .join(' | ');
+    }
+    default:
+      throw new Error(`unknown argument type ${arg.type}`);
+  }
+}
+
+function fullType(arg: ArgumentSpec): string {
+  const t = valueType(arg);
+  return arg.multiple ? `ReadonlyArray<${t}>` : t;
+}
+
+function objectType(children: ArgumentSpec[]): string {
+  const valued = children.filter(takesValue);
+  const names = unique(valued.map((a) => propertyName(a.name)));
+  const props = valued.map((a, i) => `${names[i]}${a.optional ? '?' : ''}: ${fullType(a)}`);
+  return `{ ${props.join('; ')} }`;
+}
+
+/** Code that appends `arg`'s value (the expression `v`, known to be present) to `argv`. */
+function emitValue(arg: ArgumentSpec, v: string, depth: number): string[] {
+  const item = `x${depth}`;
+  if (arg.multiple) {
+    const inner = emitSingle(
+      { ...arg, multiple: false, token: arg.multiple_token ? arg.token : undefined },
+      item,
+      depth + 1,
+    );
+    const head = arg.token && !arg.multiple_token ? [`argv.push(${JSON.stringify(arg.token)});`] : [];
+    return [...head, `for (const ${item} of ${v}) {`, ...inner.map((l) => `  ${l}`), '}'];
+  }
+  return emitSingle(arg, v, depth);
+}
+
+function emitSingle(arg: ArgumentSpec, v: string, depth: number): string[] {
+  const token = arg.token ? [`argv.push(${JSON.stringify(arg.token)});`] : [];
+  switch (arg.type) {
+    case 'pure-token':
+      return token;
+    case 'block': {
+      const lines = [...token];
+      const children = arg.arguments ?? [];
+      const valued = children.filter(takesValue);
+      const names = unique(valued.map((a) => propertyName(a.name)));
+      for (const child of children) {
+        if (!takesValue(child)) {
+          lines.push(...emitSingle(child, '', depth + 1));
+          continue;
+        }
+        const expr = `${v}.${names[valued.indexOf(child)]}`;
+        lines.push(...guarded(child, expr, depth + 1));
+      }
+      return lines;
+    }
+    case 'oneof': {
+      const lines = [...token];
+      const alternatives = arg.arguments ?? [];
+      const names = unique(alternatives.map((a) => propertyName(a.name)));
+      const tokens = alternatives.filter(isPureToken);
+      const valued = alternatives.map((a, i) => [a, names[i]!] as const).filter(([a]) => !isPureToken(a));
+      const branches: string[] = [];
+      if (tokens.length) branches.push(`if (typeof ${v} === 'string') {`, `  argv.push(${v});`);
+      valued.forEach(([alt, name], i) => {
+        const keyword = branches.length || i > 0 ? '} else if' : 'if';
+        branches.push(`${keyword} (${JSON.stringify(name)} in ${v}) {`);
+        branches.push(...emitValue(alt, `${v}.${name}`, depth + 1).map((l) => `  ${l}`));
+      });
+      if (branches.length) branches.push('}');
+      return [...lines, ...branches];
+    }
+    default:
+      return arg.token ? [`argv.push(${JSON.stringify(arg.token)}, ${v});`] : [`argv.push(${v});`];
+  }
+}
+
+/** Emits an optional argument only when given (a pure token only when true). */
+function guarded(arg: ArgumentSpec, expr: string, depth: number): string[] {
+  const body = emitValue(arg, expr, depth);
+  if (!arg.optional) return body;
+  const test = isPureToken(arg) && !arg.multiple ? `${expr} === true` : `${expr} !== undefined`;
+  return [`if (${test}) {`, ...body.map((l) => `  ${l}`), '}'];
+}
+
+/** A JSON schema (reply_schema) → a TS type; `S` is the string type of the view. */
+export function replyType(schema: unknown, depth = 0): string {
+  if (schema === undefined || schema === null || typeof schema !== 'object' || depth > 12)
+    return 'RespValue<S>';
+  const s = schema as Record<string, unknown>;
+  if (s.const !== undefined)
+    return typeof s.const === 'string' ? `${JSON.stringify(s.const)}` : typeof s.const;
+  const union = (s.oneOf ?? s.anyOf) as unknown[] | undefined;
+  if (union) return [...new Set(union.map((m) => replyType(m, depth + 1)))].join(' | ');
+  switch (s.type) {
+    case 'string':
+      return 'S';
+    case 'integer':
+    case 'number':
+      return 'number';
+    case 'null':
+      return 'null';
+    case 'boolean':
+      return 'boolean';
+    case 'array': {
+      if (Array.isArray(s.items)) {
+        const items = s.items.map((i) => replyType(i, depth + 1));
+        return s.additionalItems === false || s.maxItems === items.length
+          ? `[${items.join(', ')}]`
+          : `[${items.join(', ')}, ...RespValue<S>[]]`;
+      }
+      if (s.items && typeof s.items === 'object') return `Array<${replyType(s.items, depth + 1)}>`;
+      return 'RespValue<S>[]';
+    }
+    case 'object': {
+      const parts: string[] = [];
+      const props = s.properties as Record<string, unknown> | undefined;
+      if (props) {
+        parts.push(
+          `{ ${Object.entries(props)
+            .map(([k, v]) => `${JSON.stringify(k)}?: ${replyType(v, depth + 1)}`)
+            .join('; ')} }`,
+        );
+      }
+      const extra = s.additionalProperties;
+      if (extra && typeof extra === 'object') parts.push(`Record<string, ${replyType(extra, depth + 1)}>`);
+      else if (extra !== false && !props) parts.push('Record<string, RespValue<S>>');
+      return parts.join(' & ') || 'Record<string, never>';
+    }
+    default:
+      return 'RespValue<S>';
+  }
+}
+
+interface Emitted {
+  signature: string;
+  implementation: string;
+  optionsInterface: string | undefined;
+  exactReply: boolean;
+}
+
+function docs(command: CommandModel): string[] {
+  const spec = command.spec;
+  const lines = [String(spec.summary ?? command.name).replace(/\*\//g, '*\\/')];
+  lines.push('');
+  lines.push(
+    `\`${command.name}\` — ${spec.complexity ? `complexity: ${String(spec.complexity).replace(/\*\//g, '*\\/')}` : 'no stated complexity'}`,
+  );
+  if (spec.since) lines.push(`@since ${spec.since as string} (${command.servers.join(', ')})`);
+  lines.push(`@see https://redis.io/docs/latest/commands/${command.name.toLowerCase().replace(/ /g, '-')}/`);
+  if (spec.deprecated_since) {
+    const replaced = spec.replaced_by
+      ? ` Use ${String(spec.replaced_by).replace(/\*\//g, '*\\/')} instead.`
+      : '';
+    lines.push(`@deprecated since ${spec.deprecated_since as string}.${replaced}`);
+  }
+  return lines;
+}
+
+function emitCommand(command: CommandModel): Emitted {
+  const args = ((command.spec.arguments as ArgumentSpec[] | undefined) ?? []).slice();
+  // For subcommands the spec lists only what follows the subcommand name.
+  const words = command.name.split(' ');
+  // A lone optional trailing list of plain values (PFADD key [element ...]) reads best as rest
+  // arguments: treat it as the last positional.
+  const tail = args.at(-1);
+  const restTail =
+    tail !== undefined &&
+    tail.optional === true &&
+    tail.multiple === true &&
+    !tail.token &&
+    !['block', 'oneof', 'pure-token'].includes(tail.type) &&
+    args.filter((a) => a.optional).length === 1;
+  const isPositional = (a: ArgumentSpec) => (!a.optional && takesValue(a)) || (restTail && a === tail);
+  const required = args.filter(isPositional);
+  const optional = args.filter((a) => a.optional && !isPositional(a));
+  const paramNames = unique(required.map((a) => propertyName(a.name)));
+  const optionNames = unique(optional.map((a) => propertyName(a.name)));
+  const last = required.at(-1);
+  const rest =
+    optional.length === 0 &&
+    last?.multiple === true &&
+    !['block', 'oneof'].includes(last.type) &&
+    !last.multiple_token &&
+    !last.token;
+  const params = required.map((a, i) => {
+    if (rest && a === last) return `...${paramNames[i]}: Array<${valueType(a)}>`;
+    return `${paramNames[i]}: ${fullType(a)}`;
+  });
+  const optionsType = `${pascal(command.methodName)}Options`;
+  const optionsInterface = optional.length
+    ? `export interface ${optionsType} {\n${optional
+        .map((a, i) => {
+          const doc = a.summary ? `  /** ${a.summary.replace(/\*\//g, '*\\/')} */\n` : '';
+          return `${doc}  ${optionNames[i]}?: ${fullType(a)};`;
+        })
+        .join('\n')}\n}`
+    : undefined;
+  if (optional.length) params.push(`options?: ${optionsType}`);
+  const schema = command.spec.reply_schema;
+  const reply = replyType(schema);
+  const signature = `${command.methodName}(${params.join(', ')}): Promise<${reply}>`;
+  const body: string[] = [
+    `const argv: CommandArgument[] = [${words.map((w) => JSON.stringify(w)).join(', ')}];`,
+  ];
+  for (const arg of args) {
+    if (!takesValue(arg)) {
+      body.push(...emitSingle(arg, '', 0));
+    } else if (isPositional(arg)) {
+      body.push(...emitValue({ ...arg, optional: false }, paramNames[required.indexOf(arg)]!, 0));
+    } else {
+      body.push(...guarded(arg, `options?.${optionNames[optional.indexOf(arg)]}`, 0));
+    }
+  }
+  // Unconditional leading pushes go into the array literal: one allocation, no pushes.
+  const initial = words.map((w) => JSON.stringify(w));
+  let firstConditional = 1;
+  while (firstConditional < body.length) {
+    const match = /^argv\.push\((.*)\);$/.exec(body[firstConditional]!);
+    if (!match) break;
+    initial.push(match[1]!);
+    firstConditional++;
+  }
+  body.splice(0, firstConditional, `const argv: CommandArgument[] = [${initial.join(', ')}];`);
+  body.push('return this.sendCommand(argv);');
+  const implParams = params.map((p) => p.replace(/: .*$/, (m) => m.replace(/\bS\b/g, 'string')));
+  const implementation = `${command.methodName}(this: CommandSender, ${implParams.join(', ')}): Promise<unknown> {\n${body
+    .map((l) => `  ${l}`)
+    .join('\n')}\n}`;
+  return { signature, implementation, optionsInterface, exactReply: schema !== undefined };
+}
+
+export interface CommandsEmitResult {
+  source: string;
+  /** Commands whose reply type comes from a reply schema. */
+  exactReplyTypes: number;
+  total: number;
+}
+
+/** Returns the generated source of packages/client/src/generated/commands.ts. */
+export function emitCommands(model: Model): CommandsEmitResult {
+  const commands = [...model.commands]
+    .filter((c) => !(c.spec.arguments === undefined && model.commands.some((o) => o.container === c.name)))
+    .sort((a, b) => (a.methodName < b.methodName ? -1 : a.methodName > b.methodName ? 1 : 0));
+  const emitted = commands.map((c) => [c, emitCommand(c)] as const);
+  const project = new Project({ useInMemoryFileSystem: true });
+  const file = project.createSourceFile('commands.ts');
+  file.addImportDeclaration({
+    moduleSpecifier: '../commands/sender.js',
+    namedImports: ['CommandArgument', 'CommandSender', 'RedisArgument', 'RespValue'].map((name) => ({
+      name,
+      isTypeOnly: true,
+    })),
+  });
+  for (const [, e] of emitted) if (e.optionsInterface) file.addStatements(e.optionsInterface);
+  file.addStatements(
+    `/**\n * Every core command as a typed method. \`S\` is the type bulk strings arrive as: \`string\`, or\n * \`Buffer\` in the binary-safe view.\n */\nexport interface Commands<S = string> {\n${emitted
+      .map(
+        ([c, e]) =>
+          `  /**\n${docs(c)
+            .map((l) => `   * ${l}`.trimEnd())
+            .join('\n')}\n   */\n  ${e.signature};`,
+      )
+      .join('\n')}\n}`,
+  );
+  file.addStatements(
+    `/** The implementations of {@link Commands}: each builds argv and hands it to the sender. */\nexport const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...args: never[]) => Promise<unknown>>> = {\n${emitted
+      .map(([, e]) => e.implementation.replace(/^/gm, '  '))
+      .join(',\n')}\n};`,
+  );
+  const source = generatedHeader('codegen/src/emit/commands.ts', model.inputHash) + file.getFullText();
+  return { source, exactReplyTypes: emitted.filter(([, e]) => e.exactReply).length, total: emitted.length };
+}

@@ -1,0 +1,27 @@
+// The one verb the generated command methods need: hand argv to whatever sends it (a
+// connection, a pool, a pipeline, a cluster router).
+import type { CommandArgument } from './keys.js';
+
+export type { CommandArgument };
+
+/** A key or a string value: a JS string (sent as UTF-8) or raw bytes. */
+export type RedisArgument = string | Buffer | Uint8Array;
+
+/**
+ * Any value a RESP3 reply can decode to, where a command has no reply schema. `S` is the string
+ * type of the view (`string`, or `Buffer` in the binary-safe view).
+ */
+export type RespValue<S = string> =
+  | S
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | RespValue<S>[]
+  | { [key: string]: RespValue<S> };
+
+/** What the generated methods call. */
+export interface CommandSender {
+  sendCommand(argv: CommandArgument[]): Promise<unknown>;
+}

@@ -1,0 +1,46 @@
+// A minimal sender for tests of the generated surface: one socket, RESP3, a FIFO of waiting
+// calls. The real connection (pool, reconnects, timeouts) is the client package's own work.
+import net from 'node:net';
+import { encodeCommand, ReplyError, RespDecoder } from '@pyrsedis/resp';
+import type { CommandArgument, CommandSender } from '../src/commands/sender.js';
+import { COMMAND_METHODS, type Commands } from '../src/generated/commands.js';
+
+export class TestSender implements CommandSender {
+  readonly sent: CommandArgument[][] = [];
+  #socket: net.Socket;
+  #waiting: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
+
+  private constructor(socket: net.Socket) {
+    this.#socket = socket;
+    const decoder = new RespDecoder({
+      onReply: (reply) => {
+        const w = this.#waiting.shift()!;
+        if (reply instanceof ReplyError) w.reject(reply);
+        else w.resolve(reply);
+      },
+    });
+    socket.on('data', (chunk) => decoder.feed(chunk));
+  }
+
+  static async connect(port: number): Promise<TestSender & Commands> {
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const sender = new TestSender(socket);
+    await sender.sendCommand(['HELLO', 3]);
+    return sender as TestSender & Commands;
+  }
+
+  sendCommand(argv: CommandArgument[]): Promise<unknown> {
+    this.sent.push(argv);
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.#socket.write(encodeCommand(argv));
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+Object.assign(TestSender.prototype, COMMAND_METHODS);
