@@ -8,11 +8,12 @@ import { COMMAND_METHODS, type Commands } from '../src/generated/commands.js';
 export class TestSender implements CommandSender {
   readonly sent: CommandArgument[][] = [];
   #socket: net.Socket;
-  #waiting: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
+  #waiting: { resolve: (v: unknown) => void; reject: (e: Error) => void; buffer: boolean }[] = [];
 
   private constructor(socket: net.Socket) {
     this.#socket = socket;
     const decoder = new RespDecoder({
+      planReply: () => (this.#waiting[0]?.buffer ? 'buffer' : undefined),
       onReply: (reply) => {
         const w = this.#waiting.shift()!;
         if (reply instanceof ReplyError) w.reject(reply);
@@ -30,10 +31,10 @@ export class TestSender implements CommandSender {
     return sender as TestSender & Commands;
   }
 
-  sendCommand(argv: CommandArgument[]): Promise<unknown> {
+  sendCommand(argv: CommandArgument[], buffer = false): Promise<unknown> {
     this.sent.push(argv);
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
+      this.#waiting.push({ resolve, reject, buffer });
       this.#socket.write(encodeCommand(argv));
     });
   }
