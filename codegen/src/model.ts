@@ -82,12 +82,22 @@ function keySpec(raw: Record<string, unknown>): KeySpecModel {
   };
 }
 
-/** A pure token without a token names itself (SENTINEL SIMULATE-FAILURE's modes). */
+/**
+ * Normalises argument trees:
+ * - a pure token without a token names itself (SENTINEL SIMULATE-FAILURE's modes);
+ * - an integer `num...` argument directly followed by a list counts that list (`numkeys` of
+ *   EVAL, LMPOP, ZUNIONSTORE; `numfields` of HSETEX, HTTL; `numids` of XACKDEL): it is marked
+ *   `count_of` and the client computes it from the list, so callers cannot get it wrong.
+ */
 function normaliseArguments(args: unknown): unknown {
   if (!Array.isArray(args)) return args;
-  return args.map((raw: Record<string, unknown>) => {
+  return args.map((raw: Record<string, unknown>, i: number) => {
     const arg = { ...raw };
     if (arg.type === 'pure-token' && arg.token === undefined) arg.token = String(arg.name).toUpperCase();
+    const next = args[i + 1] as Record<string, unknown> | undefined;
+    if (arg.type === 'integer' && /^num/.test(String(arg.name)) && next?.multiple === true && !arg.optional) {
+      arg.count_of = next.name;
+    }
     if (arg.arguments) arg.arguments = normaliseArguments(arg.arguments);
     return arg;
   });

@@ -20,6 +20,8 @@ export interface ArgumentSpec {
   summary?: string;
   since?: string;
   deprecated_since?: string;
+  /** Set by the model: this argument is the length of the named sibling list. */
+  count_of?: string;
 }
 
 const RESERVED = new Set([
@@ -100,8 +102,8 @@ function unique(names: string[]): string[] {
 
 const isPureToken = (a: ArgumentSpec) => a.type === 'pure-token';
 
-/** Arguments that take no value: a required pure token is always sent. */
-const takesValue = (a: ArgumentSpec) => !(isPureToken(a) && !a.optional);
+/** Arguments that take no value: a required pure token is always sent; a count is computed. */
+const takesValue = (a: ArgumentSpec) => !(isPureToken(a) && !a.optional) && a.count_of === undefined;
 
 /** The TS type of one argument's value (without `multiple`). */
 function valueType(arg: ArgumentSpec): string {
@@ -173,6 +175,13 @@ function emitSingle(arg: ArgumentSpec, v: string, depth: number): string[] {
       const valued = children.filter(takesValue);
       const names = unique(valued.map((a) => propertyName(a.name)));
       for (const child of children) {
+        if (child.count_of !== undefined) {
+          const list = valued.findIndex((a) => a.name === child.count_of);
+          lines.push(
+            `argv.push(${v}.${names[list]}${valued[list]!.optional ? '?' : ''}.length${valued[list]!.optional ? ' ?? 0' : ''});`,
+          );
+          continue;
+        }
         if (!takesValue(child)) {
           lines.push(...emitSingle(child, '', depth + 1));
           continue;
@@ -332,7 +341,13 @@ function emitCommand(command: CommandModel): Emitted {
     `const argv: CommandArgument[] = [${words.map((w) => JSON.stringify(w)).join(', ')}];`,
   ];
   for (const arg of args) {
-    if (!takesValue(arg)) {
+    if (arg.count_of !== undefined) {
+      const list = args.find((a) => a.name === arg.count_of)!;
+      const expr = isPositional(list)
+        ? `${paramNames[required.indexOf(list)]}.length`
+        : `(options?.${optionNames[optional.indexOf(list)]}?.length ?? 0)`;
+      body.push(`argv.push(${expr});`);
+    } else if (!takesValue(arg)) {
       body.push(...emitSingle(arg, '', 0));
     } else if (isPositional(arg)) {
       body.push(...emitValue({ ...arg, optional: false }, paramNames[required.indexOf(arg)]!, 0));

@@ -64,20 +64,24 @@ describe('generated command methods against Redis 8.2', () => {
     expect(Object.getPrototypeOf(all)).toBeNull();
     expect({ ...all }).toEqual({ f1: 'x', ['__proto__']: 'y' });
     expect(
-      await r.hsetex(
-        'h2',
-        { numfields: 1, data: [{ field: 'a', value: '1' }] },
-        { expiration: { seconds: 60 } },
-      ),
+      await r.hsetex('h2', { data: [{ field: 'a', value: '1' }] }, { expiration: { seconds: 60 } }),
     ).toBe(1);
     expect(last()).toEqual(['HSETEX', 'h2', 'EX', '60', 'FIELDS', '1', 'a', '1']);
-    expect(await r.httl('h2', { numfields: 1, field: ['a'] })).toEqual([60]);
+    expect(await r.httl('h2', { field: ['a'] })).toEqual([60]);
+  });
+
+  it('computes numkeys / numfields from the lists they count', async () => {
+    expect(await r.eval('return #KEYS', {})).toBe(0);
+    expect(last()).toEqual(['EVAL', 'return #KEYS', '0']);
+    expect(await r.zadd('za', [{ score: 1, member: 'x' }])).toBe(1);
+    expect(await r.zunionstore('zu', ['za', 'zb'])).toBe(1);
+    expect(last()).toEqual(['ZUNIONSTORE', 'zu', '2', 'za', 'zb']);
   });
 
   it('lists and blocking-shaped commands with oneof tokens', async () => {
     expect(await r.rpush('l1', 'a', 'b', 'c')).toBe(3);
     expect(await r.lmove('l1', 'l2', 'LEFT', 'RIGHT')).toBe('a');
-    expect(await r.lmpop(2, ['l1', 'l2'], 'RIGHT', { count: 2 })).toEqual(['l1', ['c', 'b']]);
+    expect(await r.lmpop(['l1', 'l2'], 'RIGHT', { count: 2 })).toEqual(['l1', ['c', 'b']]);
     expect(last()).toEqual(['LMPOP', '2', 'l1', 'l2', 'RIGHT', 'COUNT', '2']);
   });
 
@@ -137,7 +141,7 @@ describe('generated command methods against Redis 8.2', () => {
     );
     expect(await r.clientSetname('gen-test')).toBe('OK');
     expect(await r.clientGetname()).toBe('gen-test');
-    expect(await r.eval('return {KEYS[1], ARGV[1]}', 1, { key: ['kk'], arg: ['aa'] })).toEqual(['kk', 'aa']);
+    expect(await r.eval('return {KEYS[1], ARGV[1]}', { key: ['kk'], arg: ['aa'] })).toEqual(['kk', 'aa']);
     expect(last()).toEqual(['EVAL', 'return {KEYS[1], ARGV[1]}', '1', 'kk', 'aa']);
     expect(await r.objectEncoding('z')).toBe('listpack');
   });

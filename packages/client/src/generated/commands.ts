@@ -668,7 +668,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/blmpop/
    */
-  blmpop(timeout: number | string, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: BlmpopOptions): Promise<null | [S, Array<S>]>;
+  blmpop(timeout: number | string, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: BlmpopOptions): Promise<null | [S, Array<S>]>;
   /**
    * Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
    *
@@ -701,7 +701,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/bzmpop/
    */
-  bzmpop(timeout: number | string, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: BzmpopOptions): Promise<null | [S, Array<[S, number]>]>;
+  bzmpop(timeout: number | string, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: BzmpopOptions): Promise<null | [S, Array<[S, number]>]>;
   /**
    * Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.
    *
@@ -1318,7 +1318,7 @@ export interface Commands<S = string> {
    * @since 2.6.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/eval/
    */
-  eval(script: RedisArgument | number, numkeys: number | bigint, options?: EvalOptions): Promise<RespValue<S>>;
+  eval(script: RedisArgument | number, options?: EvalOptions): Promise<RespValue<S>>;
   /**
    * Executes a read-only server-side Lua script.
    *
@@ -1326,7 +1326,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/eval_ro/
    */
-  evalRo(script: RedisArgument | number, numkeys: number | bigint, options?: EvalRoOptions): Promise<RespValue<S>>;
+  evalRo(script: RedisArgument | number, options?: EvalRoOptions): Promise<RespValue<S>>;
   /**
    * Executes a server-side Lua script by SHA1 digest.
    *
@@ -1334,7 +1334,7 @@ export interface Commands<S = string> {
    * @since 2.6.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/evalsha/
    */
-  evalsha(sha1: RedisArgument | number, numkeys: number | bigint, options?: EvalshaOptions): Promise<RespValue<S>>;
+  evalsha(sha1: RedisArgument | number, options?: EvalshaOptions): Promise<RespValue<S>>;
   /**
    * Executes a read-only server-side Lua script by SHA1 digest.
    *
@@ -1342,7 +1342,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/evalsha_ro/
    */
-  evalshaRo(sha1: RedisArgument | number, numkeys: number | bigint, options?: EvalshaRoOptions): Promise<RespValue<S>>;
+  evalshaRo(sha1: RedisArgument | number, options?: EvalshaRoOptions): Promise<RespValue<S>>;
   /**
    * Executes all commands in a transaction.
    *
@@ -1398,7 +1398,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/fcall/
    */
-  fcall(functionValue: RedisArgument | number, numkeys: number | bigint, options?: FcallOptions): Promise<RespValue<S>>;
+  fcall(functionValue: RedisArgument | number, options?: FcallOptions): Promise<RespValue<S>>;
   /**
    * Invokes a read-only function.
    *
@@ -1406,7 +1406,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/fcall_ro/
    */
-  fcallRo(functionValue: RedisArgument | number, numkeys: number | bigint, options?: FcallRoOptions): Promise<RespValue<S>>;
+  fcallRo(functionValue: RedisArgument | number, options?: FcallRoOptions): Promise<RespValue<S>>;
   /**
    * Removes all keys from all databases.
    *
@@ -1659,7 +1659,7 @@ export interface Commands<S = string> {
    * @since 7.4.0 (redis)
    * @see https://redis.io/docs/latest/commands/hexpire/
    */
-  hexpire(key: RedisArgument, seconds: number | bigint, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HexpireOptions): Promise<RespValue<S>>;
+  hexpire(key: RedisArgument, seconds: number | bigint, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HexpireOptions): Promise<RespValue<S>>;
   /**
    * Set expiry for hash field using an absolute Unix timestamp (seconds)
    *
@@ -1667,7 +1667,7 @@ export interface Commands<S = string> {
    * @since 7.4.0 (redis)
    * @see https://redis.io/docs/latest/commands/hexpireat/
    */
-  hexpireat(key: RedisArgument, unixTimeSeconds: number, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HexpireatOptions): Promise<RespValue<S>>;
+  hexpireat(key: RedisArgument, unixTimeSeconds: number, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HexpireatOptions): Promise<RespValue<S>>;
   /**
    * Returns the expiration time of a hash field as a Unix timestamp, in seconds.
    *
@@ -1675,7 +1675,7 @@ export interface Commands<S = string> {
    * @since 7.4.0 (redis)
    * @see https://redis.io/docs/latest/commands/hexpiretime/
    */
-  hexpiretime(key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
+  hexpiretime(key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
   /**
    * Returns the value of a field in a hash.
    *
@@ -1699,7 +1699,7 @@ export interface Commands<S = string> {
    * @since 8.0.0 (redis)
    * @see https://redis.io/docs/latest/commands/hgetdel/
    */
-  hgetdel(key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
+  hgetdel(key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
   /**
    * Get the value of one or more fields of a given hash key, and optionally set their expiration.
    *
@@ -1707,7 +1707,7 @@ export interface Commands<S = string> {
    * @since 8.0.0 (redis)
    * @see https://redis.io/docs/latest/commands/hgetex/
    */
-  hgetex(key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HgetexOptions): Promise<RespValue<S>>;
+  hgetex(key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HgetexOptions): Promise<RespValue<S>>;
   /**
    * Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.
    *
@@ -1764,7 +1764,7 @@ export interface Commands<S = string> {
    * @since 7.4.0 (redis)
    * @see https://redis.io/docs/latest/commands/hpersist/
    */
-  hpersist(key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
+  hpersist(key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
   /**
    * Set expiry for hash field using relative time to expire (milliseconds)
    *
@@ -1772,7 +1772,7 @@ export interface Commands<S = string> {
    * @since 7.4.0 (redis)
    * @see https://redis.io/docs/latest/commands/hpexpire/
    */
-  hpexpire(key: RedisArgument, milliseconds: number | bigint, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireOptions): Promise<RespValue<S>>;
+  hpexpire(key: RedisArgument, milliseconds: number | bigint, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireOptions): Promise<RespValue<S>>;
   /**
    * Set expiry for hash field using an absolute Unix timestamp (milliseconds)
    *
@@ -1780,7 +1780,7 @@ export interface Commands<S = string> {
    * @since 7.4.0 (redis)
    * @see https://redis.io/docs/latest/commands/hpexpireat/
    */
-  hpexpireat(key: RedisArgument, unixTimeMilliseconds: number, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireatOptions): Promise<RespValue<S>>;
+  hpexpireat(key: RedisArgument, unixTimeMilliseconds: number, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireatOptions): Promise<RespValue<S>>;
   /**
    * Returns the expiration time of a hash field as a Unix timestamp, in msec.
    *
@@ -1788,7 +1788,7 @@ export interface Commands<S = string> {
    * @since 7.4.0 (redis)
    * @see https://redis.io/docs/latest/commands/hpexpiretime/
    */
-  hpexpiretime(key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
+  hpexpiretime(key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
   /**
    * Returns the TTL in milliseconds of a hash field.
    *
@@ -1796,7 +1796,7 @@ export interface Commands<S = string> {
    * @since 7.4.0 (redis)
    * @see https://redis.io/docs/latest/commands/hpttl/
    */
-  hpttl(key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
+  hpttl(key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
   /**
    * Returns one or more random fields from a hash.
    *
@@ -1828,7 +1828,7 @@ export interface Commands<S = string> {
    * @since 8.0.0 (redis)
    * @see https://redis.io/docs/latest/commands/hsetex/
    */
-  hsetex(key: RedisArgument, fields: { numfields: number | bigint; data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }> }, options?: HsetexOptions): Promise<RespValue<S>>;
+  hsetex(key: RedisArgument, fields: { data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }> }, options?: HsetexOptions): Promise<RespValue<S>>;
   /**
    * Sets the value of a field in a hash only when the field doesn't exist.
    *
@@ -1852,7 +1852,7 @@ export interface Commands<S = string> {
    * @since 7.4.0 (redis)
    * @see https://redis.io/docs/latest/commands/httl/
    */
-  httl(key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
+  httl(key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<RespValue<S>>;
   /**
    * Returns all values in a hash.
    *
@@ -2012,7 +2012,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/lmpop/
    */
-  lmpop(numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: LmpopOptions): Promise<null | [S, Array<S>]>;
+  lmpop(key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: LmpopOptions): Promise<null | [S, Array<S>]>;
   /**
    * Displays computer art and the server version
    *
@@ -2958,7 +2958,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/sintercard/
    */
-  sintercard(numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: SintercardOptions): Promise<number>;
+  sintercard(key: ReadonlyArray<RedisArgument>, options?: SintercardOptions): Promise<number>;
   /**
    * Stores the intersect of multiple sets in a key.
    *
@@ -3268,7 +3268,7 @@ export interface Commands<S = string> {
    * @since 8.2.0 (redis)
    * @see https://redis.io/docs/latest/commands/xackdel/
    */
-  xackdel(key: RedisArgument, group: RedisArgument | number, ids: { numids: number | bigint; id: ReadonlyArray<RedisArgument | number> }, options?: XackdelOptions): Promise<RespValue<S>>;
+  xackdel(key: RedisArgument, group: RedisArgument | number, ids: { id: ReadonlyArray<RedisArgument | number> }, options?: XackdelOptions): Promise<RespValue<S>>;
   /**
    * Appends a new message to a stream. Creates the key if it doesn't exist.
    *
@@ -3308,7 +3308,7 @@ export interface Commands<S = string> {
    * @since 8.2.0 (redis)
    * @see https://redis.io/docs/latest/commands/xdelex/
    */
-  xdelex(key: RedisArgument, ids: { numids: number | bigint; id: ReadonlyArray<RedisArgument | number> }, options?: XdelexOptions): Promise<RespValue<S>>;
+  xdelex(key: RedisArgument, ids: { id: ReadonlyArray<RedisArgument | number> }, options?: XdelexOptions): Promise<RespValue<S>>;
   /**
    * Creates a consumer group.
    *
@@ -3484,7 +3484,7 @@ export interface Commands<S = string> {
    * @since 6.2.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/zdiff/
    */
-  zdiff(numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZdiffOptions): Promise<Array<S> | Array<[S, number]>>;
+  zdiff(key: ReadonlyArray<RedisArgument>, options?: ZdiffOptions): Promise<Array<S> | Array<[S, number]>>;
   /**
    * Stores the difference of multiple sorted sets in a key.
    *
@@ -3492,7 +3492,7 @@ export interface Commands<S = string> {
    * @since 6.2.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/zdiffstore/
    */
-  zdiffstore(destination: RedisArgument, numkeys: number | bigint, ...key: Array<RedisArgument>): Promise<number>;
+  zdiffstore(destination: RedisArgument, ...key: Array<RedisArgument>): Promise<number>;
   /**
    * Increments the score of a member in a sorted set.
    *
@@ -3508,7 +3508,7 @@ export interface Commands<S = string> {
    * @since 6.2.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/zinter/
    */
-  zinter(numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZinterOptions): Promise<Array<S> | Array<[S, number]>>;
+  zinter(key: ReadonlyArray<RedisArgument>, options?: ZinterOptions): Promise<Array<S> | Array<[S, number]>>;
   /**
    * Returns the number of members of the intersect of multiple sorted sets.
    *
@@ -3516,7 +3516,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/zintercard/
    */
-  zintercard(numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZintercardOptions): Promise<number>;
+  zintercard(key: ReadonlyArray<RedisArgument>, options?: ZintercardOptions): Promise<number>;
   /**
    * Stores the intersect of multiple sorted sets in a key.
    *
@@ -3524,7 +3524,7 @@ export interface Commands<S = string> {
    * @since 2.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/zinterstore/
    */
-  zinterstore(destination: RedisArgument, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZinterstoreOptions): Promise<number>;
+  zinterstore(destination: RedisArgument, key: ReadonlyArray<RedisArgument>, options?: ZinterstoreOptions): Promise<number>;
   /**
    * Returns the number of members in a sorted set within a lexicographical range.
    *
@@ -3540,7 +3540,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/zmpop/
    */
-  zmpop(numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: ZmpopOptions): Promise<null | [S, Array<[S, number]>]>;
+  zmpop(key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: ZmpopOptions): Promise<null | [S, Array<[S, number]>]>;
   /**
    * Returns the score of one or more members in a sorted set.
    *
@@ -3705,7 +3705,7 @@ export interface Commands<S = string> {
    * @since 6.2.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/zunion/
    */
-  zunion(numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZunionOptions): Promise<Array<S> | Array<[S, number]>>;
+  zunion(key: ReadonlyArray<RedisArgument>, options?: ZunionOptions): Promise<Array<S> | Array<[S, number]>>;
   /**
    * Stores the union of multiple sorted sets in a key.
    *
@@ -3713,7 +3713,7 @@ export interface Commands<S = string> {
    * @since 2.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/zunionstore/
    */
-  zunionstore(destination: RedisArgument, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZunionstoreOptions): Promise<number>;
+  zunionstore(destination: RedisArgument, key: ReadonlyArray<RedisArgument>, options?: ZunionstoreOptions): Promise<number>;
 }
 /** The implementations of {@link Commands}: each builds argv and hands it to the sender. */
 export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...args: never[]) => Promise<unknown>>> = {
@@ -3914,8 +3914,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     argv.push(timeout);
     return this.sendCommand(argv);
   },
-  blmpop(this: CommandSender, timeout: number | string, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: BlmpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["BLMPOP", timeout, numkeys];
+  blmpop(this: CommandSender, timeout: number | string, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: BlmpopOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["BLMPOP", timeout, key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -3947,8 +3947,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["BRPOPLPUSH", source, destination, timeout];
     return this.sendCommand(argv);
   },
-  bzmpop(this: CommandSender, timeout: number | string, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: BzmpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["BZMPOP", timeout, numkeys];
+  bzmpop(this: CommandSender, timeout: number | string, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: BzmpopOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["BZMPOP", timeout, key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -4502,8 +4502,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["ECHO", message];
     return this.sendCommand(argv);
   },
-  eval(this: CommandSender, script: RedisArgument | number, numkeys: number | bigint, options?: EvalOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EVAL", script, numkeys];
+  eval(this: CommandSender, script: RedisArgument | number, options?: EvalOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["EVAL", script, (options?.key?.length ?? 0)];
     if (options?.key !== undefined) {
       for (const x0 of options?.key) {
         argv.push(x0);
@@ -4516,8 +4516,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  evalRo(this: CommandSender, script: RedisArgument | number, numkeys: number | bigint, options?: EvalRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EVAL_RO", script, numkeys];
+  evalRo(this: CommandSender, script: RedisArgument | number, options?: EvalRoOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["EVAL_RO", script, (options?.key?.length ?? 0)];
     if (options?.key !== undefined) {
       for (const x0 of options?.key) {
         argv.push(x0);
@@ -4530,8 +4530,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  evalsha(this: CommandSender, sha1: RedisArgument | number, numkeys: number | bigint, options?: EvalshaOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EVALSHA", sha1, numkeys];
+  evalsha(this: CommandSender, sha1: RedisArgument | number, options?: EvalshaOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["EVALSHA", sha1, (options?.key?.length ?? 0)];
     if (options?.key !== undefined) {
       for (const x0 of options?.key) {
         argv.push(x0);
@@ -4544,8 +4544,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  evalshaRo(this: CommandSender, sha1: RedisArgument | number, numkeys: number | bigint, options?: EvalshaRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EVALSHA_RO", sha1, numkeys];
+  evalshaRo(this: CommandSender, sha1: RedisArgument | number, options?: EvalshaRoOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["EVALSHA_RO", sha1, (options?.key?.length ?? 0)];
     if (options?.key !== undefined) {
       for (const x0 of options?.key) {
         argv.push(x0);
@@ -4609,8 +4609,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  fcall(this: CommandSender, functionValue: RedisArgument | number, numkeys: number | bigint, options?: FcallOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FCALL", functionValue, numkeys];
+  fcall(this: CommandSender, functionValue: RedisArgument | number, options?: FcallOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["FCALL", functionValue, (options?.key?.length ?? 0)];
     if (options?.key !== undefined) {
       for (const x0 of options?.key) {
         argv.push(x0);
@@ -4623,8 +4623,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  fcallRo(this: CommandSender, functionValue: RedisArgument | number, numkeys: number | bigint, options?: FcallRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FCALL_RO", functionValue, numkeys];
+  fcallRo(this: CommandSender, functionValue: RedisArgument | number, options?: FcallRoOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["FCALL_RO", functionValue, (options?.key?.length ?? 0)];
     if (options?.key !== undefined) {
       for (const x0 of options?.key) {
         argv.push(x0);
@@ -5016,7 +5016,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["HEXISTS", key, field];
     return this.sendCommand(argv);
   },
-  hexpire(this: CommandSender, key: RedisArgument, seconds: number | bigint, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HexpireOptions): Promise<unknown> {
+  hexpire(this: CommandSender, key: RedisArgument, seconds: number | bigint, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HexpireOptions): Promise<unknown> {
     const argv: CommandArgument[] = ["HEXPIRE", key, seconds];
     if (options?.condition !== undefined) {
       if (typeof options?.condition === 'string') {
@@ -5024,13 +5024,13 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       }
     }
     argv.push("FIELDS");
-    argv.push(fields.numfields);
+    argv.push(fields.field.length);
     for (const x1 of fields.field) {
       argv.push(x1);
     }
     return this.sendCommand(argv);
   },
-  hexpireat(this: CommandSender, key: RedisArgument, unixTimeSeconds: number, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HexpireatOptions): Promise<unknown> {
+  hexpireat(this: CommandSender, key: RedisArgument, unixTimeSeconds: number, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HexpireatOptions): Promise<unknown> {
     const argv: CommandArgument[] = ["HEXPIREAT", key, unixTimeSeconds];
     if (options?.condition !== undefined) {
       if (typeof options?.condition === 'string') {
@@ -5038,14 +5038,14 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       }
     }
     argv.push("FIELDS");
-    argv.push(fields.numfields);
+    argv.push(fields.field.length);
     for (const x1 of fields.field) {
       argv.push(x1);
     }
     return this.sendCommand(argv);
   },
-  hexpiretime(this: CommandSender, key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HEXPIRETIME", key, "FIELDS", fields.numfields];
+  hexpiretime(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
+    const argv: CommandArgument[] = ["HEXPIRETIME", key, "FIELDS", fields.field.length];
     for (const x1 of fields.field) {
       argv.push(x1);
     }
@@ -5059,14 +5059,14 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["HGETALL", key];
     return this.sendCommand(argv);
   },
-  hgetdel(this: CommandSender, key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HGETDEL", key, "FIELDS", fields.numfields];
+  hgetdel(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
+    const argv: CommandArgument[] = ["HGETDEL", key, "FIELDS", fields.field.length];
     for (const x1 of fields.field) {
       argv.push(x1);
     }
     return this.sendCommand(argv);
   },
-  hgetex(this: CommandSender, key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HgetexOptions): Promise<unknown> {
+  hgetex(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HgetexOptions): Promise<unknown> {
     const argv: CommandArgument[] = ["HGETEX", key];
     if (options?.expiration !== undefined) {
       if (typeof options?.expiration === 'string') {
@@ -5082,7 +5082,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       }
     }
     argv.push("FIELDS");
-    argv.push(fields.numfields);
+    argv.push(fields.field.length);
     for (const x1 of fields.field) {
       argv.push(x1);
     }
@@ -5119,14 +5119,14 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  hpersist(this: CommandSender, key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HPERSIST", key, "FIELDS", fields.numfields];
+  hpersist(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
+    const argv: CommandArgument[] = ["HPERSIST", key, "FIELDS", fields.field.length];
     for (const x1 of fields.field) {
       argv.push(x1);
     }
     return this.sendCommand(argv);
   },
-  hpexpire(this: CommandSender, key: RedisArgument, milliseconds: number | bigint, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireOptions): Promise<unknown> {
+  hpexpire(this: CommandSender, key: RedisArgument, milliseconds: number | bigint, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireOptions): Promise<unknown> {
     const argv: CommandArgument[] = ["HPEXPIRE", key, milliseconds];
     if (options?.condition !== undefined) {
       if (typeof options?.condition === 'string') {
@@ -5134,13 +5134,13 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       }
     }
     argv.push("FIELDS");
-    argv.push(fields.numfields);
+    argv.push(fields.field.length);
     for (const x1 of fields.field) {
       argv.push(x1);
     }
     return this.sendCommand(argv);
   },
-  hpexpireat(this: CommandSender, key: RedisArgument, unixTimeMilliseconds: number, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireatOptions): Promise<unknown> {
+  hpexpireat(this: CommandSender, key: RedisArgument, unixTimeMilliseconds: number, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireatOptions): Promise<unknown> {
     const argv: CommandArgument[] = ["HPEXPIREAT", key, unixTimeMilliseconds];
     if (options?.condition !== undefined) {
       if (typeof options?.condition === 'string') {
@@ -5148,21 +5148,21 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       }
     }
     argv.push("FIELDS");
-    argv.push(fields.numfields);
+    argv.push(fields.field.length);
     for (const x1 of fields.field) {
       argv.push(x1);
     }
     return this.sendCommand(argv);
   },
-  hpexpiretime(this: CommandSender, key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HPEXPIRETIME", key, "FIELDS", fields.numfields];
+  hpexpiretime(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
+    const argv: CommandArgument[] = ["HPEXPIRETIME", key, "FIELDS", fields.field.length];
     for (const x1 of fields.field) {
       argv.push(x1);
     }
     return this.sendCommand(argv);
   },
-  hpttl(this: CommandSender, key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HPTTL", key, "FIELDS", fields.numfields];
+  hpttl(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
+    const argv: CommandArgument[] = ["HPTTL", key, "FIELDS", fields.field.length];
     for (const x1 of fields.field) {
       argv.push(x1);
     }
@@ -5199,7 +5199,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  hsetex(this: CommandSender, key: RedisArgument, fields: { numfields: number | bigint; data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }> }, options?: HsetexOptions): Promise<unknown> {
+  hsetex(this: CommandSender, key: RedisArgument, fields: { data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }> }, options?: HsetexOptions): Promise<unknown> {
     const argv: CommandArgument[] = ["HSETEX", key];
     if (options?.condition !== undefined) {
       if (typeof options?.condition === 'string') {
@@ -5220,7 +5220,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       }
     }
     argv.push("FIELDS");
-    argv.push(fields.numfields);
+    argv.push(fields.data.length);
     for (const x1 of fields.data) {
       argv.push(x1.field);
       argv.push(x1.value);
@@ -5235,8 +5235,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["HSTRLEN", key, field];
     return this.sendCommand(argv);
   },
-  httl(this: CommandSender, key: RedisArgument, fields: { numfields: number | bigint; field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HTTL", key, "FIELDS", fields.numfields];
+  httl(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
+    const argv: CommandArgument[] = ["HTTL", key, "FIELDS", fields.field.length];
     for (const x1 of fields.field) {
       argv.push(x1);
     }
@@ -5350,8 +5350,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  lmpop(this: CommandSender, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: LmpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["LMPOP", numkeys];
+  lmpop(this: CommandSender, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: LmpopOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["LMPOP", key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -6090,8 +6090,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  sintercard(this: CommandSender, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: SintercardOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SINTERCARD", numkeys];
+  sintercard(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: SintercardOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["SINTERCARD", key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -6354,7 +6354,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  xackdel(this: CommandSender, key: RedisArgument, group: RedisArgument | number, ids: { numids: number | bigint; id: ReadonlyArray<RedisArgument | number> }, options?: XackdelOptions): Promise<unknown> {
+  xackdel(this: CommandSender, key: RedisArgument, group: RedisArgument | number, ids: { id: ReadonlyArray<RedisArgument | number> }, options?: XackdelOptions): Promise<unknown> {
     const argv: CommandArgument[] = ["XACKDEL", key, group];
     if (options?.condition !== undefined) {
       if (typeof options?.condition === 'string') {
@@ -6362,7 +6362,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       }
     }
     argv.push("IDS");
-    argv.push(ids.numids);
+    argv.push(ids.id.length);
     for (const x1 of ids.id) {
       argv.push(x1);
     }
@@ -6440,7 +6440,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  xdelex(this: CommandSender, key: RedisArgument, ids: { numids: number | bigint; id: ReadonlyArray<RedisArgument | number> }, options?: XdelexOptions): Promise<unknown> {
+  xdelex(this: CommandSender, key: RedisArgument, ids: { id: ReadonlyArray<RedisArgument | number> }, options?: XdelexOptions): Promise<unknown> {
     const argv: CommandArgument[] = ["XDELEX", key];
     if (options?.condition !== undefined) {
       if (typeof options?.condition === 'string') {
@@ -6448,7 +6448,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       }
     }
     argv.push("IDS");
-    argv.push(ids.numids);
+    argv.push(ids.id.length);
     for (const x1 of ids.id) {
       argv.push(x1);
     }
@@ -6647,8 +6647,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["ZCOUNT", key, min, max];
     return this.sendCommand(argv);
   },
-  zdiff(this: CommandSender, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZdiffOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZDIFF", numkeys];
+  zdiff(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZdiffOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["ZDIFF", key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -6657,8 +6657,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  zdiffstore(this: CommandSender, destination: RedisArgument, numkeys: number | bigint, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZDIFFSTORE", destination, numkeys];
+  zdiffstore(this: CommandSender, destination: RedisArgument, ...key: Array<RedisArgument>): Promise<unknown> {
+    const argv: CommandArgument[] = ["ZDIFFSTORE", destination, key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -6668,8 +6668,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["ZINCRBY", key, increment, member];
     return this.sendCommand(argv);
   },
-  zinter(this: CommandSender, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZinterOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZINTER", numkeys];
+  zinter(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZinterOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["ZINTER", key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -6690,8 +6690,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  zintercard(this: CommandSender, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZintercardOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZINTERCARD", numkeys];
+  zintercard(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZintercardOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["ZINTERCARD", key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -6700,8 +6700,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  zinterstore(this: CommandSender, destination: RedisArgument, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZinterstoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZINTERSTORE", destination, numkeys];
+  zinterstore(this: CommandSender, destination: RedisArgument, key: ReadonlyArray<RedisArgument>, options?: ZinterstoreOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["ZINTERSTORE", destination, key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -6723,8 +6723,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["ZLEXCOUNT", key, min, max];
     return this.sendCommand(argv);
   },
-  zmpop(this: CommandSender, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: ZmpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZMPOP", numkeys];
+  zmpop(this: CommandSender, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: ZmpopOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["ZMPOP", key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -6903,8 +6903,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["ZSCORE", key, member];
     return this.sendCommand(argv);
   },
-  zunion(this: CommandSender, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZunionOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZUNION", numkeys];
+  zunion(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZunionOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["ZUNION", key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
@@ -6925,8 +6925,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  zunionstore(this: CommandSender, destination: RedisArgument, numkeys: number | bigint, key: ReadonlyArray<RedisArgument>, options?: ZunionstoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZUNIONSTORE", destination, numkeys];
+  zunionstore(this: CommandSender, destination: RedisArgument, key: ReadonlyArray<RedisArgument>, options?: ZunionstoreOptions): Promise<unknown> {
+    const argv: CommandArgument[] = ["ZUNIONSTORE", destination, key.length];
     for (const x0 of key) {
       argv.push(x0);
     }
