@@ -3,6 +3,7 @@
 // the spec, and reply types from the reply schemas. The methods only build argv and hand it to
 // the sender: connections, pipelines and the Buffer view all reuse the same generated code.
 import { Project } from 'ts-morph';
+import { REPLY_TRANSFORMS } from '../../transforms.js';
 import type { CommandModel, Model } from '../model.js';
 import { generatedHeader } from './header.js';
 
@@ -335,7 +336,8 @@ function emitCommand(command: CommandModel): Emitted {
     : undefined;
   if (optional.length) params.push(`options?: ${optionsType}`);
   const schema = command.spec.reply_schema;
-  const reply = replyType(schema);
+  const transform = REPLY_TRANSFORMS[command.name];
+  const reply = transform ? transform.type : replyType(schema);
   const signature = `${command.methodName}(${params.join(', ')}): Promise<${reply}>`;
   const body: string[] = [
     `const argv: CommandArgument[] = [${words.map((w) => JSON.stringify(w)).join(', ')}];`,
@@ -365,12 +367,19 @@ function emitCommand(command: CommandModel): Emitted {
     firstConditional++;
   }
   body.splice(0, firstConditional, `const argv: CommandArgument[] = [${initial.join(', ')}];`);
-  body.push('return this.sendCommand(argv);');
+  body.push(
+    transform ? `return this.sendCommand(argv, ${transform.transform});` : 'return this.sendCommand(argv);',
+  );
   const implParams = params.map((p) => p.replace(/: .*$/, (m) => m.replace(/\bS\b/g, 'string')));
   const implementation = `${command.methodName}(this: CommandSender, ${implParams.join(', ')}): Promise<unknown> {\n${body
     .map((l) => `  ${l}`)
     .join('\n')}\n}`;
-  return { signature, implementation, optionsInterface, exactReply: schema !== undefined };
+  return {
+    signature,
+    implementation,
+    optionsInterface,
+    exactReply: schema !== undefined || transform !== undefined,
+  };
 }
 
 export interface CommandsEmitResult {
@@ -394,6 +403,14 @@ export function emitCommands(model: Model): CommandsEmitResult {
       name,
       isTypeOnly: true,
     })),
+  });
+  const transforms = Object.values(REPLY_TRANSFORMS);
+  file.addImportDeclaration({
+    moduleSpecifier: '../commands/transforms.js',
+    namedImports: [
+      ...[...new Set(transforms.map((t) => t.transform))].sort().map((name) => ({ name })),
+      ...[...new Set(transforms.flatMap((t) => t.types))].sort().map((name) => ({ name, isTypeOnly: true })),
+    ],
   });
   for (const [, e] of emitted) if (e.optionsInterface) file.addStatements(e.optionsInterface);
   file.addStatements(

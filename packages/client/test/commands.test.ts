@@ -47,8 +47,8 @@ describe('generated command methods against Redis 8.2', () => {
     expect(await r.zadd('z', [{ score: 3, member: 'a' }], { condition: 'XX', change: true })).toBe(1);
     expect(last()).toEqual(['ZADD', 'z', 'XX', 'CH', '3', 'a']);
     expect(await r.zrange('z', 0, -1, { withscores: true })).toEqual([
-      ['b', 2.5],
-      ['a', 3],
+      { member: 'b', score: 2.5 },
+      { member: 'a', score: 3 },
     ]);
     expect(await r.zrange('z', '(2.5', '+inf', { sortby: 'BYSCORE' })).toEqual(['a']);
   });
@@ -144,5 +144,17 @@ describe('generated command methods against Redis 8.2', () => {
     expect(await r.eval('return {KEYS[1], ARGV[1]}', { key: ['kk'], arg: ['aa'] })).toEqual(['kk', 'aa']);
     expect(last()).toEqual(['EVAL', 'return {KEYS[1], ARGV[1]}', '1', 'kk', 'aa']);
     expect(await r.objectEncoding('z')).toBe('listpack');
+  });
+
+  it('reply transforms: INFO sections, CLIENT INFO / CLIENT LIST objects', async () => {
+    const info = await r.info('server', 'keyspace');
+    expect(info.server!.redis_version).toBe('8.2.3');
+    expect(Object.getPrototypeOf(info)).toBeNull();
+    expect(Object.keys(info)).toEqual(['server', 'keyspace']);
+    const me = await r.clientInfo();
+    expect(me.name).toBe('gen-test');
+    expect(me.cmd).toBe('client|info');
+    const all = await r.clientList();
+    expect(all.some((c) => c.id === me.id)).toBe(true);
   });
 });

@@ -2,11 +2,13 @@
 // calls. The real connection (pool, reconnects, timeouts) is the client package's own work.
 import net from 'node:net';
 import { encodeCommand, ReplyError, RespDecoder } from '@pyrsedis/resp';
-import type { CommandArgument, CommandSender } from '../src/commands/sender.js';
+import type { CommandArgument, CommandSender, ReplyTransformFunction } from '../src/commands/sender.js';
 import { COMMAND_METHODS, type Commands } from '../src/generated/commands.js';
 
 export class TestSender implements CommandSender {
   readonly sent: CommandArgument[][] = [];
+  /** The last reply as decoded, before any transform. */
+  lastRaw: unknown;
   #socket: net.Socket;
   #waiting: { resolve: (v: unknown) => void; reject: (e: Error) => void; buffer: boolean }[] = [];
 
@@ -31,7 +33,19 @@ export class TestSender implements CommandSender {
     return sender as TestSender & Commands;
   }
 
-  sendCommand(argv: CommandArgument[], buffer = false): Promise<unknown> {
+  sendCommand(argv: CommandArgument[], transform?: ReplyTransformFunction): Promise<unknown> {
+    return this.#send(argv, false).then((reply) => {
+      this.lastRaw = reply;
+      return transform ? transform(reply) : reply;
+    });
+  }
+
+  /** Sends with bulk strings decoded as Buffers (DUMP payloads). */
+  sendBuffer(argv: CommandArgument[]): Promise<unknown> {
+    return this.#send(argv, true);
+  }
+
+  #send(argv: CommandArgument[], buffer: boolean): Promise<unknown> {
     this.sent.push(argv);
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject, buffer });

@@ -21,7 +21,10 @@ export type RespValue<S = string> =
   | RespValue<S>[]
   | { [key: string]: RespValue<S> };
 
+/** Turns a decoded reply into the shape a method declares (see codegen/transforms.ts). */
+export type ReplyTransformFunction = (reply: unknown) => unknown;
+
 /** What the generated methods call. */
 export interface CommandSender {
-  sendCommand(argv: CommandArgument[]): Promise<unknown>;
+  sendCommand(argv: CommandArgument[], transform?: ReplyTransformFunction): Promise<unknown>;
 }
