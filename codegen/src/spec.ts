@@ -129,6 +129,21 @@ function tokens(args: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
+/** Marks the arguments whose token only some servers accept. */
+function markServers(args: unknown, only: Set<string>, servers: string[]): void {
+  if (!Array.isArray(args)) return;
+  for (const arg of args as Record<string, unknown>[]) {
+    const token =
+      typeof arg.token === 'string'
+        ? arg.token.toUpperCase()
+        : arg.type === 'pure-token'
+          ? String(arg.name).toUpperCase()
+          : undefined;
+    if (token !== undefined && only.has(token)) arg.servers = servers;
+    markServers(arg.arguments, only, servers);
+  }
+}
+
 function sortObject<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -159,6 +174,17 @@ export function buildSpec(valkey: SpecFiles, live: LiveServer): CommandsJson {
         const onlyValkey = [...valkeyTokens].filter((t) => !redisTokens.has(t)).sort();
         const onlyRedis = [...redisTokens].filter((t) => !valkeyTokens.has(t)).sort();
         const sameFlags = JSON.stringify(flags) === JSON.stringify(liveFlags);
+        const entrySpec = commands[full]!;
+        if (onlyRedis.length && !onlyValkey.length) {
+          // Redis 8.2 accepts more (BITOP DIFF/ONE..., XADD KEEPREF...): its arguments are a superset.
+          entrySpec.arguments = (docs.get(full)!.docs.arguments as Record<string, unknown>[]).map(
+            argumentFromDocs,
+          );
+          entrySpec.arguments_source = `redis ${live.version}: COMMAND DOCS (a superset of the Valkey file's)`;
+        } else if (onlyValkey.length) {
+          // Valkey-only tokens stay, marked, so the docs can say so (SET IFEQ, ZSCAN NOSCORES...).
+          markServers(entrySpec.arguments, new Set(onlyValkey), ['valkey']);
+        }
         if (liveRow.arity !== raw.arity || !sameFlags || onlyValkey.length || onlyRedis.length) {
           differences[full] = {
             valkey: { arity: raw.arity, flags, ...(onlyValkey.length ? { onlyTokens: onlyValkey } : {}) },

@@ -58,6 +58,14 @@ describe('commands.json', () => {
     // Argument tokens one server has and the other lacks.
     expect(differences.SET!.valkey).toMatchObject({ onlyTokens: ['IFEQ'] });
     expect(differences.BITOP!.redis).toMatchObject({ onlyTokens: expect.arrayContaining(['DIFF', 'ONE']) });
+    // Where Redis accepts a superset, its arguments are used; Valkey-only tokens are marked.
+    expect(regenerated.commands.BITOP!.arguments_source).toMatch(/^redis 8\.2\.3: COMMAND DOCS/);
+    const set = regenerated.commands.SET!.arguments as {
+      name: string;
+      arguments?: { token?: string; servers?: string[] }[];
+    }[];
+    const ifeq = set.find((a) => a.name === 'condition')!.arguments!.find((a) => a.token === 'IFEQ')!;
+    expect(ifeq.servers).toEqual(['valkey']);
     for (const diff of Object.values(differences)) {
       expect(JSON.stringify(diff)).not.toContain('MOVABLEKEYS');
     }

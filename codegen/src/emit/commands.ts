@@ -23,6 +23,18 @@ export interface ArgumentSpec {
   deprecated_since?: string;
   /** Set by the model: this argument is the length of the named sibling list. */
   count_of?: string;
+  /** Set in commands.json when only some servers accept this argument. */
+  servers?: string[];
+}
+
+/** Tokens of an argument tree that only some servers accept, as `servers: tokens` notes. */
+function onlyOn(arg: ArgumentSpec, notes: Map<string, string[]> = new Map()): Map<string, string[]> {
+  if (arg.servers) {
+    const key = arg.servers.join(', ');
+    notes.set(key, [...(notes.get(key) ?? []), arg.token ?? arg.name]);
+  }
+  for (const child of arg.arguments ?? []) onlyOn(child, notes);
+  return notes;
 }
 
 const RESERVED = new Set([
@@ -329,7 +341,12 @@ function emitCommand(command: CommandModel): Emitted {
   const optionsInterface = optional.length
     ? `export interface ${optionsType} {\n${optional
         .map((a, i) => {
-          const doc = a.summary ? `  /** ${a.summary.replace(/\*\//g, '*\\/')} */\n` : '';
+          const notes = [...onlyOn(a)].map(
+            ([servers, tokens]) => `\`${tokens.join('`, `')}\`: ${servers} only.`,
+          );
+          const note = `${a.summary && notes.length ? ' ' : ''}${notes.join(' ')}`;
+          const text = `${a.summary ?? ''}${note}`.replace(/\*\//g, '*\\/');
+          const doc = text ? `  /** ${text} */\n` : '';
           return `${doc}  ${optionNames[i]}?: ${fullType(a)};`;
         })
         .join('\n')}\n}`

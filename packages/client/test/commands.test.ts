@@ -70,6 +70,13 @@ describe('generated command methods against Redis 8.2', () => {
     expect(await r.httl('h2', { field: ['a'] })).toEqual([60]);
   });
 
+  it('takes Redis 8.2 arguments the Valkey spec lacks (BITOP DIFF)', async () => {
+    await r.set('b1', 'a');
+    await r.set('b2', 'a');
+    expect(await r.bitop('DIFF', 'bd', 'b1', 'b2')).toBe(1);
+    expect(last()).toEqual(['BITOP', 'DIFF', 'bd', 'b1', 'b2']);
+  });
+
   it('computes numkeys / numfields from the lists they count', async () => {
     expect(await r.eval('return #KEYS', {})).toBe(0);
     expect(last()).toEqual(['EVAL', 'return #KEYS', '0']);
