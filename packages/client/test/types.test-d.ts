@@ -1,0 +1,31 @@
+// Type tests of the generated surface, checked by `tsc --noEmit` (npm run typecheck): a wrong
+// reply or parameter type here fails the build.
+import { expectTypeOf } from 'vitest';
+import type { InfoSections, ScoredMember } from '../src/commands/transforms.js';
+import type { Commands } from '../src/generated/commands.js';
+
+declare const r: Commands;
+declare const b: Commands<Buffer>;
+
+expectTypeOf(r.get('k')).toEqualTypeOf<Promise<string | null>>();
+expectTypeOf(b.get('k')).toEqualTypeOf<Promise<Buffer | null>>();
+expectTypeOf(r.set('k', 'v', { expiration: { seconds: 1 } })).toEqualTypeOf<Promise<null | 'OK' | string>>();
+expectTypeOf(r.incr('n')).toEqualTypeOf<Promise<number>>();
+expectTypeOf(r.del('a', 'b')).toEqualTypeOf<Promise<number>>();
+expectTypeOf(r.mget('a', 'b')).toEqualTypeOf<Promise<Array<string | null>>>();
+expectTypeOf(r.hgetall('h')).toEqualTypeOf<Promise<Record<string, string>>>();
+expectTypeOf(b.hgetall('h')).toEqualTypeOf<Promise<Record<string, Buffer>>>();
+expectTypeOf(r.zrange('z', 0, -1)).toEqualTypeOf<Promise<Array<string> | Array<ScoredMember<string>>>>();
+expectTypeOf(r.info()).toEqualTypeOf<Promise<InfoSections>>();
+expectTypeOf(r.lmpop(['a'], 'LEFT')).toEqualTypeOf<Promise<null | [string, Array<string>]>>();
+
+// Parameters: options are typed, counts are computed, oneofs are exclusive shapes.
+expectTypeOf(r.set)
+  .parameter(2)
+  .toEqualTypeOf<import('../src/generated/commands.js').SetOptions | undefined>();
+// @ts-expect-error: numkeys is computed from the keys, not passed
+r.eval('return 1', 1, { key: ['k'] });
+// @ts-expect-error: EX takes a number
+r.set('k', 'v', { expiration: { seconds: 'soon' } });
+// @ts-expect-error: LMOVE directions are LEFT or RIGHT
+r.lmove('a', 'b', 'UP', 'DOWN');
