@@ -30,11 +30,76 @@ function keySpecLiteral(spec: KeySpecModel): string {
   return `{ ${parts.join(', ')} }`;
 }
 
+/**
+ * How a RESP2 reply differs from the RESP3 reply the schema describes, as data for the client's
+ * converter: maps arrive as flat arrays, doubles as strings, booleans as 0/1, and lists of pairs
+ * the schema notes as "flat array in RESP2" arrive flattened. `undefined`: nothing to convert.
+ */
+export function resp2Shape(schema: unknown, flatHint = false): unknown {
+  if (schema === null || typeof schema !== 'object') return undefined;
+  const s = schema as Record<string, unknown>;
+  const hint = flatHint || (typeof s.description === 'string' && /RESP2[^.]*flat array/i.test(s.description));
+  const union = (s.oneOf ?? s.anyOf) as unknown[] | undefined;
+  if (union) {
+    const shapes = union.map((m) => resp2Shape(m, hint));
+    if (shapes.every((x) => x === undefined)) return undefined;
+    return { union: shapes.map((x, i) => x ?? { keep: kindOf(union[i]) }) };
+  }
+  switch (s.type) {
+    case 'number':
+      return 'double';
+    case 'boolean':
+      return 'bool';
+    case 'object': {
+      const props = s.properties as Record<string, unknown> | undefined;
+      // Values of fields not listed: additionalProperties, or patternProperties (COMMAND DOCS's
+      // command names, FUNCTION STATS's engines) — their patterns match any name there.
+      const patterns = Object.values((s.patternProperties ?? {}) as Record<string, unknown>);
+      const extra = typeof s.additionalProperties === 'object' ? s.additionalProperties : patterns[0];
+      const fields: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(props ?? {})) {
+        const shape = resp2Shape(v);
+        if (shape !== undefined) fields[k] = shape;
+      }
+      const values = extra ? resp2Shape(extra) : undefined;
+      return {
+        map: {
+          ...(Object.keys(fields).length ? { fields } : {}),
+          ...(values !== undefined ? { values } : {}),
+        },
+      };
+    }
+    case 'array': {
+      if (Array.isArray(s.items)) {
+        const items = s.items.map((i) => resp2Shape(i));
+        return items.some((x) => x !== undefined) ? { tuple: items.map((x) => x ?? null) } : undefined;
+      }
+      const item = s.items as Record<string, unknown> | undefined;
+      if (hint && item && item.type === 'array' && Array.isArray(item.items) && item.items.length === 2) {
+        return { pairs: (item.items as unknown[]).map((i) => resp2Shape(i) ?? null) };
+      }
+      const shape = item ? resp2Shape(item) : undefined;
+      return shape === undefined ? undefined : { array: shape };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The RESP type an unconverted union alternative has, so the converter can pick alternatives. */
+function kindOf(schema: unknown): string {
+  const s = (schema ?? {}) as Record<string, unknown>;
+  if (s.const !== undefined) return typeof s.const === 'string' ? 'string' : String(typeof s.const);
+  return typeof s.type === 'string' ? s.type : 'any';
+}
+
 function entryLiteral(command: CommandModel, containers: Set<string>): string {
   const parts = [`arity: ${command.arity}`];
   parts.push(`flags: ${command.flags.map((f) => `F.${constName(f)}`).join(' | ') || '0'}`);
   if (command.keySpecs.length) parts.push(`keys: [${command.keySpecs.map(keySpecLiteral).join(', ')}]`);
   if (command.keysFunction) parts.push(`keysFunction: ${JSON.stringify(command.keysFunction)}`);
+  const resp2 = resp2Shape(command.spec.reply_schema);
+  if (resp2 !== undefined) parts.push(`resp2: ${JSON.stringify(resp2)}`);
   if (containers.has(command.name)) parts.push('container: true');
   return `{ ${parts.join(', ')} }`;
 }

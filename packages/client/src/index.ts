@@ -10,4 +10,5 @@ export {
   commandKeys,
   lookupCommand,
 } from './commands/keys.js';
+export { fromResp2, type Resp2Shape } from './commands/resp2.js';
 export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';

@@ -257,8 +257,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const validated: string[] = [];
-const failed: string[] = [];
+interface Results {
+  validated: string[];
+  failed: string[];
+}
+const resp3: Results = { validated: [], failed: [] };
+const resp2: Results = { validated: [], failed: [] };
 const redisCommands = Object.entries(spec.commands).filter(
   ([name, c]) =>
     c.servers.includes('redis') &&
@@ -267,7 +271,13 @@ const redisCommands = Object.entries(spec.commands).filter(
 
 type Method = (...a: unknown[]) => Promise<unknown>;
 
-async function check(r: TestSender, name: string, params: unknown[]): Promise<void> {
+async function check(
+  r: TestSender,
+  name: string,
+  params: unknown[],
+  results: Results = resp3,
+): Promise<void> {
+  const { validated, failed } = results;
   const method = (COMMAND_METHODS as Record<string, Method>)[methodName(name)]!;
   let reply: unknown;
   try {
@@ -283,47 +293,55 @@ async function check(r: TestSender, name: string, params: unknown[]): Promise<vo
   else validated.push(name);
 }
 
-describe('coverage of the generated surface against Redis 8.2', () => {
-  it('runs every safe command and checks its reply against its schema', async () => {
-    const r = await TestSender.connect(server.port);
-    const targets = redisCommands;
-    const skipped = targets.filter(
-      ([name]) => EXCEPTIONS[name] !== undefined || EXCEPTIONS[name.split(' ')[0]!] !== undefined,
+async function runStandalone(protocol: 2 | 3, results: Results): Promise<number> {
+  const r = await TestSender.connect(server.port, protocol);
+  const targets = redisCommands;
+  const skipped = targets.filter(
+    ([name]) => EXCEPTIONS[name] !== undefined || EXCEPTIONS[name.split(' ')[0]!] !== undefined,
+  );
+  for (const [name, command] of targets) {
+    if (skipped.some(([n]) => n === name)) continue;
+    const args = (command.arguments ?? []).filter(
+      (a, i, all) => !a.optional && !(a.type === 'pure-token') && !isCount(a, all[i + 1]),
     );
-    for (const [name, command] of targets) {
-      if (skipped.some(([n]) => n === name)) continue;
-      const args = (command.arguments ?? []).filter(
-        (a, i, all) => !a.optional && !(a.type === 'pure-token') && !isCount(a, all[i + 1]),
+    const explicit = SAMPLES[name];
+    // The generator makes a trailing plain list a rest parameter only when nothing optional follows.
+    const hasOptions = (command.arguments ?? []).some((a) => a.optional);
+    const params =
+      explicit?.params ??
+      args.map((a, i) =>
+        i === args.length - 1 && !hasOptions && a.multiple && !a.token && !['block', 'oneof'].includes(a.type)
+          ? sample({ ...a, multiple: false })
+          : sample(a),
       );
-      const explicit = SAMPLES[name];
-      // The generator makes a trailing plain list a rest parameter only when nothing optional follows.
-      const hasOptions = (command.arguments ?? []).some((a) => a.optional);
-      const params =
-        explicit?.params ??
-        args.map((a, i) =>
-          i === args.length - 1 &&
-          !hasOptions &&
-          a.multiple &&
-          !a.token &&
-          !['block', 'oneof'].includes(a.type)
-            ? sample({ ...a, multiple: false })
-            : sample(a),
-        );
-      // A clean database, then keys of the type the command's group works on.
-      await r.sendCommand(['FLUSHALL', 'SYNC']);
-      await r.sendCommand(['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
-      const setup = KEY_SETUP[command.group as string];
-      for (const key of new Set(keyNames(command.arguments ?? []))) {
-        for (const step of setup?.(key) ?? []) await r.sendCommand(step).catch(() => undefined);
-      }
-      for (const step of explicit?.setup ?? []) await r.sendCommand(step).catch(() => undefined);
-      const finalParams = explicit?.prepare ? await explicit.prepare(r) : params;
-      await check(r, name, finalParams);
+    // A clean database, then keys of the type the command's group works on.
+    await r.sendCommand(['FLUSHALL', 'SYNC']);
+    await r.sendCommand(['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
+    const setup = KEY_SETUP[command.group as string];
+    for (const key of new Set(keyNames(command.arguments ?? []))) {
+      for (const step of setup?.(key) ?? []) await r.sendCommand(step).catch(() => undefined);
     }
-    r.close();
-    const considered = targets.length - skipped.length;
+    for (const step of explicit?.setup ?? []) await r.sendCommand(step).catch(() => undefined);
+    const finalParams = explicit?.prepare ? await explicit.prepare(r) : params;
+    await check(r, name, finalParams, results);
+  }
+  r.close();
+  return targets.length - skipped.length;
+}
+
+describe('coverage of the generated surface against Redis 8.2', () => {
+  it('runs every safe command and checks its reply against its schema (RESP3)', async () => {
+    const considered = await runStandalone(3, resp3);
     // At least 90% of the commands that can run on a throwaway standalone server.
-    expect(validated.length / considered).toBeGreaterThanOrEqual(0.9);
+    expect(resp3.validated.length / considered).toBeGreaterThanOrEqual(0.9);
+  }, 300_000);
+
+  it('RESP2: the same commands, replies converted to the RESP3 shapes, match the schemas too', async () => {
+    const considered = await runStandalone(2, resp2);
+    console.log(
+      `RESP2: ${resp2.validated.length} of ${considered} standalone commands match their schema after conversion.\n  ${resp2.failed.join('\n  ')}`,
+    );
+    expect(resp2.validated.length / considered).toBeGreaterThanOrEqual(0.9);
   }, 300_000);
 
   it('runs the cluster commands against a real 3-master cluster', async () => {
@@ -379,6 +397,7 @@ describe('coverage of the generated surface against Redis 8.2', () => {
   }, 120_000);
 
   it('covers at least 90% of the core commands of Redis 8.2', () => {
+    const { validated, failed } = resp3;
     const exercised = new Set(validated);
     const notRun = redisCommands
       .map(([n]) => n)

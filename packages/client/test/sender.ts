@@ -2,6 +2,8 @@
 // calls. The real connection (pool, reconnects, timeouts) is the client package's own work.
 import net from 'node:net';
 import { encodeCommand, ReplyError, RespDecoder } from '@pyrsedis/resp';
+import { lookupCommand } from '../src/commands/keys.js';
+import { fromResp2 } from '../src/commands/resp2.js';
 import type { CommandArgument, CommandSender, ReplyTransformFunction } from '../src/commands/sender.js';
 import { COMMAND_METHODS, type Commands } from '../src/generated/commands.js';
 
@@ -25,16 +27,22 @@ export class TestSender implements CommandSender {
     socket.on('data', (chunk) => decoder.feed(chunk));
   }
 
-  static async connect(port: number): Promise<TestSender & Commands> {
+  /** 2 or 3: RESP2 replies are converted to the RESP3 shapes with the generated data. */
+  protocol: 2 | 3 = 3;
+
+  static async connect(port: number, protocol: 2 | 3 = 3): Promise<TestSender & Commands> {
     const socket = net.connect(port, '127.0.0.1');
     await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const sender = new TestSender(socket);
-    await sender.sendCommand(['HELLO', 3]);
+    await sender.sendCommand(['HELLO', protocol]);
+    sender.protocol = protocol;
     return sender as TestSender & Commands;
   }
 
   sendCommand(argv: CommandArgument[], transform?: ReplyTransformFunction): Promise<unknown> {
-    return this.#send(argv, false).then((reply) => {
+    return this.#send(argv, false).then((decoded) => {
+      const shape = this.protocol === 2 ? lookupCommand(argv)?.info.resp2 : undefined;
+      const reply = shape === undefined ? decoded : fromResp2(decoded, shape);
       this.lastRaw = reply;
       return transform ? transform(reply) : reply;
     });

@@ -1,4 +1,5 @@
 // The shape of the generated command table (src/generated/command-table.ts).
+import type { Resp2Shape } from './resp2.js';
 
 /**
  * Where one group of a command's keys is, after the server's key specs
@@ -39,4 +40,6 @@ export interface CommandInfo {
   readonly keysFunction?: 'sort' | 'migrate';
   /** A container command (CLIENT, CONFIG, ...): look up `NAME SUBCOMMAND`. */
   readonly container?: true;
+  /** How the RESP2 reply differs from the RESP3 one the types describe (see fromResp2). */
+  readonly resp2?: Resp2Shape;
 }

@@ -1,0 +1,96 @@
+// RESP2 replies converted to the RESP3 shapes the generated types describe. The shapes come from
+// the reply schemas (codegen/src/emit/command-table.ts resp2Shape): maps arrive as flat arrays,
+// doubles as strings, booleans as 0/1, and WITHSCORES-like pair lists flattened.
+
+/** How one RESP2 reply differs from its RESP3 form (generated data, see COMMAND_TABLE). */
+export type Resp2Shape =
+  | 'double'
+  | 'bool'
+  | { readonly keep: string }
+  | { readonly map: { readonly fields?: Readonly<Record<string, Resp2Shape>>; readonly values?: Resp2Shape } }
+  | { readonly array: Resp2Shape }
+  | { readonly tuple: readonly (Resp2Shape | null)[] }
+  | { readonly pairs: readonly [Resp2Shape | null, Resp2Shape | null] }
+  | { readonly union: readonly Resp2Shape[] };
+
+function isText(value: unknown): value is string | Buffer {
+  return typeof value === 'string' || Buffer.isBuffer(value);
+}
+
+function parseDouble(value: string): number {
+  switch (value) {
+    case 'inf':
+    case '+inf':
+      return Number.POSITIVE_INFINITY;
+    case '-inf':
+      return Number.NEGATIVE_INFINITY;
+    case 'nan':
+      return Number.NaN;
+    default:
+      return Number(value);
+  }
+}
+
+function accepts(value: unknown, shape: Resp2Shape): boolean {
+  if (shape === 'double') return isText(value) || typeof value === 'number';
+  if (shape === 'bool') return typeof value === 'number' || typeof value === 'boolean';
+  if ('keep' in shape) {
+    switch (shape.keep) {
+      case 'string':
+        return isText(value);
+      case 'integer':
+      case 'number':
+        return typeof value === 'number' || typeof value === 'bigint';
+      case 'null':
+        return value === null;
+      case 'array':
+        return Array.isArray(value);
+      case 'boolean':
+        return typeof value === 'boolean';
+      case 'object':
+        return value !== null && typeof value === 'object';
+      default:
+        return true;
+    }
+  }
+  if ('map' in shape)
+    return (Array.isArray(value) && value.length % 2 === 0) || (value !== null && typeof value === 'object');
+  return Array.isArray(value);
+}
+
+/** Converts a RESP2 reply to the RESP3 shape `shape` describes. Values already in shape pass. */
+export function fromResp2(value: unknown, shape: Resp2Shape): unknown {
+  if (value === null || value instanceof Error) return value;
+  if (shape === 'double') return isText(value) ? parseDouble(value.toString()) : value;
+  if (shape === 'bool') return typeof value === 'number' ? value === 1 : value;
+  if ('keep' in shape) return value;
+  if ('union' in shape) {
+    const chosen = shape.union.find((alternative) => accepts(value, alternative));
+    return chosen === undefined ? value : fromResp2(value, chosen);
+  }
+  if (!Array.isArray(value)) return value;
+  if ('map' in shape) {
+    const out: Record<string, unknown> = Object.create(null);
+    const { fields, values } = shape.map;
+    for (let i = 0; i + 1 < value.length; i += 2) {
+      const key = String(value[i]);
+      const field = fields?.[key] ?? values;
+      out[key] = field === undefined ? value[i + 1] : fromResp2(value[i + 1], field);
+    }
+    return out;
+  }
+  if ('array' in shape) return value.map((item) => fromResp2(item, shape.array));
+  if ('tuple' in shape)
+    return value.map((item, i) => (shape.tuple[i] ? fromResp2(item, shape.tuple[i]!) : item));
+  // pairs: [a, b, a, b] → [[a, b], [a, b]] (already nested pairs are converted in place).
+  const [first, second] = shape.pairs;
+  const convert = (a: unknown, b: unknown) => [
+    first ? fromResp2(a, first) : a,
+    second ? fromResp2(b, second) : b,
+  ];
+  if (value.length > 0 && Array.isArray(value[0]))
+    return value.map((pair: unknown[]) => convert(pair[0], pair[1]));
+  const out: unknown[] = [];
+  for (let i = 0; i + 1 < value.length; i += 2) out.push(convert(value[i], value[i + 1]));
+  return out;
+}
