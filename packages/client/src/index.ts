@@ -11,4 +11,12 @@ export {
   lookupCommand,
 } from './commands/keys.js';
 export { fromResp2, type Resp2Shape } from './commands/resp2.js';
+export {
+  type CommandSender,
+  type RedisArgument,
+  type ReplyTransformFunction,
+  type RespValue,
+  type StringMode,
+  withBuffers,
+} from './commands/sender.js';
 export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';

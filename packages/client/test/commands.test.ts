@@ -3,6 +3,7 @@
 // run against a real Redis 8.2.
 import { type RedisServer, startServer } from '@pyrsedis/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withBuffers } from '../src/commands/sender.js';
 import type { Commands } from '../src/generated/commands.js';
 import { TestSender } from './sender.js';
 
@@ -151,6 +152,21 @@ describe('generated command methods against Redis 8.2', () => {
     expect(await r.eval('return {KEYS[1], ARGV[1]}', { key: ['kk'], arg: ['aa'] })).toEqual(['kk', 'aa']);
     expect(last()).toEqual(['EVAL', 'return {KEYS[1], ARGV[1]}', '1', 'kk', 'aa']);
     expect(await r.objectEncoding('z')).toBe('listpack');
+  });
+
+  it('the Buffer view: the same methods, bulk strings as Buffers', async () => {
+    const bytes = Buffer.from([0, 0xff, 0x0d, 0x0a, 0x80]);
+    expect(await r.set('bin', bytes)).toBe('OK');
+    const b = withBuffers(r) as unknown as Commands<Buffer>;
+    const got = await b.get('bin');
+    expect(Buffer.isBuffer(got)).toBe(true);
+    expect(got!.equals(bytes)).toBe(true);
+    await r.hset('hb', [{ field: 'f', value: bytes }]);
+    const hash = await b.hgetall('hb');
+    expect(hash.f!.equals(bytes)).toBe(true);
+    // The string view is unchanged.
+    expect(typeof (await r.get('bin'))).toBe('string');
+    expect(b.get).toBe(r.get);
   });
 
   it('reply transforms: INFO sections, CLIENT INFO / CLIENT LIST objects', async () => {

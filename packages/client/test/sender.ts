@@ -4,7 +4,12 @@ import net from 'node:net';
 import { encodeCommand, ReplyError, RespDecoder } from '@pyrsedis/resp';
 import { lookupCommand } from '../src/commands/keys.js';
 import { fromResp2 } from '../src/commands/resp2.js';
-import type { CommandArgument, CommandSender, ReplyTransformFunction } from '../src/commands/sender.js';
+import type {
+  CommandArgument,
+  CommandSender,
+  ReplyTransformFunction,
+  StringMode,
+} from '../src/commands/sender.js';
 import { COMMAND_METHODS, type Commands } from '../src/generated/commands.js';
 
 export class TestSender implements CommandSender {
@@ -39,8 +44,12 @@ export class TestSender implements CommandSender {
     return sender as TestSender & Commands;
   }
 
-  sendCommand(argv: CommandArgument[], transform?: ReplyTransformFunction): Promise<unknown> {
-    return this.#send(argv, false).then((decoded) => {
+  sendCommand(
+    argv: CommandArgument[],
+    transform?: ReplyTransformFunction,
+    strings?: StringMode,
+  ): Promise<unknown> {
+    return this.#send(argv, strings === 'buffer').then((decoded) => {
       const shape = this.protocol === 2 ? lookupCommand(argv)?.info.resp2 : undefined;
       const reply = shape === undefined ? decoded : fromResp2(decoded, shape);
       this.lastRaw = reply;

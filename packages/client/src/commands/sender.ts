@@ -24,7 +24,28 @@ export type RespValue<S = string> =
 /** Turns a decoded reply into the shape a method declares (see codegen/transforms.ts). */
 export type ReplyTransformFunction = (reply: unknown) => unknown;
 
+/** How bulk strings of a reply are decoded: JS strings, or Buffers (binary-safe). */
+export type StringMode = 'string' | 'buffer';
+
 /** What the generated methods call. */
 export interface CommandSender {
-  sendCommand(argv: CommandArgument[], transform?: ReplyTransformFunction): Promise<unknown>;
+  sendCommand(
+    argv: CommandArgument[],
+    transform?: ReplyTransformFunction,
+    strings?: StringMode,
+  ): Promise<unknown>;
+}
+
+/**
+ * The binary-safe view of a sender: the same object and the same generated methods, with bulk
+ * strings decoded as Buffers (`Commands<Buffer>`). Nothing is copied or duplicated: the view's
+ * prototype is the sender, only `sendCommand` asks for Buffers.
+ */
+export function withBuffers<T extends CommandSender>(sender: T): T {
+  return Object.create(sender, {
+    sendCommand: {
+      value: (argv: CommandArgument[], transform?: ReplyTransformFunction) =>
+        sender.sendCommand(argv, transform, 'buffer'),
+    },
+  }) as T;
 }
