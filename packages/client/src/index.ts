@@ -1,8 +1,10 @@
 /**
- * @pyrsedis/client — the Redis client of pyrsedis. This release carries the generated command
- * metadata and key extraction the client and the cluster package route with; connections,
- * pool, pipelines and the typed command surface land with their own issues (see README.md).
+ * @pyrsedis/client — the Redis client of pyrsedis: typed commands generated from the server's
+ * command spec, auto-pipelining over one connection, RESP3 (RESP2 converted), Buffer view.
  */
+
+export { ProtocolError, PyrsedisError, ReplyError } from '@pyrsedis/resp';
+export { Client, createClient } from './client.js';
 export type { CommandInfo, KeySpec } from './commands/command-info.js';
 export {
   type CommandArgument,
@@ -19,4 +21,9 @@ export {
   type StringMode,
   withBuffers,
 } from './commands/sender.js';
+export type { ClientInfo, InfoSections, ScoredMember } from './commands/transforms.js';
+export type { ConnectionState } from './connection/connection.js';
+export type { ClientOptions } from './connection/options.js';
+export { ClientOptionsError, ConnectionError } from './errors.js';
 export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';
+export type { Commands } from './generated/commands.js';

@@ -1,0 +1,88 @@
+// createClient: a client over one multiplexed connection, with the whole typed command surface.
+import { EventEmitter } from 'node:events';
+import type {
+  CommandArgument,
+  CommandSender,
+  ReplyTransformFunction,
+  StringMode,
+} from './commands/sender.js';
+import { Connection, type ConnectionState } from './connection/connection.js';
+import { type ClientOptions, resolveOptions } from './connection/options.js';
+import { COMMAND_METHODS, type Commands } from './generated/commands.js';
+
+/**
+ * A Redis client. Commands issued in the same tick are auto-pipelined: one write, one buffer.
+ *
+ * ```ts
+ * await using client = await createClient('redis://127.0.0.1:6379').connect();
+ * await client.set('greeting', 'hello', { expiration: { seconds: 60 } });
+ * ```
+ *
+ * Events: `connect`, `ready`, `error`, `end`, `push` (RESP3 push messages), `state`.
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the generated surface is merged into the class (assigned below).
+export class Client extends EventEmitter implements CommandSender, AsyncDisposable {
+  readonly #connection: Connection;
+
+  constructor(options?: ClientOptions | string) {
+    super();
+    this.#connection = new Connection(resolveOptions(options));
+    for (const event of ['connect', 'ready', 'end', 'push', 'state'] as const) {
+      this.#connection.on(event, (...args: unknown[]) => this.emit(event, ...args));
+    }
+    // Errors reach the client's listeners; unobserved ones do not crash the process, since every
+    // command waiting on the connection is rejected with them anyway.
+    this.#connection.on('error', (err: Error) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+  }
+
+  /** The connection's state: connecting, handshake, ready, closing, closed. */
+  get state(): ConnectionState {
+    return this.#connection.state;
+  }
+
+  /** The protocol in use: 3, or 2 (asked for, or the server has no HELLO). */
+  get protocol(): 2 | 3 {
+    return this.#connection.protocol;
+  }
+
+  /** Waits until the handshake is done; rejects with the reason it could not connect. */
+  async connect(): Promise<this> {
+    await this.#connection.ready;
+    return this;
+  }
+
+  /** Sends any command: `client.sendCommand(['GET', 'key'])`. */
+  sendCommand(
+    argv: CommandArgument[],
+    transform?: ReplyTransformFunction,
+    strings?: StringMode,
+  ): Promise<unknown> {
+    return this.#connection.sendCommand(argv, transform, strings);
+  }
+
+  /** Waits for the replies in flight, then closes. */
+  close(): Promise<void> {
+    return this.#connection.close();
+  }
+
+  /** Closes at once, rejecting everything pending. */
+  destroy(): void {
+    this.#connection.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+// The generated methods, attached once (like undici attaches its API to Dispatcher.prototype).
+Object.assign(Client.prototype, COMMAND_METHODS);
+
+export interface Client extends Commands<string> {}
+
+/** Creates a client and starts connecting; `await client.connect()` to wait for it. */
+export function createClient(options?: ClientOptions | string): Client {
+  return new Client(options);
+}

@@ -1,0 +1,124 @@
+// Client options and the redis:// URL forms.
+import type tls from 'node:tls';
+import { ClientOptionsError } from '../errors.js';
+
+/** How to reach and set up a server. */
+export interface ClientOptions {
+  host?: string;
+  port?: number;
+  /** A Unix socket path instead of host/port. */
+  path?: string;
+  username?: string;
+  password?: string;
+  /** Database index (SELECT), default 0. */
+  database?: number;
+  /** Client name (CLIENT SETNAME). */
+  name?: string;
+  /** 3 (default) or 2: RESP2 replies are converted to the RESP3 shapes the types describe. */
+  protocol?: 2 | 3;
+  /** TLS options for `node:tls` (CA, client cert/key, servername, rejectUnauthorized). */
+  tls?: tls.ConnectionOptions | boolean;
+  /** Connect timeout, default 10,000 ms. */
+  connectTimeoutMs?: number;
+}
+
+/** Parsed, validated options. */
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  path: string | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  database: number;
+  name: string | undefined;
+  protocol: 2 | 3;
+  tls: tls.ConnectionOptions | undefined;
+  connectTimeoutMs: number;
+}
+
+/**
+ * Parses `redis://[user:pass@]host[:port][/db][?protocol=2&name=x]`, `rediss://` (TLS) and
+ * `unix:///path/to.sock`. Sentinel and cluster URLs belong to @pyrsedis/cluster.
+ */
+export function parseUrl(url: string): ClientOptions {
+  const family = /^redis\+(sentinel|cluster):\/\//i.exec(url);
+  if (family) {
+    throw new ClientOptionsError(
+      `redis+${family[1]!.toLowerCase()} URLs are handled by @pyrsedis/cluster: npm install @pyrsedis/cluster`,
+    );
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ClientOptionsError(
+      'invalid Redis URL (expected redis://host:port, rediss://... or unix:///path)',
+    );
+  }
+  const options: ClientOptions = {};
+  switch (parsed.protocol) {
+    case 'redis:':
+    case 'rediss:':
+      options.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+      if (parsed.port) options.port = Number(parsed.port);
+      if (parsed.protocol === 'rediss:') options.tls = true;
+      if (parsed.pathname.length > 1) options.database = Number(parsed.pathname.slice(1));
+      break;
+    case 'unix:':
+      options.path = decodeURIComponent(parsed.pathname);
+      break;
+    case 'redis+sentinel:':
+    case 'redis+cluster:':
+      throw new ClientOptionsError(
+        `${parsed.protocol.slice(0, -1)} URLs are handled by @pyrsedis/cluster: npm install @pyrsedis/cluster`,
+      );
+    default:
+      throw new ClientOptionsError(
+        `unsupported URL scheme "${parsed.protocol}" (use redis:, rediss: or unix:)`,
+      );
+  }
+  if (parsed.username) options.username = decodeURIComponent(parsed.username);
+  if (parsed.password) options.password = decodeURIComponent(parsed.password);
+  const protocol = parsed.searchParams.get('protocol');
+  if (protocol !== null) options.protocol = Number(protocol) as 2 | 3;
+  const name = parsed.searchParams.get('name');
+  if (name !== null) options.name = name;
+  const db = parsed.searchParams.get('db');
+  if (db !== null) options.database = Number(db);
+  return options;
+}
+
+/** Validates options up front with exact messages; passwords never appear in them. */
+export function resolveOptions(input: ClientOptions | string = {}): ResolvedOptions {
+  const options = typeof input === 'string' ? parseUrl(input) : input;
+  if (typeof options !== 'object' || options === null)
+    throw new ClientOptionsError('options must be an object or a URL string');
+  const port = options.port ?? 6379;
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ClientOptionsError(`port must be 1..65535, got ${port}`);
+  const database = options.database ?? 0;
+  if (!Number.isInteger(database) || database < 0) {
+    throw new ClientOptionsError(`database must be a non-negative integer, got ${database}`);
+  }
+  const protocol = options.protocol ?? 3;
+  if (protocol !== 2 && protocol !== 3)
+    throw new ClientOptionsError(`protocol must be 2 or 3, got ${String(protocol)}`);
+  if (options.name !== undefined && /\s/.test(options.name)) {
+    throw new ClientOptionsError('name must not contain spaces (CLIENT SETNAME refuses them)');
+  }
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  if (!(connectTimeoutMs > 0))
+    throw new ClientOptionsError(`connectTimeoutMs must be > 0, got ${connectTimeoutMs}`);
+  return {
+    host: options.host ?? '127.0.0.1',
+    port,
+    path: options.path,
+    username: options.username,
+    password: options.password,
+    database,
+    name: options.name,
+    protocol,
+    tls: options.tls === true ? {} : options.tls === false ? undefined : options.tls,
+    connectTimeoutMs,
+  };
+}

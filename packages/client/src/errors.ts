@@ -1,0 +1,26 @@
+// The client's errors, on the branded base of @pyrsedis/resp (instanceof survives two copies).
+import { PyrsedisError } from '@pyrsedis/resp';
+
+/**
+ * The connection failed or closed. `mayHaveExecuted` says whether the command had been written
+ * to the server before the connection died: if so it may have run (the client never re-sends a
+ * write by itself); if not, it certainly did not.
+ */
+export class ConnectionError extends PyrsedisError {
+  static override readonly brand: string = 'ConnectionError';
+  readonly mayHaveExecuted: boolean;
+
+  constructor(message: string, options: { cause?: unknown; command?: string; mayHaveExecuted: boolean }) {
+    super(message, 'ERR_CONNECTION', options);
+    this.mayHaveExecuted = options.mayHaveExecuted;
+  }
+}
+
+/** A client option is invalid; the message says which and why. */
+export class ClientOptionsError extends PyrsedisError {
+  static override readonly brand: string = 'ClientOptionsError';
+
+  constructor(message: string) {
+    super(message, 'ERR_OPTIONS');
+  }
+}

@@ -1,0 +1,156 @@
+// The client over one connection, against real servers.
+import { startServer } from '@pyrsedis/test-server';
+import { describe, expect, it } from 'vitest';
+import {
+  ClientOptionsError,
+  type Commands,
+  ConnectionError,
+  createClient,
+  ReplyError,
+  withBuffers,
+} from '../src/index.js';
+
+describe('createClient against Redis 8.2', () => {
+  it('connects, runs typed commands, and auto-pipelines 100k commands issued in one tick', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    expect(client.state).toBe('ready');
+    expect(client.protocol).toBe(3);
+    expect(await client.set('k', 'v')).toBe('OK');
+    expect(await client.get('k')).toBe('v');
+    const replies = await Promise.all(Array.from({ length: 100_000 }, () => client.incr('counter')));
+    expect(replies[0]).toBe(1);
+    expect(replies.at(-1)).toBe(100_000);
+    expect(await client.get('counter')).toBe('100000');
+  });
+
+  it('an error reply rejects only its own command, with its code and name', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await client.set('str', 'x');
+    const results = await Promise.allSettled([
+      client.get('str'),
+      client.lpush('str', 'a'),
+      client.get('str'),
+    ]);
+    expect(results[0]).toEqual({ status: 'fulfilled', value: 'x' });
+    const rejected = results[1] as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(ReplyError);
+    expect(rejected.reason.code).toBe('WRONGTYPE');
+    expect(rejected.reason.command).toBe('LPUSH');
+    expect(results[2]).toEqual({ status: 'fulfilled', value: 'x' });
+    // A bad argument rejects before anything is written; the others in the same tick still run.
+    const mixed = await Promise.allSettled([
+      client.sendCommand(['SET', 'a', undefined as never]),
+      client.get('str'),
+    ]);
+    expect((mixed[0] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
+    expect(mixed[1]).toEqual({ status: 'fulfilled', value: 'x' });
+  });
+
+  it('a server killed with 100k commands in flight: every promise settles, saying whether it may have run', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port }).connect();
+    const promises = Array.from({ length: 100_000 }, (_, i) => client.set(`k${i}`, 'v'));
+    const killed = server.kill();
+    const settled = await Promise.allSettled(promises);
+    await killed;
+    const rejected = settled.filter((s) => s.status === 'rejected') as PromiseRejectedResult[];
+    expect(settled.length).toBe(100_000);
+    for (const r of rejected) {
+      expect(r.reason).toBeInstanceOf(ConnectionError);
+      expect(typeof r.reason.mayHaveExecuted).toBe('boolean');
+      expect(r.reason.command).toBe('SET');
+    }
+    expect(client.state).toBe('closed');
+    await expect(client.get('k0')).rejects.toThrow(/connection is closed/);
+  });
+
+  it('handshake: password, name and database in one round trip; wrong password fails clearly', async () => {
+    await using server = await startServer({ password: 's3cret' });
+    await using client = await createClient(
+      `redis://:s3cret@127.0.0.1:${server.port}/2?name=pyr-test`,
+    ).connect();
+    const info = await client.clientInfo();
+    expect(info.name).toBe('pyr-test');
+    expect(info.db).toBe('2');
+    expect(info['lib-name']).toBe('pyrsedis');
+    const wrong = createClient({ port: server.port, password: 'nope' });
+    const failure = await wrong.connect().catch((e: Error) => e);
+    expect(failure).toBeInstanceOf(ReplyError);
+    expect(String((failure as Error).message)).not.toContain('nope');
+  });
+
+  it('close() waits for replies in flight; destroy() rejects them; both leave no open socket', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port }).connect();
+    const pending = client.set('a', '1');
+    await client.close();
+    expect(await pending).toBe('OK');
+    expect(client.state).toBe('closed');
+    const other = await createClient({ port: server.port }).connect();
+    const lost = other.sendCommand(['BLPOP', 'empty', 0]);
+    await new Promise((resolve) => setImmediate(resolve));
+    other.destroy();
+    await expect(lost).rejects.toBeInstanceOf(ConnectionError);
+  });
+
+  it('the Buffer view returns bulk strings as Buffers', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const bytes = Buffer.from([0, 0xff, 0x80]);
+    await client.set('bin', bytes);
+    const view = withBuffers(client) as unknown as Commands<Buffer>;
+    expect((await view.get('bin'))!.equals(bytes)).toBe(true);
+  });
+});
+
+describe('other servers', () => {
+  it('RESP2 on Redis 7.0: replies are converted to the RESP3 shapes', async () => {
+    await using server = await startServer({ flavor: 'redis7' });
+    await using client = await createClient({ port: server.port, protocol: 2 }).connect();
+    expect(client.protocol).toBe(2);
+    await client.hset('h', [{ field: 'f', value: 'v' }]);
+    const hash = await client.hgetall('h');
+    expect(Object.getPrototypeOf(hash)).toBeNull();
+    expect({ ...hash }).toEqual({ f: 'v' });
+    await client.zadd('z', [{ score: 1.5, member: 'm' }]);
+    expect(await client.zscore('z', 'm')).toBe(1.5);
+  });
+
+  it('TLS against Valkey 8 (rediss:// with the test CA)', async () => {
+    await using server = await startServer({ flavor: 'valkey8', tls: true });
+    await using client = await createClient({
+      port: server.port,
+      tls: { ca: server.tls!.ca, servername: 'localhost' },
+    }).connect();
+    expect(await client.ping()).toBe('PONG');
+  });
+});
+
+describe('options', () => {
+  it('parses URLs and validates options with exact messages', () => {
+    expect(() => createClient('redis+cluster://a:1,b:2')).toThrow(
+      'redis+cluster URLs are handled by @pyrsedis/cluster: npm install @pyrsedis/cluster',
+    );
+    expect(() => createClient('http://x')).toThrow(
+      'unsupported URL scheme "http:" (use redis:, rediss: or unix:)',
+    );
+    expect(() => createClient({ port: 70000 })).toThrow(
+      new ClientOptionsError('port must be 1..65535, got 70000'),
+    );
+    expect(() => createClient({ protocol: 4 as never })).toThrow('protocol must be 2 or 3, got 4');
+    expect(() => createClient({ name: 'has space' })).toThrow(
+      'name must not contain spaces (CLIENT SETNAME refuses them)',
+    );
+  });
+
+  it('a refused connection rejects connect() and every queued command, saying they were not sent', async () => {
+    const client = createClient({ port: 1, connectTimeoutMs: 2000 });
+    const queued = client.get('k');
+    await expect(client.connect()).rejects.toThrow(/could not connect/);
+    const err = await queued.catch((e: ConnectionError) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).mayHaveExecuted).toBe(false);
+  });
+});
