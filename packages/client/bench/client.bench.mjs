@@ -24,7 +24,7 @@ const adapters = {
     return {
       set: (k, v) => c.set(k, v),
       get: (k) => c.get(k),
-      getBuffer: (k) => c.sendCommand(['GET', k], undefined, 'buffer'),
+      getBuffer: (k) => c.sendCommand(['GET', k], undefined, { strings: 'buffer' }),
       close: () => c.close(),
     };
   },

@@ -4,7 +4,7 @@ import type {
   CommandArgument,
   CommandSender,
   ReplyTransformFunction,
-  StringMode,
+  SendOptions,
 } from './commands/sender.js';
 import { Connection, type ConnectionState } from './connection/connection.js';
 import { type ClientOptions, resolveOptions } from './connection/options.js';
@@ -18,7 +18,8 @@ import { COMMAND_METHODS, type Commands } from './generated/commands.js';
  * await client.set('greeting', 'hello', { expiration: { seconds: 60 } });
  * ```
  *
- * Events: `connect`, `ready`, `error`, `end`, `push` (RESP3 push messages), `state`.
+ * Events: `connect`, `ready`, `reconnecting` ({ attempt, delayMs, error }), `error`, `end`,
+ * `push` (RESP3 push messages), `state` (every transition of the connection's state machine).
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the generated surface is merged into the class (assigned below).
 export class Client extends EventEmitter implements CommandSender, AsyncDisposable {
@@ -27,7 +28,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   constructor(options?: ClientOptions | string) {
     super();
     this.#connection = new Connection(resolveOptions(options));
-    for (const event of ['connect', 'ready', 'end', 'push', 'state'] as const) {
+    for (const event of ['connect', 'ready', 'reconnecting', 'end', 'push', 'state'] as const) {
       this.#connection.on(event, (...args: unknown[]) => this.emit(event, ...args));
     }
     // Errors reach the client's listeners; unobserved ones do not crash the process, since every
@@ -57,9 +58,9 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   sendCommand(
     argv: CommandArgument[],
     transform?: ReplyTransformFunction,
-    strings?: StringMode,
+    options?: SendOptions,
   ): Promise<unknown> {
-    return this.#connection.sendCommand(argv, transform, strings);
+    return this.#connection.sendCommand(argv, transform, options);
   }
 
   /** Waits for the replies in flight, then closes. */

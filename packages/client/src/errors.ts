@@ -24,3 +24,19 @@ export class ClientOptionsError extends PyrsedisError {
     super(message, 'ERR_OPTIONS');
   }
 }
+
+/**
+ * A command did not get its reply in time (`timeoutMs`, measured from the call: a real end-to-end
+ * deadline). `mayHaveExecuted` says whether it had been written. A late reply is discarded and
+ * never settles another command; a timed-out blocking command retires its connection, so a late
+ * pop can never be delivered to nobody.
+ */
+export class TimeoutError extends PyrsedisError {
+  static override readonly brand: string = 'TimeoutError';
+  readonly mayHaveExecuted: boolean;
+
+  constructor(message: string, options: { command?: string; mayHaveExecuted: boolean }) {
+    super(message, 'ERR_TIMEOUT', options);
+    this.mayHaveExecuted = options.mayHaveExecuted;
+  }
+}

@@ -18,12 +18,14 @@ export {
   type RedisArgument,
   type ReplyTransformFunction,
   type RespValue,
+  type SendOptions,
   type StringMode,
   withBuffers,
+  withOptions,
 } from './commands/sender.js';
 export type { ClientInfo, InfoSections, ScoredMember } from './commands/transforms.js';
 export type { ConnectionState } from './connection/connection.js';
 export type { ClientOptions } from './connection/options.js';
-export { ClientOptionsError, ConnectionError } from './errors.js';
+export { ClientOptionsError, ConnectionError, TimeoutError } from './errors.js';
 export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';
 export type { Commands } from './generated/commands.js';

@@ -7,7 +7,9 @@ import {
   ConnectionError,
   createClient,
   ReplyError,
+  TimeoutError,
   withBuffers,
+  withOptions,
 } from '../src/index.js';
 
 describe('createClient against Redis 8.2', () => {
@@ -48,9 +50,12 @@ describe('createClient against Redis 8.2', () => {
     expect(mixed[1]).toEqual({ status: 'fulfilled', value: 'x' });
   });
 
-  it('a server killed with 100k commands in flight: every promise settles, saying whether it may have run', async () => {
+  it('a server killed with 100k commands in flight: every promise settles, then the client reconnects', async () => {
     await using server = await startServer();
-    const client = await createClient({ port: server.port }).connect();
+    await using client = await createClient({ port: server.port }).connect();
+    const reconnecting: unknown[] = [];
+    client.on('reconnecting', (e) => reconnecting.push(e));
+    client.on('error', () => {});
     const promises = Array.from({ length: 100_000 }, (_, i) => client.set(`k${i}`, 'v'));
     const killed = server.kill();
     const settled = await Promise.allSettled(promises);
@@ -62,8 +67,74 @@ describe('createClient against Redis 8.2', () => {
       expect(typeof r.reason.mayHaveExecuted).toBe('boolean');
       expect(r.reason.command).toBe('SET');
     }
-    expect(client.state).toBe('closed');
-    await expect(client.get('k0')).rejects.toThrow(/connection is closed/);
+    // Commands issued while it is down wait in the offline queue and run after the reconnect.
+    const queued = client.incr('after');
+    await server.restart();
+    expect(await queued).toBe(1);
+    expect(client.state).toBe('ready');
+    expect(reconnecting.length).toBeGreaterThan(0);
+  });
+
+  it('timeouts are end-to-end deadlines; a late reply never settles another command', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await client.set('a', 'A');
+    await client.set('b', 'B');
+    const fast = withOptions(client, { timeoutMs: 150 });
+    // The server is frozen: the deadline fires although the command was written long ago.
+    const paused = server.pause(600);
+    const started = Date.now();
+    const err = await fast.get('a').catch((e: Error) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as TimeoutError).mayHaveExecuted).toBe(true);
+    expect(Date.now() - started).toBeLessThan(500);
+    await paused;
+    // Its reply arrives late and is dropped: the next command gets its own reply.
+    expect(await client.get('b')).toBe('B');
+    // DEBUG SLEEP longer than the deadline: same story.
+    await expect(fast.sendCommand(['DEBUG', 'SLEEP', '0.4'])).rejects.toBeInstanceOf(TimeoutError);
+    expect(await client.get('a')).toBe('A');
+  });
+
+  it('a blocking command that times out retires its connection: a later push is not lost', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    client.on('error', () => {});
+    await expect(withOptions(client, { timeoutMs: 100 }).blpop(['queue'], 0)).rejects.toBeInstanceOf(
+      TimeoutError,
+    );
+    await using other = await createClient({ port: server.port }).connect();
+    expect(await other.lpush('queue', 'item')).toBe(1);
+    // Nobody popped it: the abandoned BLPOP's connection is gone, the item waits in the list.
+    expect(await other.llen('queue')).toBe(1);
+    expect(await client.lpop('queue')).toBe('item');
+  });
+
+  it('AbortSignal: an aborted command is rejected, and never sent if it was not yet', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const controller = new AbortController();
+    const aborted = withOptions(client, { signal: controller.signal }).set('never', '1');
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await client.get('never')).toBeNull();
+    await expect(withOptions(client, { signal: AbortSignal.abort() }).get('x')).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+  });
+
+  it('with the offline queue off, commands fail at once while reconnecting', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, offlineQueue: false }).connect();
+    client.on('error', () => {});
+    await server.kill();
+    await new Promise<void>((resolve) => client.once('reconnecting', () => resolve()));
+    await expect(client.get('k')).rejects.toThrow(/offline queue is off/);
+    await server.restart();
+    await new Promise<void>((resolve) =>
+      client.state === 'ready' ? resolve() : client.once('ready', () => resolve()),
+    );
+    expect(await client.ping()).toBe('PONG');
   });
 
   it('handshake: password, name and database in one round trip; wrong password fails clearly', async () => {

@@ -8,7 +8,7 @@ import type {
   CommandArgument,
   CommandSender,
   ReplyTransformFunction,
-  StringMode,
+  SendOptions,
 } from '../src/commands/sender.js';
 import { COMMAND_METHODS, type Commands } from '../src/generated/commands.js';
 
@@ -47,9 +47,9 @@ export class TestSender implements CommandSender {
   sendCommand(
     argv: CommandArgument[],
     transform?: ReplyTransformFunction,
-    strings?: StringMode,
+    options?: SendOptions,
   ): Promise<unknown> {
-    return this.#send(argv, strings === 'buffer').then((decoded) => {
+    return this.#send(argv, options?.strings === 'buffer').then((decoded) => {
       const shape = this.protocol === 2 ? lookupCommand(argv)?.info.resp2 : undefined;
       const reply = shape === undefined ? decoded : fromResp2(decoded, shape);
       this.lastRaw = reply;

@@ -27,25 +27,42 @@ export type ReplyTransformFunction = (reply: unknown) => unknown;
 /** How bulk strings of a reply are decoded: JS strings, or Buffers (binary-safe). */
 export type StringMode = 'string' | 'buffer';
 
+/** Per-call options, given through a view: `client.withOptions({ timeoutMs: 100 })`. */
+export interface SendOptions {
+  /** Bulk strings as `Buffer`s. */
+  strings?: StringMode;
+  /** End-to-end deadline for the reply, from the call. */
+  timeoutMs?: number;
+  /** Aborts the call: rejects with the signal's reason; an unsent command is never sent. */
+  signal?: AbortSignal;
+}
+
 /** What the generated methods call. */
 export interface CommandSender {
   sendCommand(
     argv: CommandArgument[],
     transform?: ReplyTransformFunction,
-    strings?: StringMode,
+    options?: SendOptions,
   ): Promise<unknown>;
 }
 
 /**
- * The binary-safe view of a sender: the same object and the same generated methods, with bulk
- * strings decoded as Buffers (`Commands<Buffer>`). Nothing is copied or duplicated: the view's
- * prototype is the sender, only `sendCommand` asks for Buffers.
+ * A view of a sender with per-call options: the same object and the same generated methods
+ * (its prototype is the sender); only `sendCommand` adds the options. Views stack.
  */
-export function withBuffers<T extends CommandSender>(sender: T): T {
+export function withOptions<T extends CommandSender>(sender: T, options: SendOptions): T {
   return Object.create(sender, {
     sendCommand: {
-      value: (argv: CommandArgument[], transform?: ReplyTransformFunction) =>
-        sender.sendCommand(argv, transform, 'buffer'),
+      value: (argv: CommandArgument[], transform?: ReplyTransformFunction, more?: SendOptions) =>
+        sender.sendCommand(argv, transform, more ? { ...options, ...more } : options),
     },
   }) as T;
+}
+
+/**
+ * The binary-safe view of a sender: bulk strings decoded as Buffers (`Commands<Buffer>`), with
+ * the same generated methods — nothing is copied or duplicated.
+ */
+export function withBuffers<T extends CommandSender>(sender: T): T {
+  return withOptions(sender, { strings: 'buffer' });
 }

@@ -1,19 +1,21 @@
 // One connection: handshake, auto-pipelining (every command issued in the same tick goes out in
-// one write, encoded into one buffer), replies matched in order, failures that say whether a
-// command may have run.
+// one write, encoded into one buffer), replies matched in order, reconnection with backoff, and
+// failures that say whether a command may have run. One explicit state machine; every
+// transition emits `state`.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { encodeCommands, ProtocolError, ReplyError, RespDecoder } from '@pyrsedis/resp';
+import { encodeCommands, type ProtocolError, ReplyError, RespDecoder } from '@pyrsedis/resp';
 import { lookupCommand } from '../commands/keys.js';
 import { fromResp2 } from '../commands/resp2.js';
-import type { CommandArgument, ReplyTransformFunction, StringMode } from '../commands/sender.js';
-import { ConnectionError } from '../errors.js';
+import type { CommandArgument, ReplyTransformFunction, SendOptions, StringMode } from '../commands/sender.js';
+import { ConnectionError, TimeoutError } from '../errors.js';
+import { CommandFlag } from '../generated/command-table.js';
 import { Fifo } from './fifo.js';
 import type { ResolvedOptions } from './options.js';
 
-/** The states of a connection; every transition emits `state`. */
-export type ConnectionState = 'connecting' | 'handshake' | 'ready' | 'closing' | 'closed';
+/** The states of a connection. */
+export type ConnectionState = 'connecting' | 'handshake' | 'ready' | 'reconnecting' | 'closing' | 'closed';
 
 interface Pending {
   argv: CommandArgument[] | undefined;
@@ -21,6 +23,12 @@ interface Pending {
   reject: (error: Error) => void;
   transform: ReplyTransformFunction | undefined;
   strings: StringMode | undefined;
+  /** Timed out or aborted: a late reply is discarded. */
+  settled: boolean;
+  written: boolean;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 const LIB_NAME = 'pyrsedis';
@@ -29,6 +37,12 @@ const LIB_VERSION = '0.1.0';
 function commandName(argv: CommandArgument[] | undefined): string {
   const first = argv?.[0];
   return typeof first === 'string' ? first.toUpperCase() : String(first ?? '');
+}
+
+function isBlocking(argv: CommandArgument[] | undefined): boolean {
+  if (argv === undefined) return false;
+  const info = lookupCommand(argv)?.info;
+  return info !== undefined && (info.flags & CommandFlag.BLOCKING) !== 0;
 }
 
 /**
@@ -40,14 +54,18 @@ export class Connection extends EventEmitter {
   #state: ConnectionState = 'connecting';
   #socket: net.Socket | undefined;
   #decoder: RespDecoder;
-  /** Commands issued in this tick, not yet written. */
+  /** Commands not yet written: this tick's, or those waiting for a (re)connection. */
   #outbox: Pending[] = [];
   #flushScheduled = false;
   /** Written, waiting for their replies, in order. */
   #inflight = new Fifo<Pending>();
-  /** The protocol in use after the handshake (HELLO may be missing on old servers). */
   #protocol: 2 | 3;
+  #attempt = 0;
+  #reconnectTimer: NodeJS.Timeout | undefined;
   #ready: Promise<void>;
+  #resolveReady!: () => void;
+  #rejectReady!: (error: Error) => void;
+  #everReady = false;
   #closed: Promise<void>;
   #resolveClosed!: () => void;
 
@@ -60,11 +78,15 @@ export class Connection extends EventEmitter {
       onPush: (push) => this.emit('push', push),
       planReply: () => this.#inflight.peek()?.strings,
     });
+    this.#ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.#ready.catch(() => {});
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#ready = this.#connect();
-    this.#ready.catch(() => {});
+    void this.#open();
   }
 
   get state(): ConnectionState {
@@ -76,7 +98,7 @@ export class Connection extends EventEmitter {
     return this.#protocol;
   }
 
-  /** Resolves when the handshake is done; rejects when the connection could not be set up. */
+  /** Resolves when the first handshake is done; rejects when the first connection fails. */
   get ready(): Promise<void> {
     return this.#ready;
   }
@@ -88,9 +110,9 @@ export class Connection extends EventEmitter {
     this.emit('state', state, from);
   }
 
-  async #connect(): Promise<void> {
+  #connectSocket(): Promise<net.Socket> {
     const o = this.options;
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
+    return new Promise<net.Socket>((resolve, reject) => {
       const s = o.tls
         ? tls.connect({ host: o.host, port: o.port, servername: o.host, ...o.tls })
         : o.path
@@ -113,42 +135,57 @@ export class Connection extends EventEmitter {
           new ConnectionError(`could not connect: ${err.message}`, { cause: err, mayHaveExecuted: false }),
         );
       });
-    }).catch((err: Error) => {
-      this.#fail(err);
-      throw err;
     });
+  }
+
+  async #open(): Promise<void> {
+    let socket: net.Socket;
+    try {
+      socket = await this.#connectSocket();
+    } catch (err) {
+      this.#lost(err as Error, undefined);
+      return;
+    }
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      socket.destroy();
+      return;
+    }
     this.#socket = socket;
+    this.#decoder.reset();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('data', (chunk: Buffer) => {
+      if (this.#socket !== socket) return;
       try {
         this.#decoder.feed(chunk);
       } catch (err) {
         // A malformed reply: the stream is out of step, nothing after it can be trusted.
-        this.#fail(
-          err instanceof ProtocolError
-            ? err
-            : new ConnectionError(String(err), { cause: err, mayHaveExecuted: true }),
-        );
+        this.#lost(err as ProtocolError, socket);
       }
     });
     socket.on('error', (err) =>
-      this.#fail(
+      this.#lost(
         new ConnectionError(`connection error: ${err.message}`, { cause: err, mayHaveExecuted: true }),
+        socket,
       ),
     );
-    socket.on('close', () => this.#fail(new ConnectionError('connection closed', { mayHaveExecuted: true })));
+    socket.on('close', () =>
+      this.#lost(new ConnectionError('connection closed', { mayHaveExecuted: true }), socket),
+    );
     this.emit('connect');
     this.#setState('handshake');
     try {
       await this.#handshake();
     } catch (err) {
-      this.#fail(err as Error);
-      throw err;
+      this.#lost(err as Error, socket);
+      return;
     }
-    if (this.#state !== 'handshake') return;
+    if (this.#socket !== socket || this.#state !== 'handshake') return;
+    this.#attempt = 0;
+    this.#everReady = true;
     this.#setState('ready');
     this.emit('ready');
+    this.#resolveReady();
     if (this.#outbox.length) this.#flush();
   }
 
@@ -158,12 +195,12 @@ export class Connection extends EventEmitter {
     const hello: CommandArgument[] = ['HELLO', o.protocol, ...auth, ...(o.name ? ['SETNAME', o.name] : [])];
     const steps: Promise<unknown>[] = [];
     const helloReply = this.#direct(hello).catch((err: Error) => err);
-    steps.push(helloReply);
     if (o.database) steps.push(this.#direct(['SELECT', o.database]));
     // Optional: older servers do not know CLIENT SETINFO.
     steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-NAME', LIB_NAME]).catch(() => undefined));
     steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-VER', LIB_VERSION]).catch(() => undefined));
     const hello3 = await helloReply;
+    this.#protocol = o.protocol;
     if (hello3 instanceof ReplyError && /unknown command|NOPROTO/i.test(hello3.message) && o.protocol === 3) {
       // A server without HELLO (Redis < 6) or without RESP3: RESP2 with AUTH and SETNAME.
       this.#protocol = 2;
@@ -174,16 +211,25 @@ export class Connection extends EventEmitter {
     } else if (hello3 instanceof Error) {
       throw hello3;
     }
-    await Promise.all(steps.slice(1));
+    await Promise.all(steps);
   }
 
   /** Writes one command now, ahead of the outbox (handshake only). */
   #direct(argv: CommandArgument[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const pending: Pending = { argv: undefined, resolve, reject, transform: undefined, strings: undefined };
-      this.#inflight.push(pending);
+      this.#inflight.push({
+        argv,
+        resolve,
+        reject,
+        transform: undefined,
+        strings: undefined,
+        settled: false,
+        written: true,
+        timer: undefined,
+        signal: undefined,
+        onAbort: undefined,
+      });
       this.#socket!.write(encodeCommands([argv]));
-      pending.argv = argv;
     });
   }
 
@@ -194,24 +240,64 @@ export class Connection extends EventEmitter {
   sendCommand(
     argv: CommandArgument[],
     transform?: ReplyTransformFunction,
-    strings?: StringMode,
+    options?: SendOptions,
   ): Promise<unknown> {
-    if (this.#state === 'closing' || this.#state === 'closed') {
+    const state = this.#state;
+    if (state === 'closing' || state === 'closed') {
       return Promise.reject(
-        new ConnectionError(`connection is ${this.#state}`, {
-          command: commandName(argv),
-          mayHaveExecuted: false,
-        }),
+        new ConnectionError(`connection is ${state}`, { command: commandName(argv), mayHaveExecuted: false }),
       );
     }
+    if (state !== 'ready') {
+      const limit = this.options.offlineQueue;
+      if (limit === false || this.#outbox.length >= limit) {
+        return Promise.reject(
+          new ConnectionError(
+            limit === false
+              ? `not connected (${state}) and the offline queue is off`
+              : `offline queue full (${limit} commands)`,
+            {
+              command: commandName(argv),
+              mayHaveExecuted: false,
+            },
+          ),
+        );
+      }
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      this.#outbox.push({
+      const pending: Pending = {
         argv,
         resolve,
         reject,
         transform,
-        strings: strings === 'buffer' ? 'buffer' : undefined,
-      });
+        strings: options?.strings === 'buffer' ? 'buffer' : undefined,
+        settled: false,
+        written: false,
+        timer: undefined,
+        signal,
+        onAbort: undefined,
+      };
+      const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs;
+      if (timeoutMs !== undefined) {
+        pending.timer = setTimeout(
+          () =>
+            this.#giveUp(
+              pending,
+              new TimeoutError(`no reply within ${timeoutMs} ms`, {
+                command: commandName(pending.argv),
+                mayHaveExecuted: pending.written,
+              }),
+            ),
+          timeoutMs,
+        );
+      }
+      if (signal !== undefined) {
+        pending.onAbort = () => this.#giveUp(pending, signal.reason as Error);
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      this.#outbox.push(pending);
       if (!this.#flushScheduled && this.#state === 'ready') {
         this.#flushScheduled = true;
         process.nextTick(() => this.#flush());
@@ -219,46 +305,84 @@ export class Connection extends EventEmitter {
     });
   }
 
+  #clearWatch(pending: Pending): void {
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (pending.onAbort !== undefined) pending.signal!.removeEventListener('abort', pending.onAbort);
+    pending.timer = undefined;
+    pending.onAbort = undefined;
+  }
+
+  /** A timeout or an abort: settle now; the reply slot stays so a late reply is discarded. */
+  #giveUp(pending: Pending, error: Error): void {
+    if (pending.settled) return;
+    this.#clearWatch(pending);
+    pending.settled = true;
+    if (!pending.written) {
+      // Never sent: take it out of the outbox so it never is.
+      const at = this.#outbox.indexOf(pending);
+      if (at >= 0) this.#outbox.splice(at, 1);
+    } else if (isBlocking(pending.argv) && this.#socket !== undefined) {
+      // A blocked BLPOP & co. would pop an item later and hand it to nobody: retire the connection
+      // (the server unblocks a client that disconnects, popping nothing).
+      this.#lost(
+        new ConnectionError(`${commandName(pending.argv)} gave up; its connection was retired`, {
+          mayHaveExecuted: true,
+        }),
+        this.#socket,
+      );
+    }
+    pending.reject(error);
+  }
+
   #flush(): void {
     this.#flushScheduled = false;
     const batch = this.#outbox;
-    if (batch.length === 0 || !this.#socket || this.#state !== 'ready') return;
+    const socket = this.#socket;
+    if (batch.length === 0 || socket === undefined || this.#state !== 'ready') return;
     this.#outbox = [];
     const argvs: CommandArgument[][] = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) argvs[i] = batch[i]!.argv!;
     let bytes: Buffer;
+    let sent = batch;
     try {
       bytes = encodeCommands(argvs);
     } catch {
       // One bad argument must not sink the others: encode one by one and reject only the bad.
-      const good: Pending[] = [];
+      sent = [];
       const chunks: Buffer[] = [];
       for (const pending of batch) {
         try {
           chunks.push(encodeCommands([pending.argv!]));
-          good.push(pending);
+          sent.push(pending);
         } catch (err) {
+          this.#clearWatch(pending);
           pending.reject(err as Error);
         }
       }
-      for (const pending of good) this.#inflight.push(pending);
-      this.#socket.write(Buffer.concat(chunks));
-      return;
+      bytes = Buffer.concat(chunks);
     }
-    for (let i = 0; i < batch.length; i++) this.#inflight.push(batch[i]!);
-    this.#socket.write(bytes);
+    for (let i = 0; i < sent.length; i++) {
+      const pending = sent[i]!;
+      pending.written = true;
+      this.#inflight.push(pending);
+    }
+    socket.write(bytes);
   }
 
   #onReply(reply: unknown): void {
     const pending = this.#inflight.shift();
     if (pending === undefined) {
-      this.#fail(
+      this.#lost(
         new ConnectionError('reply without a command: the stream is out of step', { mayHaveExecuted: true }),
+        this.#socket,
       );
       return;
     }
     const argv = pending.argv;
     pending.argv = undefined;
+    if (pending.settled) return; // timed out or aborted: the late reply is dropped here
+    this.#clearWatch(pending);
+    pending.settled = true;
     if (reply instanceof ReplyError) {
       reply.command = commandName(argv);
       pending.reject(reply);
@@ -281,31 +405,56 @@ export class Connection extends EventEmitter {
     if (this.#state === 'closing' && this.#inflight.length === 0) this.#socket?.end();
   }
 
-  /** Rejects everything pending and closes; idempotent. */
-  #fail(error: Error): void {
+  #rejectAll(items: Iterable<Pending>, error: Error, written: boolean): void {
+    for (const pending of items) {
+      if (pending.settled) continue;
+      this.#clearWatch(pending);
+      pending.settled = true;
+      pending.reject(
+        new ConnectionError(
+          written
+            ? `${error.message}; the command was sent and may have executed`
+            : `${error.message}; the command was not sent`,
+          { cause: error, command: commandName(pending.argv), mayHaveExecuted: written },
+        ),
+      );
+    }
+  }
+
+  /** The socket (or the attempt to open one) is gone: settle what it carried, maybe reconnect. */
+  #lost(error: Error, socket: net.Socket | undefined): void {
+    if (socket !== undefined && socket !== this.#socket) return;
     if (this.#state === 'closed') return;
-    const wasClosing = this.#state === 'closing';
+    this.#socket = undefined;
+    socket?.destroy();
+    // Written commands may have run: never re-sent, rejected saying so.
+    this.#rejectAll(this.#inflight.drain(), error, true);
+    const state = this.#state;
+    if (state === 'closing') {
+      this.#finish(error, false);
+      return;
+    }
+    this.#attempt++;
+    const delay = this.#everReady ? this.options.retryStrategy(this.#attempt, error) : false;
+    if (delay === false) {
+      // The first connection failed (a configuration problem), or the strategy gave up.
+      this.#finish(error, true);
+      return;
+    }
+    this.#setState('reconnecting');
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.emit('reconnecting', { attempt: this.#attempt, delayMs: delay, error });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      void this.#open();
+    }, delay);
+  }
+
+  #finish(error: Error, report: boolean): void {
     this.#setState('closed');
-    this.#socket?.destroy();
-    for (const pending of this.#inflight.drain()) {
-      pending.reject(
-        new ConnectionError(`${error.message}; the command was sent and may have executed`, {
-          cause: error,
-          command: commandName(pending.argv),
-          mayHaveExecuted: true,
-        }),
-      );
-    }
-    for (const pending of this.#outbox.splice(0)) {
-      pending.reject(
-        new ConnectionError(`${error.message}; the command was not sent`, {
-          cause: error,
-          command: commandName(pending.argv),
-          mayHaveExecuted: false,
-        }),
-      );
-    }
-    if (!wasClosing) this.emit('error', error);
+    this.#rejectAll(this.#outbox.splice(0), error, false);
+    this.#rejectReady(error);
+    if (report && this.listenerCount('error') > 0) this.emit('error', error);
     this.emit('end');
     this.#resolveClosed();
   }
@@ -313,16 +462,28 @@ export class Connection extends EventEmitter {
   /** Waits for the replies in flight, then closes. Commands issued after this are rejected. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
-    await this.#ready.catch(() => {});
+    if (this.#state === 'connecting' || this.#state === 'handshake') await this.#ready.catch(() => {});
     if (this.#outbox.length) this.#flush();
     if ((this.#state as ConnectionState) === 'closed') return;
+    if (this.#reconnectTimer !== undefined || this.#socket === undefined) {
+      clearTimeout(this.#reconnectTimer);
+      this.#setState('closing');
+      this.#finish(new ConnectionError('connection closed by the client', { mayHaveExecuted: false }), false);
+      return;
+    }
     this.#setState('closing');
-    if (this.#inflight.length === 0) this.#socket?.end();
+    if (this.#inflight.length === 0) this.#socket.end();
     await this.#closed;
   }
 
   /** Closes at once; everything pending is rejected with a ConnectionError. */
   destroy(): void {
-    this.#fail(new ConnectionError('connection destroyed', { mayHaveExecuted: true }));
+    if (this.#state === 'closed') return;
+    clearTimeout(this.#reconnectTimer);
+    this.#setState('closing');
+    const socket = this.#socket;
+    if (socket === undefined)
+      this.#finish(new ConnectionError('connection destroyed', { mayHaveExecuted: false }), false);
+    else this.#lost(new ConnectionError('connection destroyed', { mayHaveExecuted: true }), socket);
   }
 }

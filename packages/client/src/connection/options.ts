@@ -20,6 +20,24 @@ export interface ClientOptions {
   tls?: tls.ConnectionOptions | boolean;
   /** Connect timeout, default 10,000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * After a connection that was ready is lost: the delay before reconnect attempt `attempt`
+   * (1, 2, ...), or `false` to give up. Default: exponential backoff from 50 ms to 2 s with
+   * jitter, giving up after 20 attempts. A first connection that fails is not retried: its
+   * error is the configuration's.
+   */
+  retryStrategy?: (attempt: number, error: Error) => number | false;
+  /** Commands accepted while not connected (sent after the handshake); `false`: reject at once. Default 10,000. */
+  offlineQueue?: number | false;
+  /** Default deadline of every command, from the call; none by default. */
+  commandTimeoutMs?: number;
+}
+
+/** Exponential backoff with jitter: 50 ms, 100 ms, ... up to 2 s; gives up after 20 attempts. */
+export function defaultRetryStrategy(attempt: number): number | false {
+  if (attempt > 20) return false;
+  const base = Math.min(2000, 50 * 2 ** (attempt - 1));
+  return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
 /** Parsed, validated options. */
@@ -34,6 +52,9 @@ export interface ResolvedOptions {
   protocol: 2 | 3;
   tls: tls.ConnectionOptions | undefined;
   connectTimeoutMs: number;
+  retryStrategy: (attempt: number, error: Error) => number | false;
+  offlineQueue: number | false;
+  commandTimeoutMs: number | undefined;
 }
 
 /**
@@ -109,6 +130,18 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   if (!(connectTimeoutMs > 0))
     throw new ClientOptionsError(`connectTimeoutMs must be > 0, got ${connectTimeoutMs}`);
+  const offlineQueue = options.offlineQueue ?? 10_000;
+  if (offlineQueue !== false && !(Number.isInteger(offlineQueue) && offlineQueue >= 0)) {
+    throw new ClientOptionsError(
+      `offlineQueue must be false or a non-negative integer, got ${String(offlineQueue)}`,
+    );
+  }
+  if (options.commandTimeoutMs !== undefined && !(options.commandTimeoutMs > 0)) {
+    throw new ClientOptionsError(`commandTimeoutMs must be > 0, got ${options.commandTimeoutMs}`);
+  }
+  if (options.retryStrategy !== undefined && typeof options.retryStrategy !== 'function') {
+    throw new ClientOptionsError('retryStrategy must be a function (attempt, error) => delay in ms | false');
+  }
   return {
     host: options.host ?? '127.0.0.1',
     port,
@@ -120,5 +153,8 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
     protocol,
     tls: options.tls === true ? {} : options.tls === false ? undefined : options.tls,
     connectTimeoutMs,
+    retryStrategy: options.retryStrategy ?? defaultRetryStrategy,
+    offlineQueue,
+    commandTimeoutMs: options.commandTimeoutMs,
   };
 }
