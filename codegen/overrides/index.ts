@@ -4,9 +4,13 @@
 import type { CommandOverride } from '../src/model.js';
 import { migrate } from './migrate.js';
 import { sort, sortRo } from './sort.js';
+import { discard, exec, multi } from './transactions.js';
 
 export const OVERRIDES: Record<string, CommandOverride> = {
+  DISCARD: discard,
+  EXEC: exec,
   MIGRATE: migrate,
+  MULTI: multi,
   SORT: sort,
   SORT_RO: sortRo,
 };

@@ -9,6 +9,8 @@ export interface CommandOverride {
   reason: string;
   /** Use a named, hand-written key extractor of the client instead of the key specs. */
   keysFunction?: 'sort' | 'migrate';
+  /** `false`: no generated method (the client offers a dedicated API instead). */
+  method?: false;
 }
 
 /** Where the keys of a command are, in the runtime's form. */
@@ -31,6 +33,8 @@ export interface CommandModel {
   flags: string[];
   keySpecs: KeySpecModel[];
   keysFunction: CommandOverride['keysFunction'];
+  /** Whether the command gets a generated method. */
+  hasMethod: boolean;
   servers: string[];
   spec: CommandSpec;
 }
@@ -115,6 +119,7 @@ export function buildModel(json: CommandsJson, inputHash: string): Model {
       flags: ((spec.command_flags as string[] | undefined) ?? []).map((f) => f.toUpperCase()),
       keySpecs: ((spec.key_specs as Record<string, unknown>[] | undefined) ?? []).map(keySpec),
       keysFunction: override?.keysFunction,
+      hasMethod: override?.method !== false,
       servers: spec.servers,
       spec: spec.arguments ? { ...spec, arguments: normaliseArguments(spec.arguments) } : spec,
     });

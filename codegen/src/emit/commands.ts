@@ -409,6 +409,7 @@ export interface CommandsEmitResult {
 /** Returns the generated source of packages/client/src/generated/commands.ts. */
 export function emitCommands(model: Model): CommandsEmitResult {
   const commands = [...model.commands]
+    .filter((c) => c.hasMethod)
     .filter((c) => !(c.spec.arguments === undefined && model.commands.some((o) => o.container === c.name)))
     .sort((a, b) => (a.methodName < b.methodName ? -1 : a.methodName > b.methodName ? 1 : 0));
   const emitted = commands.map((c) => [c, emitCommand(c)] as const);

@@ -9,6 +9,7 @@ import type {
 import { Connection, type ConnectionState } from './connection/connection.js';
 import { type ClientOptions, resolveOptions } from './connection/options.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
+import { type Chain, Pipeline } from './pipeline.js';
 
 /**
  * A Redis client. Commands issued in the same tick are auto-pipelined: one write, one buffer.
@@ -61,6 +62,23 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     options?: SendOptions,
   ): Promise<unknown> {
     return this.#connection.sendCommand(argv, transform, options);
+  }
+
+  /**
+   * A pipeline: chain commands, then `exec()` sends them in one write and resolves with every
+   * reply in order, errors in place (`[ 'OK', ReplyError, 3 ]`). Typed per command.
+   */
+  pipeline(): Chain<[]> {
+    return new Pipeline(this, false) as unknown as Chain<[]>;
+  }
+
+  /**
+   * A transaction: the chained commands between MULTI and EXEC. `exec()` resolves with every reply
+   * in order (errors in place), `null` when a WATCHed key changed, and rejects with EXECABORT
+   * (naming the refused command) when a command was refused while queuing.
+   */
+  multi(): Chain<[]> {
+    return new Pipeline(this, true) as unknown as Chain<[]>;
   }
 
   /** Waits for the replies in flight, then closes. */

@@ -29,3 +29,4 @@ export type { ClientOptions } from './connection/options.js';
 export { ClientOptionsError, ConnectionError, TimeoutError } from './errors.js';
 export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';
 export type { Commands } from './generated/commands.js';
+export type { Chain } from './pipeline.js';

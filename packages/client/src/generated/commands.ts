@@ -1299,14 +1299,6 @@ export interface Commands<S = string> {
    */
   del(...key: Array<RedisArgument>): Promise<number>;
   /**
-   * Discards a transaction.
-   *
-   * `DISCARD` — complexity: O(N), when N is the number of queued commands
-   * @since 2.0.0 (redis, valkey)
-   * @see https://redis.io/docs/latest/commands/discard/
-   */
-  discard(): Promise<"OK">;
-  /**
    * Returns a serialized representation of the value stored at a key.
    *
    * `DUMP` — complexity: O(1) to access the key and additional O(N*M) to serialize it, where N is the number of objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).
@@ -1354,14 +1346,6 @@ export interface Commands<S = string> {
    * @see https://redis.io/docs/latest/commands/evalsha_ro/
    */
   evalshaRo(sha1: RedisArgument | number, options?: EvalshaRoOptions): Promise<RespValue<S>>;
-  /**
-   * Executes all commands in a transaction.
-   *
-   * `EXEC` — complexity: Depends on commands in the transaction
-   * @since 1.2.0 (redis, valkey)
-   * @see https://redis.io/docs/latest/commands/exec/
-   */
-  exec(): Promise<RespValue<S>[] | null>;
   /**
    * Determines whether one or more keys exist.
    *
@@ -2232,14 +2216,6 @@ export interface Commands<S = string> {
    * @see https://redis.io/docs/latest/commands/msetnx/
    */
   msetnx(data: ReadonlyArray<{ key: RedisArgument; value: RedisArgument | number }>): Promise<number>;
-  /**
-   * Starts a transaction.
-   *
-   * `MULTI` — complexity: O(1)
-   * @since 1.2.0 (redis, valkey)
-   * @see https://redis.io/docs/latest/commands/multi/
-   */
-  multi(): Promise<"OK">;
   /**
    * Returns the internal encoding of an object.
    *
@@ -4501,10 +4477,6 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  discard(this: CommandSender, ): Promise<unknown> {
-    const argv: CommandArgument[] = ["DISCARD"];
-    return this.sendCommand(argv);
-  },
   dump(this: CommandSender, key: RedisArgument): Promise<unknown> {
     const argv: CommandArgument[] = ["DUMP", key];
     return this.sendCommand(argv);
@@ -4567,10 +4539,6 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
         argv.push(x0);
       }
     }
-    return this.sendCommand(argv);
-  },
-  exec(this: CommandSender, ): Promise<unknown> {
-    const argv: CommandArgument[] = ["EXEC"];
     return this.sendCommand(argv);
   },
   exists(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
@@ -5555,10 +5523,6 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       argv.push(x0.key);
       argv.push(x0.value);
     }
-    return this.sendCommand(argv);
-  },
-  multi(this: CommandSender, ): Promise<unknown> {
-    const argv: CommandArgument[] = ["MULTI"];
     return this.sendCommand(argv);
   },
   objectEncoding(this: CommandSender, key: RedisArgument): Promise<unknown> {

@@ -1,0 +1,104 @@
+// client.pipeline() and client.multi(): chainable, typed per command, sent in one write.
+import { ReplyError } from '@pyrsedis/resp';
+import type {
+  CommandArgument,
+  CommandSender,
+  ReplyTransformFunction,
+  SendOptions,
+} from './commands/sender.js';
+import { COMMAND_METHODS, type Commands } from './generated/commands.js';
+
+/**
+ * The chainable surface: every command method returns the pipeline, with the command's reply
+ * type appended to `R`. `exec()` resolves with the replies in order; a command that failed has
+ * its error (a ReplyError) in its place instead of its reply.
+ */
+export type Chain<R extends unknown[]> = {
+  [K in keyof Commands]: Commands[K] extends (...args: infer A) => Promise<infer T>
+    ? (...args: A) => Chain<[...R, T | ReplyError]>
+    : never;
+} & {
+  /** Sends every queued command in one write and resolves with their replies, in order. */
+  exec(): Promise<R>;
+  /** Adds any command. */
+  addCommand(argv: CommandArgument[]): Chain<[...R, unknown]>;
+  /** How many commands are queued. */
+  readonly length: number;
+};
+
+interface Queued {
+  argv: CommandArgument[];
+  transform: ReplyTransformFunction | undefined;
+}
+
+/** Collects commands; the generated methods call its sendCommand, which queues and chains. */
+export class Pipeline implements CommandSender {
+  readonly #target: CommandSender;
+  readonly #options: SendOptions | undefined;
+  readonly #transaction: boolean;
+  #queued: Queued[] = [];
+  #executed = false;
+
+  constructor(target: CommandSender, transaction: boolean, options?: SendOptions) {
+    this.#target = target;
+    this.#transaction = transaction;
+    this.#options = options;
+  }
+
+  get length(): number {
+    return this.#queued.length;
+  }
+
+  /** @internal Called by the generated methods: queue, and return the chain. */
+  sendCommand(argv: CommandArgument[], transform?: ReplyTransformFunction): Promise<unknown> {
+    this.#queued.push({ argv, transform });
+    return this as unknown as Promise<unknown>;
+  }
+
+  addCommand(argv: CommandArgument[]): this {
+    this.#queued.push({ argv, transform: undefined });
+    return this;
+  }
+
+  async exec(): Promise<unknown[]> {
+    if (this.#executed) throw new Error('this pipeline was already executed; create a new one');
+    this.#executed = true;
+    const queued = this.#queued;
+    this.#queued = [];
+    const target = this.#target;
+    const options = this.#options;
+    if (!this.#transaction) {
+      // Issued in one tick: the connection writes them in one buffer. Errors stay in place.
+      return Promise.all(
+        queued.map((q) => target.sendCommand(q.argv, q.transform, options).catch((err: unknown) => err)),
+      );
+    }
+    // MULTI, the commands (each answered QUEUED or an error), EXEC with every reply in order.
+    const multi = target.sendCommand(['MULTI'], undefined, options);
+    const acks = queued.map((q) =>
+      target.sendCommand(q.argv, undefined, options).catch((err: unknown) => err),
+    );
+    const exec = target.sendCommand(['EXEC'], undefined, options);
+    await multi;
+    const queueErrors = await Promise.all(acks);
+    let replies: unknown;
+    try {
+      replies = await exec;
+    } catch (err) {
+      // EXECABORT: a command was refused while queuing; say which.
+      const first = queueErrors.findIndex((e) => e instanceof Error);
+      if (err instanceof ReplyError && first >= 0) {
+        (err as ReplyError & { queueErrors?: unknown[] }).queueErrors = queueErrors;
+        err.message = `${err.message} (command ${first}, ${String((queueErrors[first] as Error).message)})`;
+      }
+      throw err;
+    }
+    if (replies === null) return null as unknown as unknown[]; // WATCHed key changed: aborted
+    return (replies as unknown[]).map((reply, i) => {
+      const transform = queued[i]!.transform;
+      return transform && !(reply instanceof Error) ? transform(reply) : reply;
+    });
+  }
+}
+
+Object.assign(Pipeline.prototype, COMMAND_METHODS);
