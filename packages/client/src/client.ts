@@ -1,5 +1,12 @@
 // createClient: a client over one multiplexed connection, with the whole typed command surface.
 import { EventEmitter } from 'node:events';
+import {
+  hscanIterator,
+  type ScanIteratorOptions,
+  scanIterator,
+  sscanIterator,
+  zscanIterator,
+} from './commands/scan.js';
 import type {
   CommandArgument,
   CommandSender,
@@ -79,6 +86,32 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    */
   multi(): Chain<[]> {
     return new Pipeline(this, true) as unknown as Chain<[]>;
+  }
+
+  /** Every key matching the options (SCAN), as an async iterator. */
+  scanIterator(options?: ScanIteratorOptions): AsyncGenerator<string> {
+    return scanIterator(this, options);
+  }
+
+  /** Every field and value of a hash (HSCAN). */
+  hscanIterator(
+    key: string,
+    options?: ScanIteratorOptions,
+  ): AsyncGenerator<{ field: string; value: string }> {
+    return hscanIterator(this, key, options);
+  }
+
+  /** Every member of a set (SSCAN). */
+  sscanIterator(key: string, options?: ScanIteratorOptions): AsyncGenerator<string> {
+    return sscanIterator(this, key, options);
+  }
+
+  /** Every member and score of a sorted set (ZSCAN). */
+  zscanIterator(
+    key: string,
+    options?: ScanIteratorOptions,
+  ): AsyncGenerator<{ member: string; score: number }> {
+    return zscanIterator(this, key, options);
   }
 
   /** Waits for the replies in flight, then closes. */

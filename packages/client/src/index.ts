@@ -13,6 +13,8 @@ export {
   lookupCommand,
 } from './commands/keys.js';
 export { fromResp2, type Resp2Shape } from './commands/resp2.js';
+export type { ScanIteratorOptions } from './commands/scan.js';
+export { Script, type ScriptCall } from './commands/script.js';
 export {
   type CommandSender,
   type RedisArgument,

@@ -1,0 +1,58 @@
+import { startServer } from '@pyrsedis/test-server';
+import { describe, expect, it } from 'vitest';
+import { createClient, ReplyError, Script } from '../src/index.js';
+
+describe('scan iterators', () => {
+  it('iterate every key, field, member and score across many rounds', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => client.set(`scan:${i}`, 'v')));
+    await client.set('other', 'v');
+    const keys = new Set<string>();
+    for await (const key of client.scanIterator({ match: 'scan:*', count: 50 })) keys.add(key);
+    expect(keys.size).toBe(1000);
+    const strings: string[] = [];
+    for await (const key of client.scanIterator({ type: 'string', count: 200 })) strings.push(key);
+    expect(new Set(strings).size).toBe(1001);
+
+    await client.hset(
+      'h',
+      Array.from({ length: 300 }, (_, i) => ({ field: `f${i}`, value: `v${i}` })),
+    );
+    const fields = new Map<string, string>();
+    for await (const { field, value } of client.hscanIterator('h', { count: 20 })) fields.set(field, value);
+    expect(fields.size).toBe(300);
+    expect(fields.get('f7')).toBe('v7');
+
+    await client.sadd('s', ...Array.from({ length: 300 }, (_, i) => `m${i}`));
+    const members = new Set<string>();
+    for await (const m of client.sscanIterator('s', { count: 20 })) members.add(m);
+    expect(members.size).toBe(300);
+
+    await client.zadd(
+      'z',
+      Array.from({ length: 300 }, (_, i) => ({ score: i / 2, member: `m${i}` })),
+    );
+    const scores = new Map<string, number>();
+    for await (const { member, score } of client.zscanIterator('z', { count: 20 })) scores.set(member, score);
+    expect(scores.size).toBe(300);
+    expect(scores.get('m3')).toBe(1.5);
+  });
+});
+
+describe('Script', () => {
+  it('runs by SHA1, falls back to EVAL once on NOSCRIPT, then uses EVALSHA', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const script = new Script("return {KEYS[1], ARGV[1], redis.call('INCR', KEYS[1])}");
+    expect(script.sha1).toMatch(/^[0-9a-f]{40}$/);
+    expect(await client.scriptExists(script.sha1)).toEqual([0]);
+    expect(await script.run(client, { keys: ['counter'], arguments: ['x'] })).toEqual(['counter', 'x', 1]);
+    expect(await client.scriptExists(script.sha1)).toEqual([1]);
+    expect(await script.run(client, { keys: ['counter'], arguments: ['y'] })).toEqual(['counter', 'y', 2]);
+    const readOnly = new Script("return redis.call('GET', KEYS[1])", { readOnly: true });
+    expect(await readOnly.run(client, { keys: ['counter'] })).toBe('2');
+    const broken = new Script('return redis.call("NOSUCH")');
+    await expect(broken.run(client)).rejects.toBeInstanceOf(ReplyError);
+  });
+});
