@@ -3,6 +3,7 @@
 // generator may test a command's name.
 import type { CommandOverride } from '../src/model.js';
 import { migrate } from './migrate.js';
+import { psubscribe, punsubscribe, ssubscribe, subscribe, sunsubscribe, unsubscribe } from './pubsub.js';
 import { sort, sortRo } from './sort.js';
 import { discard, exec, multi } from './transactions.js';
 
@@ -11,6 +12,12 @@ export const OVERRIDES: Record<string, CommandOverride> = {
   EXEC: exec,
   MIGRATE: migrate,
   MULTI: multi,
+  PSUBSCRIBE: psubscribe,
+  PUNSUBSCRIBE: punsubscribe,
+  SSUBSCRIBE: ssubscribe,
+  SUBSCRIBE: subscribe,
+  SUNSUBSCRIBE: sunsubscribe,
+  UNSUBSCRIBE: unsubscribe,
   SORT: sort,
   SORT_RO: sortRo,
 };

@@ -17,6 +17,7 @@ import { Connection, type ConnectionState } from './connection/connection.js';
 import { type ClientOptions, resolveOptions } from './connection/options.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 import { type Chain, Pipeline } from './pipeline.js';
+import { type MessageListener, Subscriptions } from './pubsub.js';
 
 /**
  * A Redis client. Commands issued in the same tick are auto-pipelined: one write, one buffer.
@@ -32,10 +33,12 @@ import { type Chain, Pipeline } from './pipeline.js';
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the generated surface is merged into the class (assigned below).
 export class Client extends EventEmitter implements CommandSender, AsyncDisposable {
   readonly #connection: Connection;
+  readonly #subscriptions: Subscriptions;
 
   constructor(options?: ClientOptions | string) {
     super();
     this.#connection = new Connection(resolveOptions(options));
+    this.#subscriptions = new Subscriptions(this.#connection);
     for (const event of ['connect', 'ready', 'reconnecting', 'end', 'push', 'state'] as const) {
       this.#connection.on(event, (...args: unknown[]) => this.emit(event, ...args));
     }
@@ -86,6 +89,74 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    */
   multi(): Chain<[]> {
     return new Pipeline(this, true) as unknown as Chain<[]>;
+  }
+
+  /**
+   * Subscribes `listener` to channels; resolves when the server confirmed every channel. Over
+   * RESP3 on the shared connection: other commands keep working. Resubscribed after reconnects.
+   */
+  subscribe(channels: string | string[], listener: MessageListener): Promise<void> {
+    return this.#subscriptions.subscribe('channel', [channels].flat(), listener);
+  }
+
+  /** Removes `listener` (or every listener) from channels (or from all of them). */
+  unsubscribe(channels?: string | string[], listener?: MessageListener): Promise<void> {
+    return this.#subscriptions.unsubscribe(
+      'channel',
+      channels === undefined ? undefined : [channels].flat(),
+      listener,
+    );
+  }
+
+  /** Subscribes to patterns (PSUBSCRIBE); the listener also gets the pattern. */
+  psubscribe(patterns: string | string[], listener: MessageListener): Promise<void> {
+    return this.#subscriptions.subscribe('pattern', [patterns].flat(), listener);
+  }
+
+  punsubscribe(patterns?: string | string[], listener?: MessageListener): Promise<void> {
+    return this.#subscriptions.unsubscribe(
+      'pattern',
+      patterns === undefined ? undefined : [patterns].flat(),
+      listener,
+    );
+  }
+
+  /** Subscribes to shard channels (SSUBSCRIBE). */
+  ssubscribe(channels: string | string[], listener: MessageListener): Promise<void> {
+    return this.#subscriptions.subscribe('shard', [channels].flat(), listener);
+  }
+
+  sunsubscribe(channels?: string | string[], listener?: MessageListener): Promise<void> {
+    return this.#subscriptions.unsubscribe(
+      'shard',
+      channels === undefined ? undefined : [channels].flat(),
+      listener,
+    );
+  }
+
+  /**
+   * The messages of channels as an async iterator; leaving the loop unsubscribes.
+   * Messages that arrive faster than the loop consumes them are buffered.
+   */
+  async *messages(channels: string | string[]): AsyncGenerator<{ channel: string; message: string }> {
+    const queue: { channel: string; message: string }[] = [];
+    let wake: (() => void) | undefined;
+    const listener: MessageListener = (message, channel) => {
+      queue.push({ channel, message });
+      wake?.();
+    };
+    await this.subscribe(channels, listener);
+    try {
+      for (;;) {
+        while (queue.length) yield queue.shift()!;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    } finally {
+      await this.unsubscribe(channels, listener);
+    }
   }
 
   /** Every key matching the options (SCAN), as an async iterator. */

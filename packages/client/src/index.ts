@@ -32,3 +32,4 @@ export { ClientOptionsError, ConnectionError, TimeoutError } from './errors.js';
 export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';
 export type { Commands } from './generated/commands.js';
 export type { Chain } from './pipeline.js';
+export type { MessageListener } from './pubsub.js';

@@ -128,7 +128,8 @@ describe('createClient against Redis 8.2', () => {
     await using client = await createClient({ port: server.port, offlineQueue: false }).connect();
     client.on('error', () => {});
     await server.kill();
-    await new Promise<void>((resolve) => client.once('reconnecting', () => resolve()));
+    if (client.state !== 'reconnecting')
+      await new Promise<void>((resolve) => client.once('reconnecting', () => resolve()));
     await expect(client.get('k')).rejects.toThrow(/offline queue is off/);
     await server.restart();
     await new Promise<void>((resolve) =>

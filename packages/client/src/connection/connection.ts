@@ -29,6 +29,8 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Answered by push messages, not a reply (RESP3 SUBSCRIBE & co.): resolved once written. */
+  noReply?: boolean;
 }
 
 const LIB_NAME = 'pyrsedis';
@@ -305,6 +307,40 @@ export class Connection extends EventEmitter {
     });
   }
 
+  /**
+   * Queues a command the server answers with push messages only (RESP3 SUBSCRIBE & co.). It keeps
+   * its place among the other commands; the promise resolves once it is written.
+   */
+  sendNoReply(argv: CommandArgument[]): Promise<void> {
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      return Promise.reject(
+        new ConnectionError(`connection is ${this.#state}`, {
+          command: commandName(argv),
+          mayHaveExecuted: false,
+        }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.#outbox.push({
+        argv,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        transform: undefined,
+        strings: undefined,
+        settled: false,
+        written: false,
+        timer: undefined,
+        signal: undefined,
+        onAbort: undefined,
+        noReply: true,
+      });
+      if (!this.#flushScheduled && this.#state === 'ready') {
+        this.#flushScheduled = true;
+        process.nextTick(() => this.#flush());
+      }
+    });
+  }
+
   #clearWatch(pending: Pending): void {
     if (pending.timer !== undefined) clearTimeout(pending.timer);
     if (pending.onAbort !== undefined) pending.signal!.removeEventListener('abort', pending.onAbort);
@@ -364,7 +400,13 @@ export class Connection extends EventEmitter {
     for (let i = 0; i < sent.length; i++) {
       const pending = sent[i]!;
       pending.written = true;
-      this.#inflight.push(pending);
+      if (pending.noReply) {
+        this.#clearWatch(pending);
+        pending.settled = true;
+        pending.resolve(undefined);
+      } else {
+        this.#inflight.push(pending);
+      }
     }
     socket.write(bytes);
   }

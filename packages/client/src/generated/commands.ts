@@ -2346,14 +2346,6 @@ export interface Commands<S = string> {
    */
   psetex(key: RedisArgument, milliseconds: number | bigint, value: RedisArgument | number): Promise<"OK">;
   /**
-   * Listens for messages published to channels that match one or more patterns.
-   *
-   * `PSUBSCRIBE` — complexity: O(N) where N is the number of patterns to subscribe to.
-   * @since 2.0.0 (redis, valkey)
-   * @see https://redis.io/docs/latest/commands/psubscribe/
-   */
-  psubscribe(...pattern: Array<RedisArgument | number>): Promise<RespValue<S>>;
-  /**
    * An internal command used in replication.
    *
    * `PSYNC` — no stated complexity
@@ -2425,14 +2417,6 @@ export interface Commands<S = string> {
    * @see https://redis.io/docs/latest/commands/pubsub-shardnumsub/
    */
   pubsubShardnumsub(...shardchannel: Array<RedisArgument | number>): Promise<RespValue<S>[]>;
-  /**
-   * Stops listening to messages published to channels that match one or more patterns.
-   *
-   * `PUNSUBSCRIBE` — complexity: O(N) where N is the number of patterns to unsubscribe.
-   * @since 2.0.0 (redis, valkey)
-   * @see https://redis.io/docs/latest/commands/punsubscribe/
-   */
-  punsubscribe(...pattern: Array<RedisArgument | number>): Promise<RespValue<S>>;
   /**
    * Closes the connection.
    *
@@ -3088,14 +3072,6 @@ export interface Commands<S = string> {
    */
   sscan(key: RedisArgument, cursor: number | bigint, options?: SscanOptions): Promise<[S, Array<S>]>;
   /**
-   * Listens for messages published to shard channels.
-   *
-   * `SSUBSCRIBE` — complexity: O(N) where N is the number of shard channels to subscribe to.
-   * @since 7.0.0 (redis, valkey)
-   * @see https://redis.io/docs/latest/commands/ssubscribe/
-   */
-  ssubscribe(...shardchannel: Array<RedisArgument | number>): Promise<RespValue<S>>;
-  /**
    * Returns the length of a string value.
    *
    * `STRLEN` — complexity: O(1)
@@ -3103,14 +3079,6 @@ export interface Commands<S = string> {
    * @see https://redis.io/docs/latest/commands/strlen/
    */
   strlen(key: RedisArgument): Promise<number>;
-  /**
-   * Listens for messages published to channels.
-   *
-   * `SUBSCRIBE` — complexity: O(N) where N is the number of channels to subscribe to.
-   * @since 2.0.0 (redis, valkey)
-   * @see https://redis.io/docs/latest/commands/subscribe/
-   */
-  subscribe(...channel: Array<RedisArgument | number>): Promise<RespValue<S>>;
   /**
    * Returns a substring from a string value.
    *
@@ -3136,14 +3104,6 @@ export interface Commands<S = string> {
    * @see https://redis.io/docs/latest/commands/sunionstore/
    */
   sunionstore(destination: RedisArgument, ...key: Array<RedisArgument>): Promise<number>;
-  /**
-   * Stops listening to messages posted to shard channels.
-   *
-   * `SUNSUBSCRIBE` — complexity: O(N) where N is the number of shard channels to unsubscribe.
-   * @since 7.0.0 (redis, valkey)
-   * @see https://redis.io/docs/latest/commands/sunsubscribe/
-   */
-  sunsubscribe(...shardchannel: Array<RedisArgument | number>): Promise<RespValue<S>>;
   /**
    * Swaps two databases.
    *
@@ -3200,14 +3160,6 @@ export interface Commands<S = string> {
    * @see https://redis.io/docs/latest/commands/unlink/
    */
   unlink(...key: Array<RedisArgument>): Promise<number>;
-  /**
-   * Stops listening to messages posted to channels.
-   *
-   * `UNSUBSCRIBE` — complexity: O(N) where N is the number of channels to unsubscribe.
-   * @since 2.0.0 (redis, valkey)
-   * @see https://redis.io/docs/latest/commands/unsubscribe/
-   */
-  unsubscribe(...channel: Array<RedisArgument | number>): Promise<RespValue<S>>;
   /**
    * Forgets about watched keys of a transaction.
    *
@@ -5611,13 +5563,6 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["PSETEX", key, milliseconds, value];
     return this.sendCommand(argv);
   },
-  psubscribe(this: CommandSender, ...pattern: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["PSUBSCRIBE"];
-    for (const x0 of pattern) {
-      argv.push(x0);
-    }
-    return this.sendCommand(argv);
-  },
   psync(this: CommandSender, replicationid: RedisArgument | number, offset: number | bigint): Promise<unknown> {
     const argv: CommandArgument[] = ["PSYNC", replicationid, offset];
     return this.sendCommand(argv);
@@ -5662,13 +5607,6 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   pubsubShardnumsub(this: CommandSender, ...shardchannel: Array<RedisArgument | number>): Promise<unknown> {
     const argv: CommandArgument[] = ["PUBSUB", "SHARDNUMSUB"];
     for (const x0 of shardchannel) {
-      argv.push(x0);
-    }
-    return this.sendCommand(argv);
-  },
-  punsubscribe(this: CommandSender, ...pattern: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["PUNSUBSCRIBE"];
-    for (const x0 of pattern) {
       argv.push(x0);
     }
     return this.sendCommand(argv);
@@ -6219,22 +6157,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  ssubscribe(this: CommandSender, ...shardchannel: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SSUBSCRIBE"];
-    for (const x0 of shardchannel) {
-      argv.push(x0);
-    }
-    return this.sendCommand(argv);
-  },
   strlen(this: CommandSender, key: RedisArgument): Promise<unknown> {
     const argv: CommandArgument[] = ["STRLEN", key];
-    return this.sendCommand(argv);
-  },
-  subscribe(this: CommandSender, ...channel: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SUBSCRIBE"];
-    for (const x0 of channel) {
-      argv.push(x0);
-    }
     return this.sendCommand(argv);
   },
   substr(this: CommandSender, key: RedisArgument, start: number | bigint, end: number | bigint): Promise<unknown> {
@@ -6251,13 +6175,6 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   sunionstore(this: CommandSender, destination: RedisArgument, ...key: Array<RedisArgument>): Promise<unknown> {
     const argv: CommandArgument[] = ["SUNIONSTORE", destination];
     for (const x0 of key) {
-      argv.push(x0);
-    }
-    return this.sendCommand(argv);
-  },
-  sunsubscribe(this: CommandSender, ...shardchannel: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SUNSUBSCRIBE"];
-    for (const x0 of shardchannel) {
       argv.push(x0);
     }
     return this.sendCommand(argv);
@@ -6292,13 +6209,6 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   unlink(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
     const argv: CommandArgument[] = ["UNLINK"];
     for (const x0 of key) {
-      argv.push(x0);
-    }
-    return this.sendCommand(argv);
-  },
-  unsubscribe(this: CommandSender, ...channel: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["UNSUBSCRIBE"];
-    for (const x0 of channel) {
       argv.push(x0);
     }
     return this.sendCommand(argv);

@@ -1,0 +1,143 @@
+// Pub/sub over RESP3 push messages on the shared connection: listeners and async iterators,
+// confirmations awaited per channel, everything resubscribed after a reconnect.
+import type { Connection } from './connection/connection.js';
+import { ClientOptionsError } from './errors.js';
+
+/** Called for each message: the payload, the channel, and the pattern for psubscribe. */
+export type MessageListener = (message: string, channel: string, pattern?: string) => void;
+
+type Kind = 'channel' | 'pattern' | 'shard';
+
+const COMMANDS: Record<Kind, { on: string; off: string; ack: string; unack: string; message: string }> = {
+  channel: {
+    on: 'SUBSCRIBE',
+    off: 'UNSUBSCRIBE',
+    ack: 'subscribe',
+    unack: 'unsubscribe',
+    message: 'message',
+  },
+  pattern: {
+    on: 'PSUBSCRIBE',
+    off: 'PUNSUBSCRIBE',
+    ack: 'psubscribe',
+    unack: 'punsubscribe',
+    message: 'pmessage',
+  },
+  shard: {
+    on: 'SSUBSCRIBE',
+    off: 'SUNSUBSCRIBE',
+    ack: 'ssubscribe',
+    unack: 'sunsubscribe',
+    message: 'smessage',
+  },
+};
+
+/** @internal The subscriptions of one client. */
+export class Subscriptions {
+  readonly #connection: Connection;
+  readonly #listeners: Record<Kind, Map<string, Set<MessageListener>>> = {
+    channel: new Map(),
+    pattern: new Map(),
+    shard: new Map(),
+  };
+  /** Confirmations awaited: `${ack}:${name}` → resolvers. */
+  readonly #waiting = new Map<string, (() => void)[]>();
+  #wasReady = false;
+
+  constructor(connection: Connection) {
+    this.#connection = connection;
+    connection.on('push', (push: unknown[]) => this.#onPush(push));
+    connection.on('ready', () => {
+      if (this.#wasReady) void this.#resubscribe();
+      this.#wasReady = true;
+    });
+  }
+
+  #check(): void {
+    if (this.#connection.protocol !== 3) {
+      throw new ClientOptionsError(
+        'pub/sub on this client needs RESP3 (Redis >= 6, protocol 3); RESP2 pub/sub is not supported yet',
+      );
+    }
+  }
+
+  #awaitAck(ack: string, names: string[]): Promise<void> {
+    return Promise.all(
+      names.map(
+        (name) =>
+          new Promise<void>((resolve) => {
+            const key = `${ack}:${name}`;
+            const list = this.#waiting.get(key) ?? [];
+            list.push(resolve);
+            this.#waiting.set(key, list);
+          }),
+      ),
+    ).then(() => undefined);
+  }
+
+  async subscribe(kind: Kind, names: string[], listener: MessageListener): Promise<void> {
+    await this.#connection.ready;
+    this.#check();
+    const map = this.#listeners[kind];
+    const fresh = names.filter((n) => !map.has(n));
+    for (const name of names) {
+      const set = map.get(name) ?? new Set();
+      set.add(listener);
+      map.set(name, set);
+    }
+    if (fresh.length === 0) return;
+    const acked = this.#awaitAck(COMMANDS[kind].ack, fresh);
+    await this.#connection.sendNoReply([COMMANDS[kind].on, ...fresh]);
+    await acked;
+  }
+
+  async unsubscribe(kind: Kind, names: string[] | undefined, listener?: MessageListener): Promise<void> {
+    const map = this.#listeners[kind];
+    const targets = names ?? [...map.keys()];
+    const gone: string[] = [];
+    for (const name of targets) {
+      const set = map.get(name);
+      if (!set) continue;
+      if (listener) set.delete(listener);
+      if (!listener || set.size === 0) {
+        map.delete(name);
+        gone.push(name);
+      }
+    }
+    if (gone.length === 0) return;
+    const acked = this.#awaitAck(COMMANDS[kind].unack, gone);
+    await this.#connection.sendNoReply([COMMANDS[kind].off, ...gone]);
+    await acked;
+  }
+
+  async #resubscribe(): Promise<void> {
+    for (const kind of Object.keys(COMMANDS) as Kind[]) {
+      const names = [...this.#listeners[kind].keys()];
+      if (names.length)
+        await this.#connection.sendNoReply([COMMANDS[kind].on, ...names]).catch(() => undefined);
+    }
+  }
+
+  #onPush(push: unknown[]): void {
+    const type = String(push[0]);
+    for (const kind of Object.keys(COMMANDS) as Kind[]) {
+      const c = COMMANDS[kind];
+      if (type === c.message) {
+        const pattern = kind === 'pattern' ? String(push[1]) : undefined;
+        const channel = String(kind === 'pattern' ? push[2] : push[1]);
+        const message = String(kind === 'pattern' ? push[3] : push[2]);
+        for (const listener of this.#listeners[kind].get(pattern ?? channel) ?? [])
+          listener(message, channel, pattern);
+        return;
+      }
+      if (type === c.ack || type === c.unack) {
+        const key = `${type}:${String(push[1])}`;
+        const list = this.#waiting.get(key);
+        const resolve = list?.shift();
+        if (list?.length === 0) this.#waiting.delete(key);
+        resolve?.();
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+// Pub/sub over RESP3 pushes on the shared connection, against Redis 8.2.
+import { startServer } from '@pyrsedis/test-server';
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../src/index.js';
+
+describe('pub/sub', () => {
+  it('delivers messages to listeners while the same connection runs other commands', async () => {
+    await using server = await startServer();
+    await using sub = await createClient({ port: server.port }).connect();
+    await using pub = await createClient({ port: server.port }).connect();
+    const got: string[] = [];
+    await sub.subscribe(['news', 'sport'], (message, channel) => got.push(`${channel}:${message}`));
+    expect(await pub.publish('news', 'hello ✓')).toBe(1);
+    // Commands still work on the subscribed connection (RESP3).
+    expect(await sub.set('k', 'v')).toBe('OK');
+    expect(await pub.publish('sport', 'goal')).toBe(1);
+    expect(await sub.get('k')).toBe('v');
+    expect(got).toEqual(['news:hello ✓', 'sport:goal']);
+    await sub.unsubscribe('news');
+    expect(await pub.publish('news', 'nobody')).toBe(0);
+    expect(await pub.publish('sport', 'still')).toBe(1);
+    await sub.ping();
+    expect(got.at(-1)).toBe('sport:still');
+  });
+
+  it('patterns and shard channels', async () => {
+    await using server = await startServer();
+    await using sub = await createClient({ port: server.port }).connect();
+    await using pub = await createClient({ port: server.port }).connect();
+    const got: string[] = [];
+    await sub.psubscribe('user:*', (message, channel, pattern) =>
+      got.push(`${pattern}|${channel}|${message}`),
+    );
+    await sub.ssubscribe('shard-a', (message, channel) => got.push(`shard|${channel}|${message}`));
+    await pub.publish('user:42', 'login');
+    await pub.spublish('shard-a', 'x');
+    await sub.ping();
+    expect(got).toEqual(['user:*|user:42|login', 'shard|shard-a|x']);
+    await sub.punsubscribe();
+    await sub.sunsubscribe();
+    expect(await pub.publish('user:42', 'gone')).toBe(0);
+  });
+
+  it('an async iterator of messages; leaving the loop unsubscribes', async () => {
+    await using server = await startServer();
+    await using sub = await createClient({ port: server.port }).connect();
+    await using pub = await createClient({ port: server.port }).connect();
+    const received: string[] = [];
+    const loop = (async () => {
+      for await (const { message } of sub.messages('feed')) {
+        received.push(message);
+        if (received.length === 3) break;
+      }
+    })();
+    // Publish once the subscription is confirmed (it counts one subscriber).
+    while ((await pub.publish('feed', 'm1')) === 0) await new Promise((r) => setImmediate(r));
+    await pub.publish('feed', 'm2');
+    await pub.publish('feed', 'm3');
+    await loop;
+    expect(received).toEqual(['m1', 'm2', 'm3']);
+    expect(await pub.publish('feed', 'after')).toBe(0);
+  });
+
+  it('resubscribes everything after a reconnect', async () => {
+    await using server = await startServer();
+    await using sub = await createClient({ port: server.port }).connect();
+    sub.on('error', () => {});
+    const got: string[] = [];
+    await sub.subscribe('durable', (message) => got.push(message));
+    await server.kill();
+    await server.restart();
+    if (sub.state !== 'ready') await new Promise<void>((resolve) => sub.once('ready', () => resolve()));
+    await using pub = await createClient({ port: server.port }).connect();
+    // The resubscription is written right after the handshake; wait until the server counts it.
+    while ((await pub.publish('durable', 'back')) === 0) await new Promise((r) => setImmediate(r));
+    await sub.ping();
+    expect(got[0]).toBe('back');
+  });
+});
