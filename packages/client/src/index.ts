@@ -28,6 +28,7 @@ export {
 export type { ClientInfo, InfoSections, ScoredMember } from './commands/transforms.js';
 export type { ConnectionState } from './connection/connection.js';
 export type { ClientOptions } from './connection/options.js';
+export { type CommandTrace, commandChannel, connectionChannel } from './diagnostics.js';
 export { ClientOptionsError, ConnectionError, TimeoutError } from './errors.js';
 export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';
 export type { Commands } from './generated/commands.js';

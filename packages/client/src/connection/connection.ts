@@ -9,6 +9,7 @@ import { encodeCommands, type ProtocolError, ReplyError, RespDecoder } from '@py
 import { lookupCommand } from '../commands/keys.js';
 import { fromResp2 } from '../commands/resp2.js';
 import type { CommandArgument, ReplyTransformFunction, SendOptions, StringMode } from '../commands/sender.js';
+import { commandChannel, connectionChannel } from '../diagnostics.js';
 import { ConnectionError, TimeoutError } from '../errors.js';
 import { CommandFlag } from '../generated/command-table.js';
 import { Fifo } from './fifo.js';
@@ -110,6 +111,12 @@ export class Connection extends EventEmitter {
     const from = this.#state;
     this.#state = state;
     this.emit('state', state, from);
+    if (connectionChannel.hasSubscribers)
+      connectionChannel.publish({ server: this.#serverName(), state, from });
+  }
+
+  #serverName(): string {
+    return this.options.path ?? `${this.options.host}:${this.options.port}`;
   }
 
   #connectSocket(): Promise<net.Socket> {
@@ -266,6 +273,18 @@ export class Connection extends EventEmitter {
         );
       }
     }
+    if (commandChannel.hasSubscribers) {
+      const context = { command: commandName(argv), argc: argv.length, server: this.#serverName() };
+      return commandChannel.tracePromise(() => this.#enqueue(argv, transform, options), context);
+    }
+    return this.#enqueue(argv, transform, options);
+  }
+
+  #enqueue(
+    argv: CommandArgument[],
+    transform: ReplyTransformFunction | undefined,
+    options: SendOptions | undefined,
+  ): Promise<unknown> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {

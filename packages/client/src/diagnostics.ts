@@ -1,0 +1,27 @@
+// Observability: node:diagnostics_channel events per command and per connection, the hooks
+// OpenTelemetry instrumentations subscribe to. Nothing is published (and nothing allocated)
+// while nobody subscribes.
+import diagnostics from 'node:diagnostics_channel';
+
+/** The context published with each command. */
+export interface CommandTrace {
+  /** The command name (`GET`, `CLIENT`): never its arguments, which may hold secrets. */
+  command: string;
+  /** Number of arguments (argv length). */
+  argc: number;
+  /** `host:port` or the socket path. */
+  server: string;
+  /** Set by the end event: the reply, or the error. */
+  result?: unknown;
+  error?: unknown;
+}
+
+/**
+ * `tracingChannel('pyrsedis:command')`: `start` when a command is issued, `asyncEnd` when its reply
+ * settles (`error` on failure). Subscribe with `diagnostics_channel.tracingChannel(...).subscribe`.
+ */
+export const commandChannel: diagnostics.TracingChannel<CommandTrace, CommandTrace> =
+  diagnostics.tracingChannel('pyrsedis:command');
+
+/** `pyrsedis:connection`: every state transition of every connection ({ server, state, from }). */
+export const connectionChannel: diagnostics.Channel = diagnostics.channel('pyrsedis:connection');
