@@ -1,5 +1,6 @@
 // createClient: a client over one multiplexed connection, with the whole typed command surface.
 import { EventEmitter } from 'node:events';
+import { lookupCommand } from './commands/keys.js';
 import {
   hscanIterator,
   type ScanIteratorOptions,
@@ -15,8 +16,10 @@ import type {
 } from './commands/sender.js';
 import { Connection, type ConnectionState } from './connection/connection.js';
 import { type ClientOptions, resolveOptions } from './connection/options.js';
+import { COMMAND_TABLE, CommandFlag } from './generated/command-table.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 import { type Chain, Pipeline } from './pipeline.js';
+import { LeasePool, type PoolStats } from './pool.js';
 import { type MessageListener, Subscriptions } from './pubsub.js';
 
 /**
@@ -34,10 +37,17 @@ import { type MessageListener, Subscriptions } from './pubsub.js';
 export class Client extends EventEmitter implements CommandSender, AsyncDisposable {
   readonly #connection: Connection;
   readonly #subscriptions: Subscriptions;
+  readonly #pool: LeasePool;
+  /** Sends on the shared connection, never routed (transactions must stay on one connection). */
+  readonly #direct: CommandSender;
 
   constructor(options?: ClientOptions | string) {
     super();
-    this.#connection = new Connection(resolveOptions(options));
+    const resolved = resolveOptions(options);
+    this.#connection = new Connection(resolved);
+    this.#pool = new LeasePool(resolved, typeof options === 'object' ? options.pool : undefined);
+    const connection = this.#connection;
+    this.#direct = { sendCommand: (argv, transform, opts) => connection.sendCommand(argv, transform, opts) };
     this.#subscriptions = new Subscriptions(this.#connection);
     for (const event of ['connect', 'ready', 'reconnecting', 'end', 'push', 'state'] as const) {
       this.#connection.on(event, (...args: unknown[]) => this.emit(event, ...args));
@@ -71,7 +81,41 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     transform?: ReplyTransformFunction,
     options?: SendOptions,
   ): Promise<unknown> {
+    // Blocking commands (the generated BLOCKING flag) get a leased connection of their own, so
+    // they never hold up the commands multiplexed on the shared one.
+    if (isBlocking(argv)) return this.#leased(argv, transform, options);
     return this.#connection.sendCommand(argv, transform, options);
+  }
+
+  async #leased(
+    argv: CommandArgument[],
+    transform?: ReplyTransformFunction,
+    options?: SendOptions,
+  ): Promise<unknown> {
+    const connection = await this.#pool.acquire();
+    try {
+      return await connection.sendCommand(argv, transform, options);
+    } finally {
+      this.#pool.release(connection);
+    }
+  }
+
+  /**
+   * Runs `work` with a connection of its own (leased from the pool): for WATCH transactions and
+   * anything that must not share a connection. The connection returns to the pool afterwards.
+   */
+  async isolated<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    const connection = await this.#pool.acquire();
+    try {
+      return await work(new Session(connection));
+    } finally {
+      this.#pool.release(connection);
+    }
+  }
+
+  /** Leased connections in use, idle, and callers waiting for one. */
+  poolStats(): PoolStats {
+    return this.#pool.stats();
   }
 
   /**
@@ -88,7 +132,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    * (naming the refused command) when a command was refused while queuing.
    */
   multi(): Chain<[]> {
-    return new Pipeline(this, true) as unknown as Chain<[]>;
+    return new Pipeline(this.#direct, true) as unknown as Chain<[]>;
   }
 
   /**
@@ -185,14 +229,15 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     return zscanIterator(this, key, options);
   }
 
-  /** Waits for the replies in flight, then closes. */
-  close(): Promise<void> {
-    return this.#connection.close();
+  /** Waits for the replies in flight, then closes (leased connections too). */
+  async close(): Promise<void> {
+    await Promise.all([this.#connection.close(), this.#pool.close()]);
   }
 
   /** Closes at once, rejecting everything pending. */
   destroy(): void {
     this.#connection.destroy();
+    this.#pool.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -204,6 +249,55 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
 Object.assign(Client.prototype, COMMAND_METHODS);
 
 export interface Client extends Commands<string> {}
+
+const BLOCKING = new Set(
+  Object.entries(COMMAND_TABLE)
+    .filter(([, info]) => (info.flags & CommandFlag.BLOCKING) !== 0)
+    .map(([name]) => name),
+);
+
+function isBlocking(argv: CommandArgument[]): boolean {
+  const name = argv[0];
+  // The generated methods send upper-case names: one set lookup on the hot path.
+  if (typeof name === 'string' && BLOCKING.has(name)) return true;
+  if (typeof name === 'string' && name.charCodeAt(0) < 0x61) return false;
+  const found = lookupCommand(argv);
+  return found !== undefined && BLOCKING.has(found.name);
+}
+
+/**
+ * A connection of its own, from `client.isolated()`: the whole command surface, `pipeline()` and
+ * `multi()` — with `watch()`, since nothing else runs on this connection.
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the generated surface is merged into the class (assigned below).
+export class Session implements CommandSender {
+  readonly #connection: Connection;
+
+  constructor(connection: Connection) {
+    this.#connection = connection;
+  }
+
+  sendCommand(
+    argv: CommandArgument[],
+    transform?: ReplyTransformFunction,
+    options?: SendOptions,
+  ): Promise<unknown> {
+    return this.#connection.sendCommand(argv, transform, options);
+  }
+
+  pipeline(): Chain<[]> {
+    return new Pipeline(this, false) as unknown as Chain<[]>;
+  }
+
+  /** MULTI ... EXEC on this connection: `null` when a key given to `watch()` changed. */
+  multi(): Chain<[]> {
+    return new Pipeline(this, true) as unknown as Chain<[]>;
+  }
+}
+
+Object.assign(Session.prototype, COMMAND_METHODS);
+
+export interface Session extends Commands<string> {}
 
 /** Creates a client and starts connecting; `await client.connect()` to wait for it. */
 export function createClient(options?: ClientOptions | string): Client {

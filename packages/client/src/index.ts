@@ -4,7 +4,7 @@
  */
 
 export { ProtocolError, PyrsedisError, ReplyError } from '@pyrsedis/resp';
-export { Client, createClient } from './client.js';
+export { Client, createClient, Session } from './client.js';
 export type { CommandInfo, KeySpec } from './commands/command-info.js';
 export {
   type CommandArgument,
@@ -33,4 +33,5 @@ export { ClientOptionsError, ConnectionError, TimeoutError } from './errors.js';
 export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';
 export type { Commands } from './generated/commands.js';
 export type { Chain } from './pipeline.js';
+export type { PoolOptions, PoolStats } from './pool.js';
 export type { MessageListener } from './pubsub.js';

@@ -1,6 +1,7 @@
 // Client options and the redis:// URL forms.
 import type tls from 'node:tls';
 import { ClientOptionsError } from '../errors.js';
+import type { PoolOptions } from '../pool.js';
 
 /** How to reach and set up a server. */
 export interface ClientOptions {
@@ -31,6 +32,8 @@ export interface ClientOptions {
   offlineQueue?: number | false;
   /** Default deadline of every command, from the call; none by default. */
   commandTimeoutMs?: number;
+  /** Leased connections (blocking commands, isolated()). */
+  pool?: PoolOptions;
 }
 
 /** Exponential backoff with jitter: 50 ms, 100 ms, ... up to 2 s; gives up after 20 attempts. */

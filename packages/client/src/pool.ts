@@ -1,0 +1,166 @@
+// Leased connections: exclusive connections for blocking commands (BLPOP, BLMOVE, XREAD BLOCK,
+// WAIT...: from the generated BLOCKING flag), WATCH transactions and client.isolated(). LIFO
+// reuse of idle ones, a bounded size with a FIFO queue of waiters and an acquire timeout, idle
+// eviction, a health check on checkout.
+import { Connection } from './connection/connection.js';
+import type { ResolvedOptions } from './connection/options.js';
+import { ConnectionError, TimeoutError } from './errors.js';
+
+/** Pool sizes and timings. */
+export interface PoolOptions {
+  /** Most leased connections open at once; default 16. */
+  maxLeased?: number;
+  /** How long a lease may wait for a free connection; default 10,000 ms. */
+  acquireTimeoutMs?: number;
+  /** Idle leased connections are closed after this long; default 30,000 ms. */
+  idleTimeoutMs?: number;
+}
+
+/** What `client.poolStats()` reports. */
+export interface PoolStats {
+  /** Leased connections in use. */
+  leased: number;
+  /** Open, idle, ready for the next lease. */
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+}
+
+interface Waiter {
+  resolve: (connection: Connection) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** @internal */
+export class LeasePool {
+  readonly #options: ResolvedOptions;
+  readonly #max: number;
+  readonly #acquireTimeoutMs: number;
+  readonly #idleTimeoutMs: number;
+  #idle: { connection: Connection; timer: NodeJS.Timeout }[] = [];
+  #leased = new Set<Connection>();
+  #opening = new Set<Connection>();
+  #waiters: Waiter[] = [];
+  #closed = false;
+
+  constructor(options: ResolvedOptions, pool: PoolOptions = {}) {
+    // A leased connection that fails is dropped, not reconnected: the next lease opens another.
+    this.#options = { ...options, retryStrategy: () => false, offlineQueue: false };
+    this.#max = pool.maxLeased ?? 16;
+    this.#acquireTimeoutMs = pool.acquireTimeoutMs ?? 10_000;
+    this.#idleTimeoutMs = pool.idleTimeoutMs ?? 30_000;
+  }
+
+  stats(): PoolStats {
+    return { leased: this.#leased.size, idle: this.#idle.length, waiting: this.#waiters.length };
+  }
+
+  async acquire(): Promise<Connection> {
+    if (this.#closed) throw new ConnectionError('client is closed', { mayHaveExecuted: false });
+    // LIFO: the most recently used connection is the warmest; unhealthy ones are dropped.
+    while (this.#idle.length) {
+      const { connection, timer } = this.#idle.pop()!;
+      clearTimeout(timer);
+      if (connection.state === 'ready') {
+        this.#leased.add(connection);
+        return connection;
+      }
+      connection.destroy();
+    }
+    if (this.#leased.size + this.#opening.size < this.#max) {
+      const connection = new Connection(this.#options);
+      connection.on('error', () => {});
+      this.#opening.add(connection);
+      try {
+        await connection.ready;
+      } finally {
+        this.#opening.delete(connection);
+      }
+      if (this.#closed) {
+        // The client closed while this connection was opening.
+        connection.destroy();
+        throw new ConnectionError('client closed while a connection was opening', { mayHaveExecuted: false });
+      }
+      this.#leased.add(connection);
+      return connection;
+    }
+    return new Promise<Connection>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          reject(
+            new TimeoutError(
+              `no leased connection free within ${this.#acquireTimeoutMs} ms (maxLeased ${this.#max})`,
+              {
+                mayHaveExecuted: false,
+              },
+            ),
+          );
+        }, this.#acquireTimeoutMs),
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  release(connection: Connection): void {
+    this.#leased.delete(connection);
+    const healthy = connection.state === 'ready' && !this.#closed;
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      clearTimeout(waiter.timer);
+      if (healthy) {
+        this.#leased.add(connection);
+        waiter.resolve(connection);
+        return;
+      }
+      connection.destroy();
+      this.acquire().then(waiter.resolve, waiter.reject);
+      return;
+    }
+    if (!healthy) {
+      connection.destroy();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#idle = this.#idle.filter((entry) => entry.connection !== connection);
+      void connection.close();
+    }, this.#idleTimeoutMs);
+    timer.unref();
+    this.#idle.push({ connection, timer });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const waiter of this.#waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(
+        new ConnectionError('client closed while waiting for a connection', { mayHaveExecuted: false }),
+      );
+    }
+    const idle = this.#idle.splice(0);
+    for (const entry of idle) clearTimeout(entry.timer);
+    for (const connection of this.#opening) connection.destroy();
+    // Leased connections are busy with blocking commands that may never return (BLPOP ... 0):
+    // waiting for them would hang close(), so they are closed at once (their callers get a
+    // ConnectionError; the server unblocks a disconnected client without popping).
+    for (const connection of this.#leased) connection.destroy();
+    await Promise.all(idle.map((e) => e.connection.close()));
+  }
+
+  destroy(): void {
+    this.#closed = true;
+    for (const waiter of this.#waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new ConnectionError('client destroyed', { mayHaveExecuted: false }));
+    }
+    for (const entry of this.#idle.splice(0)) {
+      clearTimeout(entry.timer);
+      entry.connection.destroy();
+    }
+    for (const connection of this.#leased) connection.destroy();
+    for (const connection of this.#opening) connection.destroy();
+  }
+}

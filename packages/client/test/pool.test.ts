@@ -1,0 +1,83 @@
+// Leased connections: blocking commands never hold up the shared connection; isolated() gives
+// WATCH transactions a connection of their own; the pool is bounded.
+import { startServer } from '@pyrsedis/test-server';
+import { describe, expect, it } from 'vitest';
+import { createClient, TimeoutError } from '../src/index.js';
+
+describe('leased connections', () => {
+  it('a BLPOP waits on a leased connection while other commands keep flowing', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const popped = client.blpop(['queue'], 0);
+    // The shared connection is not blocked behind the BLPOP.
+    expect(await client.set('x', '1')).toBe('OK');
+    expect(await client.get('x')).toBe('1');
+    expect(client.poolStats()).toEqual({ leased: 1, idle: 0, waiting: 0 });
+    expect(await client.lpush('queue', 'item')).toBe(1);
+    expect(await popped).toEqual(['queue', 'item']);
+    expect(client.poolStats()).toEqual({ leased: 0, idle: 1, waiting: 0 });
+    // LIFO reuse: the next blocking command takes the idle connection.
+    await client.lpush('queue', 'again');
+    expect(await client.blpop(['queue'], 0)).toEqual(['queue', 'again']);
+    expect(client.poolStats()).toEqual({ leased: 0, idle: 1, waiting: 0 });
+  });
+
+  it('isolated(): WATCH on a connection of its own; EXEC returns null when the key changed', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await client.set('balance', '10');
+    const untouched = await client.isolated(async (session) => {
+      await session.watch('balance');
+      const value = Number(await session.get('balance'));
+      return session
+        .multi()
+        .set('balance', String(value - 1))
+        .exec();
+    });
+    expect(untouched).toEqual(['OK']);
+    const raced = await client.isolated(async (session) => {
+      await session.watch('balance');
+      await client.set('balance', '100'); // another writer, on the shared connection
+      return session.multi().set('balance', '0').exec();
+    });
+    expect(raced).toBeNull();
+    expect(await client.get('balance')).toBe('100');
+  });
+
+  it('is bounded: callers wait in order and time out with a clear error', async () => {
+    await using server = await startServer();
+    const client = await createClient({
+      port: server.port,
+      pool: { maxLeased: 1, acquireTimeoutMs: 200 },
+    }).connect();
+    const first = client.blpop(['never'], 0);
+    first.catch(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = client.blpop(['never2'], 0);
+    expect(client.poolStats().waiting).toBe(1);
+    await expect(second).rejects.toBeInstanceOf(TimeoutError);
+    await expect(second).rejects.toThrow(/no leased connection free within 200 ms \(maxLeased 1\)/);
+    client.destroy();
+    await expect(first).rejects.toThrow();
+  });
+});
+
+describe('closing with a blocking command in flight', () => {
+  it('close() does not hang on a BLPOP that would wait forever', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port }).connect();
+    const blocked = client.blpop(['nothing'], 0);
+    blocked.catch(() => {});
+    while (
+      client.poolStats().leased === 0 ||
+      String(await server.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((l) => l.includes('cmd=blpop')).length === 0
+    ) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await client.close();
+    await expect(blocked).rejects.toThrow();
+    expect(client.state).toBe('closed');
+  });
+});
