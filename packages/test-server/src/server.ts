@@ -89,9 +89,20 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
+  const killAll = () => {
     for (const server of live) server.killSync();
-  });
+  };
+  process.once('exit', killAll);
+  // A test runner ends its workers with a signal, which skips 'exit' handlers: kill the servers,
+  // then let the signal do what it would have done.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killAll();
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 function quote(value: string): string {

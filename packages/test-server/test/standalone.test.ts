@@ -214,3 +214,26 @@ function isZombie(pid: number): boolean {
     return false;
   }
 }
+
+describe('a test process ended by a signal', () => {
+  it('kills its servers on SIGTERM before dying', async () => {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const script = `
+      import { startServer } from ${JSON.stringify(path.join(here, '..', 'dist', 'index.js'))};
+      const s = await startServer();
+      console.log(s.pid);
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = await new Promise<number>((resolve) =>
+      child.stdout.once('data', (d) => resolve(Number(String(d).trim()))),
+    );
+    expect(alive(pid)).toBe(true);
+    const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    await waitFor('the server to die with its test process', async () => !alive(pid) || isZombie(pid), 5000);
+  });
+});
