@@ -3,8 +3,9 @@
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { privateAptState } from '@pyrsedis/test-server';
 
 export interface SpecFiles {
   /** e.g. `8.1.1` */
@@ -29,13 +30,6 @@ function run(file: string, args: string[], cwd?: string): Promise<string> {
   });
 }
 
-async function mirror(): Promise<string> {
-  const text = await readFile('/etc/apt/sources.list.d/debian.sources', 'utf8').catch(() => '');
-  const match = /^URIs:\s*(\S+)/m.exec(text);
-  if (!match?.[1]) throw new Error('no Debian mirror in /etc/apt/sources.list.d/debian.sources');
-  return match[1];
-}
-
 /** Downloads (once, cached under `cacheDir`) and reads the Valkey command spec files. */
 export async function valkeySpecFiles(cacheDir: string): Promise<SpecFiles> {
   const base = path.join(cacheDir, 'valkey-spec');
@@ -44,22 +38,7 @@ export async function valkeySpecFiles(cacheDir: string): Promise<SpecFiles> {
     /^valkey_.*\.orig\.tar\.xz$/.test(f),
   );
   if (!tarball || !existsSync(extracted)) {
-    for (const dir of ['lists/partial', 'cache/archives/partial'])
-      await mkdir(path.join(base, dir), { recursive: true });
-    await writeFile(path.join(base, 'sources.list'), `deb-src ${await mirror()} trixie main\n`);
-    const o = [
-      '-o',
-      `Dir::Etc::SourceList=${path.join(base, 'sources.list')}`,
-      '-o',
-      'Dir::Etc::SourceParts=/dev/null',
-      '-o',
-      `Dir::State::Lists=${path.join(base, 'lists')}`,
-      '-o',
-      `Dir::Cache=${path.join(base, 'cache')}`,
-      '-o',
-      'APT::Sandbox::User=root',
-    ];
-    await run('apt-get', [...o, 'update']);
+    const o = await privateAptState(base, 'deb-src');
     await run('apt-get', [...o, 'source', '--download-only', 'valkey'], base);
     tarball = (await readdir(base)).find((f) => /^valkey_.*\.orig\.tar\.xz$/.test(f));
     if (!tarball) throw new Error('apt-get source valkey did not deliver the .orig.tar.xz');

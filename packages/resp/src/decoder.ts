@@ -476,20 +476,9 @@ export class RespDecoder {
   }
 
   private _parseDouble(buf: Buffer, start: number, cr: number): number {
-    const text = latin1(buf, start, cr);
-    switch (text) {
-      case 'inf':
-      case '+inf':
-        return Number.POSITIVE_INFINITY;
-      case '-inf':
-        return Number.NEGATIVE_INFINITY;
-      case 'nan':
-      case '-nan':
-        return Number.NaN;
-    }
-    // A strict decimal form: Number() alone would accept "", " 1", "0x10", "Infinity".
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) throw this._error('invalid double', start);
-    return Number(text);
+    const value = parseDouble(latin1(buf, start, cr));
+    if (value === undefined) throw this._error('invalid double', start);
+    return value;
   }
 
   private _parseBigNumber(buf: Buffer, start: number, cr: number): bigint {
@@ -1088,6 +1077,25 @@ function replyError(message: string): ReplyError {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/**
+ * Parses a double the way servers write them (`1.5`, `-2e10`, `inf`, `-inf`, `nan`): in RESP3
+ * doubles, and in the RESP2 strings that carry scores. `undefined` when it is not one — a strict
+ * decimal form: `Number()` alone would accept "", " 1", "0x10" and "Infinity".
+ */
+export function parseDouble(text: string): number | undefined {
+  switch (text) {
+    case 'inf':
+    case '+inf':
+      return Number.POSITIVE_INFINITY;
+    case '-inf':
+      return Number.NEGATIVE_INFINITY;
+    case 'nan':
+    case '-nan':
+      return Number.NaN;
+  }
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : undefined;
 }
 
 function objectKey(key: unknown): string {

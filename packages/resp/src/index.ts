@@ -7,6 +7,7 @@ export {
   type DecodeOptions,
   type DecoderLimits,
   decode,
+  parseDouble,
   type ReplyPlan,
   type ReplyReader,
   RespDecoder,

@@ -16,6 +16,7 @@ export {
   FLAVORS,
   type Flavor,
   type ProvisionOptions,
+  privateAptState,
   provision,
   type ServerBinary,
 } from './provision.js';

@@ -157,6 +157,26 @@ async function debianMirror(): Promise<string> {
   );
 }
 
+/**
+ * A private apt state under `base` pointing at Debian 13 ("trixie") on the machine's own mirror
+ * (`deb` for binary packages, `deb-src` for sources), updated. Nothing system-wide changes.
+ * Returns the `-o` options that make apt-get use it.
+ */
+export async function privateAptState(base: string, kind: 'deb' | 'deb-src'): Promise<string[]> {
+  for (const dir of ['lists/partial', 'cache/archives/partial'])
+    await mkdir(path.join(base, dir), { recursive: true });
+  await writeFile(path.join(base, 'sources.list'), `${kind} ${await debianMirror()} trixie main\n`);
+  const options = [
+    ['Dir::Etc::SourceList', path.join(base, 'sources.list')],
+    ['Dir::Etc::SourceParts', '/dev/null'],
+    ['Dir::State::Lists', path.join(base, 'lists')],
+    ['Dir::Cache', path.join(base, 'cache')],
+    ['APT::Sandbox::User', 'root'],
+  ].flatMap(([key, value]) => ['-o', `${key}=${value}`]);
+  await run('apt-get', [...options, 'update']);
+  return options;
+}
+
 async function osCodename(): Promise<string> {
   const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
   return /^VERSION_CODENAME=(\S+)/m.exec(text)?.[1] ?? '';
@@ -171,24 +191,8 @@ async function ensurePrivateGlibc(log: (message: string) => void): Promise<strin
   requireRootAndApt('Running the bundled Redis 8.2 on glibc < 2.38 (private glibc from Debian 13)');
   log('provision: fetching a private glibc from Debian 13 for Redis 8.2 (system glibc is older than 2.38)');
   await rm(base, { recursive: true, force: true });
-  for (const dir of ['lists/partial', 'cache/archives/partial', 'debs', 'root']) {
-    await mkdir(path.join(base, dir), { recursive: true });
-  }
-  const mirror = await debianMirror();
-  await writeFile(path.join(base, 'sources.list'), `deb ${mirror} trixie main\n`);
-  const aptOptions = [
-    '-o',
-    `Dir::Etc::SourceList=${path.join(base, 'sources.list')}`,
-    '-o',
-    'Dir::Etc::SourceParts=/dev/null',
-    '-o',
-    `Dir::State::Lists=${path.join(base, 'lists')}`,
-    '-o',
-    `Dir::Cache=${path.join(base, 'cache')}`,
-    '-o',
-    'APT::Sandbox::User=root',
-  ];
-  await run('apt-get', [...aptOptions, 'update']);
+  for (const dir of ['debs', 'root']) await mkdir(path.join(base, dir), { recursive: true });
+  const aptOptions = await privateAptState(base, 'deb');
   await run('apt-get', [...aptOptions, 'download', ...TRIXIE_PACKAGES], { cwd: path.join(base, 'debs') });
   for (const deb of await readdir(path.join(base, 'debs'))) {
     if (deb.endsWith('.deb')) await run('dpkg', ['-x', path.join(base, 'debs', deb), root]);

@@ -1,6 +1,7 @@
 // RESP2 replies converted to the RESP3 shapes the generated types describe. The shapes come from
 // the reply schemas (codegen/src/emit/command-table.ts resp2Shape): maps arrive as flat arrays,
 // doubles as strings, booleans as 0/1, and WITHSCORES-like pair lists flattened.
+import { parseDouble } from '@pyrsedis/resp';
 
 /** How one RESP2 reply differs from its RESP3 form (generated data, see COMMAND_TABLE). */
 export type Resp2Shape =
@@ -15,20 +16,6 @@ export type Resp2Shape =
 
 function isText(value: unknown): value is string | Buffer {
   return typeof value === 'string' || Buffer.isBuffer(value);
-}
-
-function parseDouble(value: string): number {
-  switch (value) {
-    case 'inf':
-    case '+inf':
-      return Number.POSITIVE_INFINITY;
-    case '-inf':
-      return Number.NEGATIVE_INFINITY;
-    case 'nan':
-      return Number.NaN;
-    default:
-      return Number(value);
-  }
 }
 
 function accepts(value: unknown, shape: Resp2Shape): boolean {
@@ -61,7 +48,7 @@ function accepts(value: unknown, shape: Resp2Shape): boolean {
 /** Converts a RESP2 reply to the RESP3 shape `shape` describes. Values already in shape pass. */
 export function fromResp2(value: unknown, shape: Resp2Shape): unknown {
   if (value === null || value instanceof Error) return value;
-  if (shape === 'double') return isText(value) ? parseDouble(value.toString()) : value;
+  if (shape === 'double') return isText(value) ? (parseDouble(value.toString()) ?? Number.NaN) : value;
   if (shape === 'bool') return typeof value === 'number' ? value === 1 : value;
   if ('keep' in shape) return value;
   if ('union' in shape) {
