@@ -113,9 +113,19 @@ function writeDecimal(buf: Buffer, offset: number, n: number): number {
     buf[offset] = 0x30 + n;
     return offset + 1;
   }
-  const text = String(n);
-  for (let i = 0; i < text.length; i++) buf[offset + i] = text.charCodeAt(i);
-  return offset + text.length;
+  if (n < 100) {
+    buf[offset] = 0x30 + ((n / 10) | 0);
+    buf[offset + 1] = 0x30 + (n % 10);
+    return offset + 2;
+  }
+  // Lengths and counts: write the digits backwards, no string allocated.
+  const digits = digitCount(n);
+  let rest = n;
+  for (let i = offset + digits - 1; i >= offset; i--) {
+    buf[i] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  return offset + digits;
 }
 
 /** Pass 2: writes what {@link measure} prepared. */
