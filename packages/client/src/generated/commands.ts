@@ -3688,15 +3688,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["ACL", "GETUSER", username];
     return this.sendCommand(argv);
   },
-  aclHelp(this: CommandSender, ): Promise<unknown> {
+  aclHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["ACL", "HELP"];
     return this.sendCommand(argv);
   },
-  aclList(this: CommandSender, ): Promise<unknown> {
+  aclList(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["ACL", "LIST"];
     return this.sendCommand(argv);
   },
-  aclLoad(this: CommandSender, ): Promise<unknown> {
+  aclLoad(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["ACL", "LOAD"];
     return this.sendCommand(argv);
   },
@@ -3711,7 +3711,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  aclSave(this: CommandSender, ): Promise<unknown> {
+  aclSave(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["ACL", "SAVE"];
     return this.sendCommand(argv);
   },
@@ -3722,11 +3722,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  aclUsers(this: CommandSender, ): Promise<unknown> {
+  aclUsers(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["ACL", "USERS"];
     return this.sendCommand(argv);
   },
-  aclWhoami(this: CommandSender, ): Promise<unknown> {
+  aclWhoami(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["ACL", "WHOAMI"];
     return this.sendCommand(argv);
   },
@@ -3734,7 +3734,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["APPEND", key, value];
     return this.sendCommand(argv);
   },
-  asking(this: CommandSender, ): Promise<unknown> {
+  asking(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["ASKING"];
     return this.sendCommand(argv);
   },
@@ -3746,7 +3746,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     argv.push(password);
     return this.sendCommand(argv);
   },
-  bgrewriteaof(this: CommandSender, ): Promise<unknown> {
+  bgrewriteaof(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["BGREWRITEAOF"];
     return this.sendCommand(argv);
   },
@@ -3929,19 +3929,19 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clientGetname(this: CommandSender, ): Promise<unknown> {
+  clientGetname(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLIENT", "GETNAME"];
     return this.sendCommand(argv);
   },
-  clientGetredir(this: CommandSender, ): Promise<unknown> {
+  clientGetredir(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLIENT", "GETREDIR"];
     return this.sendCommand(argv);
   },
-  clientHelp(this: CommandSender, ): Promise<unknown> {
+  clientHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLIENT", "HELP"];
     return this.sendCommand(argv);
   },
-  clientId(this: CommandSender, ): Promise<unknown> {
+  clientId(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLIENT", "ID"];
     return this.sendCommand(argv);
   },
@@ -3952,7 +3952,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clientInfo(this: CommandSender, ): Promise<unknown> {
+  clientInfo(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLIENT", "INFO"];
     return this.sendCommand(argv, clientInfo);
   },
@@ -4094,7 +4094,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clientTrackinginfo(this: CommandSender, ): Promise<unknown> {
+  clientTrackinginfo(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLIENT", "TRACKINGINFO"];
     return this.sendCommand(argv);
   },
@@ -4107,7 +4107,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clientUnpause(this: CommandSender, ): Promise<unknown> {
+  clientUnpause(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLIENT", "UNPAUSE"];
     return this.sendCommand(argv);
   },
@@ -4126,7 +4126,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clusterBumpepoch(this: CommandSender, ): Promise<unknown> {
+  clusterBumpepoch(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "BUMPEPOCH"];
     return this.sendCommand(argv);
   },
@@ -4162,7 +4162,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clusterFlushslots(this: CommandSender, ): Promise<unknown> {
+  clusterFlushslots(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "FLUSHSLOTS"];
     return this.sendCommand(argv);
   },
@@ -4174,11 +4174,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["CLUSTER", "GETKEYSINSLOT", slot, count];
     return this.sendCommand(argv);
   },
-  clusterHelp(this: CommandSender, ): Promise<unknown> {
+  clusterHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "HELP"];
     return this.sendCommand(argv);
   },
-  clusterInfo(this: CommandSender, ): Promise<unknown> {
+  clusterInfo(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "INFO"];
     return this.sendCommand(argv);
   },
@@ -4186,7 +4186,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["CLUSTER", "KEYSLOT", key];
     return this.sendCommand(argv);
   },
-  clusterLinks(this: CommandSender, ): Promise<unknown> {
+  clusterLinks(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "LINKS"];
     return this.sendCommand(argv);
   },
@@ -4197,15 +4197,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clusterMyid(this: CommandSender, ): Promise<unknown> {
+  clusterMyid(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "MYID"];
     return this.sendCommand(argv);
   },
-  clusterMyshardid(this: CommandSender, ): Promise<unknown> {
+  clusterMyshardid(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "MYSHARDID"];
     return this.sendCommand(argv);
   },
-  clusterNodes(this: CommandSender, ): Promise<unknown> {
+  clusterNodes(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "NODES"];
     return this.sendCommand(argv);
   },
@@ -4226,7 +4226,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clusterSaveconfig(this: CommandSender, ): Promise<unknown> {
+  clusterSaveconfig(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "SAVECONFIG"];
     return this.sendCommand(argv);
   },
@@ -4250,7 +4250,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clusterShards(this: CommandSender, ): Promise<unknown> {
+  clusterShards(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "SHARDS"];
     return this.sendCommand(argv);
   },
@@ -4278,11 +4278,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  clusterSlots(this: CommandSender, ): Promise<unknown> {
+  clusterSlots(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CLUSTER", "SLOTS"];
     return this.sendCommand(argv);
   },
-  commandCount(this: CommandSender, ): Promise<unknown> {
+  commandCount(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["COMMAND", "COUNT"];
     return this.sendCommand(argv);
   },
@@ -4307,7 +4307,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  commandHelp(this: CommandSender, ): Promise<unknown> {
+  commandHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["COMMAND", "HELP"];
     return this.sendCommand(argv);
   },
@@ -4343,7 +4343,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  commandlogHelp(this: CommandSender, ): Promise<unknown> {
+  commandlogHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["COMMANDLOG", "HELP"];
     return this.sendCommand(argv);
   },
@@ -4376,15 +4376,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  configHelp(this: CommandSender, ): Promise<unknown> {
+  configHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CONFIG", "HELP"];
     return this.sendCommand(argv);
   },
-  configResetstat(this: CommandSender, ): Promise<unknown> {
+  configResetstat(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CONFIG", "RESETSTAT"];
     return this.sendCommand(argv);
   },
-  configRewrite(this: CommandSender, ): Promise<unknown> {
+  configRewrite(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["CONFIG", "REWRITE"];
     return this.sendCommand(argv);
   },
@@ -4406,11 +4406,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  dbsize(this: CommandSender, ): Promise<unknown> {
+  dbsize(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["DBSIZE"];
     return this.sendCommand(argv);
   },
-  debug(this: CommandSender, ): Promise<unknown> {
+  debug(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["DEBUG"];
     return this.sendCommand(argv);
   },
@@ -4590,7 +4590,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["FUNCTION", "DELETE", libraryName];
     return this.sendCommand(argv);
   },
-  functionDump(this: CommandSender, ): Promise<unknown> {
+  functionDump(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["FUNCTION", "DUMP"];
     return this.sendCommand(argv);
   },
@@ -4603,11 +4603,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  functionHelp(this: CommandSender, ): Promise<unknown> {
+  functionHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["FUNCTION", "HELP"];
     return this.sendCommand(argv);
   },
-  functionKill(this: CommandSender, ): Promise<unknown> {
+  functionKill(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["FUNCTION", "KILL"];
     return this.sendCommand(argv);
   },
@@ -4638,7 +4638,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  functionStats(this: CommandSender, ): Promise<unknown> {
+  functionStats(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["FUNCTION", "STATS"];
     return this.sendCommand(argv);
   },
@@ -5200,11 +5200,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["KEYS", pattern];
     return this.sendCommand(argv);
   },
-  lastsave(this: CommandSender, ): Promise<unknown> {
+  lastsave(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["LASTSAVE"];
     return this.sendCommand(argv);
   },
-  latencyDoctor(this: CommandSender, ): Promise<unknown> {
+  latencyDoctor(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["LATENCY", "DOCTOR"];
     return this.sendCommand(argv);
   },
@@ -5212,7 +5212,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["LATENCY", "GRAPH", event];
     return this.sendCommand(argv);
   },
-  latencyHelp(this: CommandSender, ): Promise<unknown> {
+  latencyHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["LATENCY", "HELP"];
     return this.sendCommand(argv);
   },
@@ -5227,7 +5227,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["LATENCY", "HISTORY", event];
     return this.sendCommand(argv);
   },
-  latencyLatest(this: CommandSender, ): Promise<unknown> {
+  latencyLatest(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["LATENCY", "LATEST"];
     return this.sendCommand(argv);
   },
@@ -5351,23 +5351,23 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["LTRIM", key, start, stop];
     return this.sendCommand(argv);
   },
-  memoryDoctor(this: CommandSender, ): Promise<unknown> {
+  memoryDoctor(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["MEMORY", "DOCTOR"];
     return this.sendCommand(argv);
   },
-  memoryHelp(this: CommandSender, ): Promise<unknown> {
+  memoryHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["MEMORY", "HELP"];
     return this.sendCommand(argv);
   },
-  memoryMallocStats(this: CommandSender, ): Promise<unknown> {
+  memoryMallocStats(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["MEMORY", "MALLOC-STATS"];
     return this.sendCommand(argv);
   },
-  memoryPurge(this: CommandSender, ): Promise<unknown> {
+  memoryPurge(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["MEMORY", "PURGE"];
     return this.sendCommand(argv);
   },
-  memoryStats(this: CommandSender, ): Promise<unknown> {
+  memoryStats(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["MEMORY", "STATS"];
     return this.sendCommand(argv);
   },
@@ -5417,11 +5417,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  moduleHelp(this: CommandSender, ): Promise<unknown> {
+  moduleHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["MODULE", "HELP"];
     return this.sendCommand(argv);
   },
-  moduleList(this: CommandSender, ): Promise<unknown> {
+  moduleList(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["MODULE", "LIST"];
     return this.sendCommand(argv);
   },
@@ -5453,7 +5453,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["MODULE", "UNLOAD", name];
     return this.sendCommand(argv);
   },
-  monitor(this: CommandSender, ): Promise<unknown> {
+  monitor(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["MONITOR"];
     return this.sendCommand(argv);
   },
@@ -5485,7 +5485,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["OBJECT", "FREQ", key];
     return this.sendCommand(argv);
   },
-  objectHelp(this: CommandSender, ): Promise<unknown> {
+  objectHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["OBJECT", "HELP"];
     return this.sendCommand(argv);
   },
@@ -5548,7 +5548,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  pfselftest(this: CommandSender, ): Promise<unknown> {
+  pfselftest(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["PFSELFTEST"];
     return this.sendCommand(argv);
   },
@@ -5582,11 +5582,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  pubsubHelp(this: CommandSender, ): Promise<unknown> {
+  pubsubHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["PUBSUB", "HELP"];
     return this.sendCommand(argv);
   },
-  pubsubNumpat(this: CommandSender, ): Promise<unknown> {
+  pubsubNumpat(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["PUBSUB", "NUMPAT"];
     return this.sendCommand(argv);
   },
@@ -5611,19 +5611,19 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  quit(this: CommandSender, ): Promise<unknown> {
+  quit(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["QUIT"];
     return this.sendCommand(argv);
   },
-  randomkey(this: CommandSender, ): Promise<unknown> {
+  randomkey(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["RANDOMKEY"];
     return this.sendCommand(argv);
   },
-  readonly(this: CommandSender, ): Promise<unknown> {
+  readonly(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["READONLY"];
     return this.sendCommand(argv);
   },
-  readwrite(this: CommandSender, ): Promise<unknown> {
+  readwrite(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["READWRITE"];
     return this.sendCommand(argv);
   },
@@ -5635,7 +5635,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["RENAMENX", key, newkey];
     return this.sendCommand(argv);
   },
-  replconf(this: CommandSender, ): Promise<unknown> {
+  replconf(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["REPLCONF"];
     return this.sendCommand(argv);
   },
@@ -5650,7 +5650,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  reset(this: CommandSender, ): Promise<unknown> {
+  reset(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["RESET"];
     return this.sendCommand(argv);
   },
@@ -5686,7 +5686,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  role(this: CommandSender, ): Promise<unknown> {
+  role(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["ROLE"];
     return this.sendCommand(argv);
   },
@@ -5722,7 +5722,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  save(this: CommandSender, ): Promise<unknown> {
+  save(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SAVE"];
     return this.sendCommand(argv);
   },
@@ -5766,11 +5766,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  scriptHelp(this: CommandSender, ): Promise<unknown> {
+  scriptHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SCRIPT", "HELP"];
     return this.sendCommand(argv);
   },
-  scriptKill(this: CommandSender, ): Promise<unknown> {
+  scriptKill(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SCRIPT", "KILL"];
     return this.sendCommand(argv);
   },
@@ -5834,7 +5834,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["SENTINEL", "FAILOVER", primaryName];
     return this.sendCommand(argv);
   },
-  sentinelFlushconfig(this: CommandSender, ): Promise<unknown> {
+  sentinelFlushconfig(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SENTINEL", "FLUSHCONFIG"];
     return this.sendCommand(argv);
   },
@@ -5846,7 +5846,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["SENTINEL", "GET-PRIMARY-ADDR-BY-NAME", primaryName];
     return this.sendCommand(argv);
   },
-  sentinelHelp(this: CommandSender, ): Promise<unknown> {
+  sentinelHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SENTINEL", "HELP"];
     return this.sendCommand(argv);
   },
@@ -5869,7 +5869,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["SENTINEL", "MASTER", primaryName];
     return this.sendCommand(argv);
   },
-  sentinelMasters(this: CommandSender, ): Promise<unknown> {
+  sentinelMasters(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SENTINEL", "MASTERS"];
     return this.sendCommand(argv);
   },
@@ -5877,15 +5877,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["SENTINEL", "MONITOR", name, ip, port, quorum];
     return this.sendCommand(argv);
   },
-  sentinelMyid(this: CommandSender, ): Promise<unknown> {
+  sentinelMyid(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SENTINEL", "MYID"];
     return this.sendCommand(argv);
   },
-  sentinelPendingScripts(this: CommandSender, ): Promise<unknown> {
+  sentinelPendingScripts(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SENTINEL", "PENDING-SCRIPTS"];
     return this.sendCommand(argv);
   },
-  sentinelPrimaries(this: CommandSender, ): Promise<unknown> {
+  sentinelPrimaries(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SENTINEL", "PRIMARIES"];
     return this.sendCommand(argv);
   },
@@ -6042,15 +6042,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  slowlogHelp(this: CommandSender, ): Promise<unknown> {
+  slowlogHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SLOWLOG", "HELP"];
     return this.sendCommand(argv);
   },
-  slowlogLen(this: CommandSender, ): Promise<unknown> {
+  slowlogLen(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SLOWLOG", "LEN"];
     return this.sendCommand(argv);
   },
-  slowlogReset(this: CommandSender, ): Promise<unknown> {
+  slowlogReset(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SLOWLOG", "RESET"];
     return this.sendCommand(argv);
   },
@@ -6183,11 +6183,11 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["SWAPDB", index1, index2];
     return this.sendCommand(argv);
   },
-  sync(this: CommandSender, ): Promise<unknown> {
+  sync(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["SYNC"];
     return this.sendCommand(argv);
   },
-  time(this: CommandSender, ): Promise<unknown> {
+  time(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["TIME"];
     return this.sendCommand(argv);
   },
@@ -6213,7 +6213,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  unwatch(this: CommandSender, ): Promise<unknown> {
+  unwatch(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["UNWATCH"];
     return this.sendCommand(argv);
   },
@@ -6371,7 +6371,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["XGROUP", "DESTROY", key, group];
     return this.sendCommand(argv);
   },
-  xgroupHelp(this: CommandSender, ): Promise<unknown> {
+  xgroupHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["XGROUP", "HELP"];
     return this.sendCommand(argv);
   },
@@ -6395,7 +6395,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["XINFO", "GROUPS", key];
     return this.sendCommand(argv);
   },
-  xinfoHelp(this: CommandSender, ): Promise<unknown> {
+  xinfoHelp(this: CommandSender): Promise<unknown> {
     const argv: CommandArgument[] = ["XINFO", "HELP"];
     return this.sendCommand(argv);
   },
