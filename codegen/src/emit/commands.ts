@@ -387,8 +387,7 @@ function emitCommand(command: CommandModel): Emitted {
   body.push(
     transform ? `return this.sendCommand(argv, ${transform.transform});` : 'return this.sendCommand(argv);',
   );
-  const implParams = params.map((p) => p.replace(/: .*$/, (m) => m.replace(/\bS\b/g, 'string')));
-  const implementation = `${command.methodName}(${['this: CommandSender', ...implParams].join(', ')}): Promise<unknown> {\n${body
+  const implementation = `${command.methodName}(${['this: CommandSender', ...params].join(', ')}): Promise<unknown> {\n${body
     .map((l) => `  ${l}`)
     .join('\n')}\n}`;
   return {

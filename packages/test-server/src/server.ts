@@ -128,14 +128,12 @@ export class ServerProcess implements RedisServer {
   #exited: Promise<void> = Promise.resolve();
   #stopped = false;
   #paused = false;
-  #ownsDir: boolean;
 
   constructor(
     spec: LaunchSpec,
     port: number,
     tlsMaterial: TlsMaterial | undefined,
     password: string | undefined,
-    ownsDir = true,
   ) {
     this.#spec = spec;
     this.flavor = spec.binary.flavor;
@@ -144,7 +142,6 @@ export class ServerProcess implements RedisServer {
     this.tls = tlsMaterial;
     this.password = password;
     this.dir = spec.dir;
-    this.#ownsDir = ownsDir;
   }
 
   get url(): string {
@@ -295,7 +292,7 @@ export class ServerProcess implements RedisServer {
       } catch {}
       forgetPid(child.pid);
     }
-    if (this.#ownsDir) rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   async stop(): Promise<void> {
@@ -304,7 +301,7 @@ export class ServerProcess implements RedisServer {
     // SIGTERM makes Redis shut down cleanly (nothing to save: `save ""`); SIGKILL after 5 s.
     await this.#terminate('SIGTERM');
     live.delete(this);
-    if (this.#ownsDir) await rm(this.dir, { recursive: true, force: true });
+    await rm(this.dir, { recursive: true, force: true });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -31,7 +31,29 @@ interface Pending {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Answered by push messages, not a reply (RESP3 SUBSCRIBE & co.): resolved once written. */
-  noReply?: boolean;
+  noReply: boolean;
+}
+
+/** A fresh queue entry; `written` for the handshake, `noReply` for push-answered commands. */
+function newPending(
+  argv: CommandArgument[],
+  resolve: (value: unknown) => void,
+  reject: (error: Error) => void,
+  fields: Partial<Pick<Pending, 'transform' | 'strings' | 'written' | 'signal' | 'noReply'>> = {},
+): Pending {
+  return {
+    argv,
+    resolve,
+    reject,
+    transform: fields.transform,
+    strings: fields.strings,
+    settled: false,
+    written: fields.written ?? false,
+    timer: undefined,
+    signal: fields.signal,
+    onAbort: undefined,
+    noReply: fields.noReply ?? false,
+  };
 }
 
 const LIB_NAME = 'pyrsedis';
@@ -226,18 +248,7 @@ export class Connection extends EventEmitter {
   /** Writes one command now, ahead of the outbox (handshake only). */
   #direct(argv: CommandArgument[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.#inflight.push({
-        argv,
-        resolve,
-        reject,
-        transform: undefined,
-        strings: undefined,
-        settled: false,
-        written: true,
-        timer: undefined,
-        signal: undefined,
-        onAbort: undefined,
-      });
+      this.#inflight.push(newPending(argv, resolve, reject, { written: true }));
       this.#socket!.write(encodeCommands([argv]));
     });
   }
@@ -288,18 +299,11 @@ export class Connection extends EventEmitter {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const pending: Pending = {
-        argv,
-        resolve,
-        reject,
+      const pending = newPending(argv, resolve, reject, {
         transform,
         strings: options?.strings === 'buffer' ? 'buffer' : undefined,
-        settled: false,
-        written: false,
-        timer: undefined,
         signal,
-        onAbort: undefined,
-      };
+      });
       const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs;
       if (timeoutMs !== undefined) {
         pending.timer = setTimeout(
@@ -319,10 +323,7 @@ export class Connection extends EventEmitter {
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.#outbox.push(pending);
-      if (!this.#flushScheduled && this.#state === 'ready') {
-        this.#flushScheduled = true;
-        process.nextTick(() => this.#flush());
-      }
+      this.#scheduleFlush();
     });
   }
 
@@ -340,24 +341,16 @@ export class Connection extends EventEmitter {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#outbox.push({
-        argv,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        transform: undefined,
-        strings: undefined,
-        settled: false,
-        written: false,
-        timer: undefined,
-        signal: undefined,
-        onAbort: undefined,
-        noReply: true,
-      });
-      if (!this.#flushScheduled && this.#state === 'ready') {
-        this.#flushScheduled = true;
-        process.nextTick(() => this.#flush());
-      }
+      this.#outbox.push(newPending(argv, resolve as (value: unknown) => void, reject, { noReply: true }));
+      this.#scheduleFlush();
     });
+  }
+
+  /** One flush per tick: every command issued until then goes out in the same write. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#state !== 'ready') return;
+    this.#flushScheduled = true;
+    process.nextTick(() => this.#flush());
   }
 
   #clearWatch(pending: Pending): void {
