@@ -1,6 +1,6 @@
 // createClient: a client over one multiplexed connection, with the whole typed command surface.
 import { EventEmitter } from 'node:events';
-import { lookupCommand } from './commands/keys.js';
+import { commandKeyIndexes, lookupCommand } from './commands/keys.js';
 import {
   hscanIterator,
   type ScanIteratorOptions,
@@ -14,6 +14,7 @@ import type {
   ReplyTransformFunction,
   SendOptions,
 } from './commands/sender.js';
+import { keySlot } from './commands/slot.js';
 import { Connection, type ConnectionState } from './connection/connection.js';
 import { type ClientOptions, resolveOptions } from './connection/options.js';
 import { COMMAND_TABLE, CommandFlag } from './generated/command-table.js';
@@ -35,31 +36,33 @@ import { type MessageListener, Subscriptions } from './pubsub.js';
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the generated surface is merged into the class (assigned below).
 export class Client extends EventEmitter implements CommandSender, AsyncDisposable {
+  /** The multiplexed connections (`connections` option); the first also carries RESP3 pub/sub. */
+  readonly #connections: Connection[];
   readonly #connection: Connection;
   readonly #subscriptions: Subscriptions;
   readonly #pool: LeasePool;
-  /** Sends on the shared connection, never routed (transactions must stay on one connection). */
-  readonly #direct: CommandSender;
+  #nextKeyless = 0;
 
   constructor(options?: ClientOptions | string) {
     super();
     const resolved = resolveOptions(options);
-    this.#connection = new Connection(resolved);
+    this.#connections = Array.from({ length: resolved.connections }, () => new Connection(resolved));
+    this.#connection = this.#connections[0]!;
     this.#pool = new LeasePool(resolved, typeof options === 'object' ? options.pool : undefined);
-    const connection = this.#connection;
-    this.#direct = { sendCommand: (argv, transform, opts) => connection.sendCommand(argv, transform, opts) };
-    this.#subscriptions = new Subscriptions(this.#connection);
-    for (const event of ['connect', 'ready', 'reconnecting', 'end', 'push', 'state'] as const) {
-      this.#connection.on(event, (...args: unknown[]) => this.emit(event, ...args));
+    this.#subscriptions = new Subscriptions(this.#connection, resolved);
+    for (const connection of this.#connections) {
+      for (const event of ['connect', 'ready', 'reconnecting', 'end', 'push', 'state'] as const) {
+        connection.on(event, (...args: unknown[]) => this.emit(event, ...args));
+      }
+      // Errors reach the client's listeners; unobserved ones do not crash the process, since every
+      // command waiting on the connection is rejected with them anyway.
+      connection.on('error', (err: Error) => {
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+      });
     }
-    // Errors reach the client's listeners; unobserved ones do not crash the process, since every
-    // command waiting on the connection is rejected with them anyway.
-    this.#connection.on('error', (err: Error) => {
-      if (this.listenerCount('error') > 0) this.emit('error', err);
-    });
   }
 
-  /** The connection's state: connecting, handshake, ready, closing, closed. */
+  /** The state of the (first) connection: connecting, handshake, ready, reconnecting, closing, closed. */
   get state(): ConnectionState {
     return this.#connection.state;
   }
@@ -69,10 +72,34 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     return this.#connection.protocol;
   }
 
-  /** Waits until the handshake is done; rejects with the reason it could not connect. */
+  /** Waits until every connection's handshake is done; rejects with the reason one could not connect. */
   async connect(): Promise<this> {
-    await this.#connection.ready;
+    await Promise.all(this.#connections.map((c) => c.ready));
     return this;
+  }
+
+  /**
+   * The connection for a command: with one connection, that one; with several, the connection
+   * of the first key's hash slot (commands on one key keep their order), keyless ones in turn.
+   */
+  #route(argv: CommandArgument[]): Connection {
+    const connections = this.#connections;
+    if (connections.length === 1) return this.#connection;
+    const found = lookupCommand(argv);
+    if (found !== undefined) {
+      const at = commandKeyIndexes(argv, found.info)[0];
+      if (at !== undefined) return connections[keySlot(argv[at]!) % connections.length]!;
+    }
+    this.#nextKeyless = (this.#nextKeyless + 1) % connections.length;
+    return connections[this.#nextKeyless]!;
+  }
+
+  /** A sender bound to one connection: a transaction must stay on it from MULTI to EXEC. */
+  #pinned(): CommandSender {
+    const connections = this.#connections;
+    this.#nextKeyless = (this.#nextKeyless + 1) % connections.length;
+    const connection = connections[this.#nextKeyless]!;
+    return { sendCommand: (argv, transform, opts) => connection.sendCommand(argv, transform, opts) };
   }
 
   /** Sends any command: `client.sendCommand(['GET', 'key'])`. */
@@ -84,7 +111,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     // Blocking commands (the generated BLOCKING flag) get a leased connection of their own, so
     // they never hold up the commands multiplexed on the shared one.
     if (isBlocking(argv)) return this.#leased(argv, transform, options);
-    return this.#connection.sendCommand(argv, transform, options);
+    return this.#route(argv).sendCommand(argv, transform, options);
   }
 
   async #leased(
@@ -132,7 +159,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    * (naming the refused command) when a command was refused while queuing.
    */
   multi(): Chain<[]> {
-    return new Pipeline(this.#direct, true) as unknown as Chain<[]>;
+    return new Pipeline(this.#pinned(), true) as unknown as Chain<[]>;
   }
 
   /**
@@ -229,15 +256,20 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     return zscanIterator(this, key, options);
   }
 
-  /** Waits for the replies in flight, then closes (leased connections too). */
+  /** Waits for the replies in flight, then closes (leased and pub/sub connections too). */
   async close(): Promise<void> {
-    await Promise.all([this.#connection.close(), this.#pool.close()]);
+    await Promise.all([
+      ...this.#connections.map((c) => c.close()),
+      this.#pool.close(),
+      this.#subscriptions.close(),
+    ]);
   }
 
   /** Closes at once, rejecting everything pending. */
   destroy(): void {
-    this.#connection.destroy();
+    for (const connection of this.#connections) connection.destroy();
     this.#pool.destroy();
+    this.#subscriptions.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

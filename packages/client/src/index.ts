@@ -3,7 +3,25 @@
  * command spec, auto-pipelining over one connection, RESP3 (RESP2 converted), Buffer view.
  */
 
-export { ProtocolError, PyrsedisError, ReplyError } from '@pyrsedis/resp';
+export {
+  AskError,
+  AuthError,
+  BusyError,
+  CrossSlotError,
+  ExecAbortError,
+  LoadingError,
+  MovedError,
+  NoScriptError,
+  OutOfMemoryError,
+  PermissionError,
+  ProtocolError,
+  PyrsedisError,
+  ReadOnlyError,
+  RedirectError,
+  ReplyError,
+  TryAgainError,
+  WrongTypeError,
+} from '@pyrsedis/resp';
 export { Client, createClient, Session } from './client.js';
 export type { CommandInfo, KeySpec } from './commands/command-info.js';
 export {
@@ -14,7 +32,7 @@ export {
 } from './commands/keys.js';
 export { fromResp2, type Resp2Shape } from './commands/resp2.js';
 export type { ScanIteratorOptions } from './commands/scan.js';
-export { Script, type ScriptCall } from './commands/script.js';
+export { FunctionLibrary, Script, type ScriptCall } from './commands/script.js';
 export {
   type CommandSender,
   type RedisArgument,
@@ -25,6 +43,7 @@ export {
   withBuffers,
   withOptions,
 } from './commands/sender.js';
+export { keySlot } from './commands/slot.js';
 export type { ClientInfo, InfoSections, ScoredMember } from './commands/transforms.js';
 export type { ConnectionState } from './connection/connection.js';
 export type { ClientOptions } from './connection/options.js';

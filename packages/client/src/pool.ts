@@ -18,7 +18,7 @@ export interface PoolOptions {
 
 /** What `client.poolStats()` reports. */
 export interface PoolStats {
-  /** Leased connections in use. */
+  /** Leased connections in use (or opening for a caller). */
   leased: number;
   /** Open, idle, ready for the next lease. */
   idle: number;
@@ -53,7 +53,12 @@ export class LeasePool {
   }
 
   stats(): PoolStats {
-    return { leased: this.#leased.size, idle: this.#idle.length, waiting: this.#waiters.length };
+    // A connection still opening for a caller is already theirs.
+    return {
+      leased: this.#leased.size + this.#opening.size,
+      idle: this.#idle.length,
+      waiting: this.#waiters.length,
+    };
   }
 
   async acquire(): Promise<Connection> {

@@ -1,7 +1,9 @@
-// Pub/sub over RESP3 push messages on the shared connection: listeners and async iterators,
-// confirmations awaited per channel, everything resubscribed after a reconnect.
-import type { Connection } from './connection/connection.js';
-import { ClientOptionsError } from './errors.js';
+// Pub/sub: over RESP3 push messages on the shared connection, or over RESP2 on a dedicated
+// connection opened on the first subscription (RESP2 allows nothing else on a subscribed
+// connection). Listeners and async iterators, confirmations awaited per channel, everything
+// resubscribed after a reconnect.
+import { Connection } from './connection/connection.js';
+import type { ResolvedOptions } from './connection/options.js';
 
 /** Called for each message: the payload, the channel, and the pattern for psubscribe. */
 export type MessageListener = (message: string, channel: string, pattern?: string) => void;
@@ -34,7 +36,11 @@ const COMMANDS: Record<Kind, { on: string; off: string; ack: string; unack: stri
 
 /** @internal The subscriptions of one client. */
 export class Subscriptions {
-  readonly #connection: Connection;
+  readonly #primary: Connection;
+  readonly #options: ResolvedOptions;
+  /** The connection subscriptions live on: the primary (RESP3) or a dedicated one (RESP2). */
+  #connection: Connection | undefined;
+  #dedicated: Connection | undefined;
   readonly #listeners: Record<Kind, Map<string, Set<MessageListener>>> = {
     channel: new Map(),
     pattern: new Map(),
@@ -42,23 +48,38 @@ export class Subscriptions {
   };
   /** Confirmations awaited: `${ack}:${name}` → resolvers. */
   readonly #waiting = new Map<string, (() => void)[]>();
-  #wasReady = false;
 
-  constructor(connection: Connection) {
-    this.#connection = connection;
+  constructor(primary: Connection, options: ResolvedOptions) {
+    this.#primary = primary;
+    this.#options = options;
+    this.#listen(primary, primary.state === 'ready');
+  }
+
+  #listen(connection: Connection, wasReady: boolean): void {
+    let ready = wasReady;
     connection.on('push', (push: unknown[]) => this.#onPush(push));
     connection.on('ready', () => {
-      if (this.#wasReady) void this.#resubscribe();
-      this.#wasReady = true;
+      if (ready && this.#connection === connection) void this.#resubscribe();
+      ready = true;
     });
   }
 
-  #check(): void {
-    if (this.#connection.protocol !== 3) {
-      throw new ClientOptionsError(
-        'pub/sub on this client needs RESP3 (Redis >= 6, protocol 3); RESP2 pub/sub is not supported yet',
-      );
+  /** The connection to subscribe on, once the protocol is known. */
+  async #target(): Promise<Connection> {
+    if (this.#connection !== undefined) return this.#connection;
+    await this.#primary.ready;
+    if (this.#connection !== undefined) return this.#connection;
+    if (this.#primary.protocol === 3) {
+      this.#connection = this.#primary;
+    } else {
+      const dedicated = new Connection({ ...this.#options, protocol: 2 }, { subscriber: true });
+      dedicated.on('error', () => {});
+      this.#listen(dedicated, false);
+      this.#connection = dedicated;
+      this.#dedicated = dedicated;
     }
+    await this.#connection.ready;
+    return this.#connection;
   }
 
   #awaitAck(ack: string, names: string[]): Promise<void> {
@@ -76,8 +97,7 @@ export class Subscriptions {
   }
 
   async subscribe(kind: Kind, names: string[], listener: MessageListener): Promise<void> {
-    await this.#connection.ready;
-    this.#check();
+    const connection = await this.#target();
     const map = this.#listeners[kind];
     const fresh = names.filter((n) => !map.has(n));
     for (const name of names) {
@@ -87,7 +107,7 @@ export class Subscriptions {
     }
     if (fresh.length === 0) return;
     const acked = this.#awaitAck(COMMANDS[kind].ack, fresh);
-    await this.#connection.sendNoReply([COMMANDS[kind].on, ...fresh]);
+    await connection.sendNoReply([COMMANDS[kind].on, ...fresh]);
     await acked;
   }
 
@@ -104,18 +124,28 @@ export class Subscriptions {
         gone.push(name);
       }
     }
-    if (gone.length === 0) return;
+    const connection = this.#connection;
+    if (gone.length === 0 || connection === undefined) return;
     const acked = this.#awaitAck(COMMANDS[kind].unack, gone);
-    await this.#connection.sendNoReply([COMMANDS[kind].off, ...gone]);
+    await connection.sendNoReply([COMMANDS[kind].off, ...gone]);
     await acked;
   }
 
   async #resubscribe(): Promise<void> {
+    const connection = this.#connection!;
     for (const kind of Object.keys(COMMANDS) as Kind[]) {
       const names = [...this.#listeners[kind].keys()];
-      if (names.length)
-        await this.#connection.sendNoReply([COMMANDS[kind].on, ...names]).catch(() => undefined);
+      if (names.length) await connection.sendNoReply([COMMANDS[kind].on, ...names]).catch(() => undefined);
     }
+  }
+
+  /** Closes the dedicated RESP2 connection, if one was opened. */
+  close(): Promise<void> {
+    return this.#dedicated?.close() ?? Promise.resolve();
+  }
+
+  destroy(): void {
+    this.#dedicated?.destroy();
   }
 
   #onPush(push: unknown[]): void {

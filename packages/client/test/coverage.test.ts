@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { type RedisServer, startCluster, startServer } from '@pyrsedis/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_METHODS } from '../src/generated/commands.js';
+import { createClient, keySlot, MovedError } from '../src/index.js';
 import { matchesSchema } from './schema.js';
 import { TestSender } from './sender.js';
 
@@ -369,6 +370,28 @@ describe('coverage of the generated surface against Redis 8.2', () => {
       await check(r, name, []);
     }
     await check(r, 'CLUSTER KEYSLOT', ['cov']);
+    // A key served elsewhere: MOVED, typed, with the slot (same as keySlot) and the owner.
+    const owns = (n: typeof node, slot: number) => slot >= n.slots![0] && slot <= n.slots![1];
+    const foreign = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => !owns(node, keySlot(k)))!;
+    await using client = await createClient({ port: node.port }).connect();
+    const moved = await client.get(foreign).catch((e: Error) => e);
+    expect(moved).toBeInstanceOf(MovedError);
+    expect((moved as MovedError).slot).toBe(keySlot(foreign));
+    expect((moved as MovedError).slot).toBe(Number(await client.clusterKeyslot(foreign)));
+    for (const key of [
+      'foo{}{bar}',
+      'foo{{bar}}zap',
+      '{a}{b}',
+      'ключ{é}',
+      '',
+      '{',
+      '}{x}',
+      'x'.repeat(300),
+    ]) {
+      expect(keySlot(key), key).toBe(Number(await client.clusterKeyslot(key)));
+    }
+    const owner = cluster.masters.find((m) => owns(m, keySlot(foreign)))!;
+    expect((moved as MovedError).port).toBe(owner.port);
     await check(r, 'CLUSTER COUNTKEYSINSLOT', [slot]);
     await check(r, 'CLUSTER GETKEYSINSLOT', [slot, 1]);
     await check(r, 'CLUSTER COUNT-FAILURE-REPORTS', [other.id]);

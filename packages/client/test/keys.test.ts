@@ -2,7 +2,7 @@
 // against the server's own COMMAND GETKEYS on a real Redis 8.2.
 import { type RedisServer, startServer } from '@pyrsedis/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMAND_TABLE, CommandFlag, commandKeys, KeyFlag, lookupCommand } from '../src/index.js';
+import { COMMAND_TABLE, CommandFlag, commandKeys, KeyFlag, keySlot, lookupCommand } from '../src/index.js';
 
 const keys = (...argv: (string | number | Buffer)[]) => commandKeys(argv).map(String);
 
@@ -131,5 +131,20 @@ describe('commandKeys agrees with the server (COMMAND GETKEYS on Redis 8.2)', ()
   it.each(samples.map((argv) => [argv.join(' '), argv] as const))('%s', async (_label, argv) => {
     const fromServer = ((await server.call('COMMAND', 'GETKEYS', ...argv)) as string[]).map(String);
     expect(keys(...argv)).toEqual(fromServer);
+  });
+});
+
+describe('keySlot', () => {
+  it('is CRC16/XMODEM mod 16384 with hash tags, for strings and bytes alike', () => {
+    expect(keySlot('123456789')).toBe(0x31c3); // the CRC16/XMODEM check value
+    expect(keySlot('foo')).toBe(12182);
+    expect(keySlot('somekey')).toBe(11058);
+    expect(keySlot('{user1000}.following')).toBe(keySlot('user1000'));
+    expect(keySlot('foo{hash_tag}')).toBe(2515); // both from the CLUSTER KEYSLOT documentation
+    expect(keySlot('foo{}{bar}')).not.toBe(keySlot('bar')); // an empty tag: the whole key
+    expect(keySlot('foo{{bar}}zap')).toBe(keySlot('{bar'));
+    expect(keySlot('ключ{é}')).toBe(keySlot(Buffer.from('é')));
+    expect(keySlot(Buffer.from('ключ'))).toBe(keySlot('ключ'));
+    expect(keySlot(42)).toBe(keySlot('42'));
   });
 });

@@ -76,4 +76,29 @@ describe('pub/sub', () => {
     await sub.ping();
     expect(got[0]).toBe('back');
   });
+
+  it('over RESP2 (Redis 7.0): a dedicated connection, the shared one stays free; resubscribed after a reconnect', async () => {
+    await using server = await startServer({ flavor: 'redis7' });
+    await using sub = await createClient({ port: server.port, protocol: 2 }).connect();
+    await using pub = await createClient({ port: server.port, protocol: 2 }).connect();
+    sub.on('error', () => {});
+    expect(sub.protocol).toBe(2);
+    const got: string[] = [];
+    await sub.subscribe(['a', 'b'], (message, channel) => got.push(`${channel}:${message}`));
+    await sub.psubscribe('p.*', (message, channel, pattern) => got.push(`${pattern}|${channel}|${message}`));
+    expect(await pub.publish('a', 'one')).toBe(1);
+    expect(await pub.publish('p.x', 'two')).toBe(1);
+    // Ordinary commands keep working on the shared connection (RESP2 forbids them on a subscribed one).
+    expect(await sub.set('k', 'v')).toBe('OK');
+    expect(await sub.hgetall('nothing')).toEqual(Object.create(null));
+    const clients = String(await server.call('CLIENT', 'LIST'));
+    expect(clients.split('\n').filter((l) => /sub=2 psub=1/.test(l))).toHaveLength(1);
+    await sub.unsubscribe('b');
+    expect(await pub.publish('b', 'nobody')).toBe(0);
+    // Kill every connection: the dedicated one reconnects and resubscribes.
+    await server.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    while ((await pub.publish('a', 'back')) === 0) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual(['a:one', 'p.*|p.x|two', 'a:back']);
+  });
 });

@@ -1,6 +1,6 @@
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { createClient, ReplyError, Script } from '../src/index.js';
+import { createClient, FunctionLibrary, ReplyError, Script } from '../src/index.js';
 
 describe('scan iterators', () => {
   it('iterate every key, field, member and score across many rounds', async () => {
@@ -54,5 +54,33 @@ describe('Script', () => {
     expect(await readOnly.run(client, { keys: ['counter'] })).toBe('2');
     const broken = new Script('return redis.call("NOSUCH")');
     await expect(broken.run(client)).rejects.toBeInstanceOf(ReplyError);
+  });
+});
+
+describe('FunctionLibrary', () => {
+  it('loads itself on first call (and after a FUNCTION FLUSH), FCALL and FCALL_RO, on Redis 8.2 and Valkey 8', async () => {
+    for (const flavor of ['redis8', 'valkey8'] as const) {
+      await using server = await startServer({ flavor });
+      await using client = await createClient({ port: server.port }).connect();
+      const lib = new FunctionLibrary(
+        [
+          '#!lua name=counters',
+          "redis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)",
+          "redis.register_function{function_name='peek', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}",
+        ].join('\n'),
+      );
+      expect(lib.name).toBe('counters');
+      expect(await lib.call(client, 'bump', { keys: ['hits'], arguments: ['5'] })).toBe(5);
+      expect(await lib.call(client, 'peek', { keys: ['hits'] }, { readOnly: true })).toBe('5');
+      await client.functionFlush();
+      expect(await lib.call(client, 'bump', { keys: ['hits'], arguments: ['1'] })).toBe(6);
+      const list = (await client.functionList()) as { library_name: string }[];
+      expect(list.map((l) => l.library_name)).toEqual(['counters']);
+      // A function error is not mistaken for a missing library.
+      await expect(lib.call(client, 'bump', { keys: ['hits'], arguments: ['x'] })).rejects.toThrow(
+        /not an integer/,
+      );
+    }
+    expect(() => new FunctionLibrary('return 1')).toThrow(/shebang naming it/);
   });
 });

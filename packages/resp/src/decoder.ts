@@ -7,7 +7,7 @@
 // once the next chunk arrives. A large bulk cut by a boundary is copied into its own buffer as
 // the chunks arrive, each byte once.
 import { StringDecoder } from 'node:string_decoder';
-import { ProtocolError, ReplyError } from './errors.js';
+import { createReplyError, ProtocolError, type ReplyError } from './errors.js';
 import { AttributedValue, VerbatimString } from './values.js';
 
 // Type bytes.
@@ -1073,7 +1073,7 @@ function replyError(message: string): ReplyError {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return new ReplyError(message);
+    return createReplyError(message);
   } finally {
     Error.stackTraceLimit = limit;
   }

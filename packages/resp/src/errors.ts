@@ -83,3 +83,121 @@ export function replyErrorCode(message: string): string {
   const word = space < 0 ? message : message.slice(0, space);
   return /^[A-Z][A-Z0-9_-]*$/.test(word) ? word : 'ERR';
 }
+
+/** `WRONGTYPE`: the key holds another type than the command works on. */
+export class WrongTypeError extends ReplyError {
+  static override readonly brand: string = 'WrongTypeError';
+}
+
+/** `NOSCRIPT`: no script with that SHA1 is cached (`Script` falls back to EVAL by itself). */
+export class NoScriptError extends ReplyError {
+  static override readonly brand: string = 'NoScriptError';
+}
+
+/** `BUSY`: a script or function is running too long; `SCRIPT KILL` / `FUNCTION KILL` may end it. */
+export class BusyError extends ReplyError {
+  static override readonly brand: string = 'BusyError';
+}
+
+/** `READONLY`: a write sent to a replica. */
+export class ReadOnlyError extends ReplyError {
+  static override readonly brand: string = 'ReadOnlyError';
+}
+
+/** `NOAUTH` or `WRONGPASS`: authentication is missing or refused. */
+export class AuthError extends ReplyError {
+  static override readonly brand: string = 'AuthError';
+}
+
+/** `NOPERM`: the ACL user may not run this command or touch this key or channel. */
+export class PermissionError extends ReplyError {
+  static override readonly brand: string = 'PermissionError';
+}
+
+/** `LOADING`: the server is loading its dataset and does not serve commands yet. */
+export class LoadingError extends ReplyError {
+  static override readonly brand: string = 'LoadingError';
+}
+
+/** `OOM`: the write would exceed `maxmemory`. */
+export class OutOfMemoryError extends ReplyError {
+  static override readonly brand: string = 'OutOfMemoryError';
+}
+
+/** `EXECABORT`: a transaction was discarded because a command was refused while queuing. */
+export class ExecAbortError extends ReplyError {
+  static override readonly brand: string = 'ExecAbortError';
+}
+
+/** `CLUSTERDOWN`, `TRYAGAIN`, `MASTERDOWN`, `NOREPLICAS`: the topology cannot serve now; retry later. */
+export class TryAgainError extends ReplyError {
+  static override readonly brand: string = 'TryAgainError';
+}
+
+/** `CROSSSLOT`: the keys of a multi-key command hash to different cluster slots. */
+export class CrossSlotError extends ReplyError {
+  static override readonly brand: string = 'CrossSlotError';
+}
+
+/**
+ * A cluster redirection (`MOVED 3999 10.0.0.2:6381` / `ASK ...`): the slot and the node that
+ * serves it. `host` is empty when the server does not know its address (`MOVED 3999 :6381`).
+ */
+export class RedirectError extends ReplyError {
+  static override readonly brand: string = 'RedirectError';
+  /** The hash slot of the key. */
+  readonly slot: number;
+  /** Host (IPv6 without brackets) of the node to ask; empty when unknown: use the asked node's. */
+  readonly host: string;
+  readonly port: number;
+
+  constructor(message: string, options?: { command?: string | undefined }) {
+    super(message, options);
+    const [, slot = '', endpoint = ''] = message.split(' ');
+    const colon = endpoint.lastIndexOf(':');
+    this.slot = Number(slot);
+    this.host = colon < 0 ? endpoint : endpoint.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    this.port = colon < 0 ? 0 : Number(endpoint.slice(colon + 1));
+  }
+}
+
+/** `MOVED`: the slot lives on another node for good; update the slot map and resend there. */
+export class MovedError extends RedirectError {
+  static override readonly brand: string = 'MovedError';
+}
+
+/** `ASK`: the slot is migrating; resend this one command to the node after `ASKING`. */
+export class AskError extends RedirectError {
+  static override readonly brand: string = 'AskError';
+}
+
+const REPLY_ERROR_CLASSES: Record<string, new (message: string) => ReplyError> = {
+  __proto__: null as never,
+  WRONGTYPE: WrongTypeError,
+  NOSCRIPT: NoScriptError,
+  BUSY: BusyError,
+  READONLY: ReadOnlyError,
+  NOAUTH: AuthError,
+  WRONGPASS: AuthError,
+  NOPERM: PermissionError,
+  LOADING: LoadingError,
+  OOM: OutOfMemoryError,
+  EXECABORT: ExecAbortError,
+  CLUSTERDOWN: TryAgainError,
+  TRYAGAIN: TryAgainError,
+  MASTERDOWN: TryAgainError,
+  NOREPLICAS: TryAgainError,
+  CROSSSLOT: CrossSlotError,
+  MOVED: MovedError,
+  ASK: AskError,
+};
+
+/**
+ * The error for an error reply: the subclass its code names (`WRONGTYPE` → {@link WrongTypeError},
+ * `MOVED` → {@link MovedError}, ...), else a plain {@link ReplyError}. Decoders use it for every
+ * error reply, so `instanceof` works inside pipelines and transactions too.
+ */
+export function createReplyError(message: string): ReplyError {
+  const Class = REPLY_ERROR_CLASSES[replyErrorCode(message)] ?? ReplyError;
+  return new Class(message);
+}

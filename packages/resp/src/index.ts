@@ -15,5 +15,25 @@ export {
   type StringMode,
 } from './decoder.js';
 export { encodeCommand, encodeCommands, type RespArgument } from './encoder.js';
-export { ProtocolError, PyrsedisError, ReplyError, replyErrorCode } from './errors.js';
+export {
+  AskError,
+  AuthError,
+  BusyError,
+  CrossSlotError,
+  createReplyError,
+  ExecAbortError,
+  LoadingError,
+  MovedError,
+  NoScriptError,
+  OutOfMemoryError,
+  PermissionError,
+  ProtocolError,
+  PyrsedisError,
+  ReadOnlyError,
+  RedirectError,
+  ReplyError,
+  replyErrorCode,
+  TryAgainError,
+  WrongTypeError,
+} from './errors.js';
 export { AttributedValue, VerbatimString } from './values.js';

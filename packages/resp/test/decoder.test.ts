@@ -1,13 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AskError,
   AttributedValue,
+  AuthError,
+  BusyError,
+  CrossSlotError,
   decode,
+  ExecAbortError,
+  LoadingError,
+  MovedError,
+  NoScriptError,
+  OutOfMemoryError,
+  PermissionError,
   ProtocolError,
   PyrsedisError,
+  ReadOnlyError,
+  RedirectError,
   ReplyError,
   type ReplyReader,
   RespDecoder,
+  TryAgainError,
   VerbatimString,
+  WrongTypeError,
 } from '../src/index.js';
 import { b, decodeChunks } from './helpers.js';
 
@@ -42,6 +56,46 @@ describe('scalars', () => {
     expect(bulk).toBeInstanceOf(ReplyError);
     expect(bulk.code).toBe('SYNTAX');
     expect((decode(b('-oops lower case\r\n')) as ReplyError).code).toBe('ERR');
+  });
+
+  it('error replies become the subclass their code names, in arrays too', () => {
+    const cases: [string, new (...args: never[]) => ReplyError][] = [
+      ['WRONGTYPE Operation against a key holding the wrong kind of value', WrongTypeError],
+      ['NOSCRIPT No matching script. Please use EVAL.', NoScriptError],
+      ['BUSY Redis is busy running a script.', BusyError],
+      ["READONLY You can't write against a read only replica.", ReadOnlyError],
+      ['NOAUTH Authentication required.', AuthError],
+      ['WRONGPASS invalid username-password pair or user is disabled.', AuthError],
+      ["NOPERM User u has no permissions to run the 'set' command", PermissionError],
+      ['LOADING Redis is loading the dataset in memory', LoadingError],
+      ["OOM command not allowed when used memory > 'maxmemory'.", OutOfMemoryError],
+      ['EXECABORT Transaction discarded because of previous errors.', ExecAbortError],
+      ['CLUSTERDOWN The cluster is down', TryAgainError],
+      ['TRYAGAIN Multiple keys request during rehashing of slot', TryAgainError],
+      ['MASTERDOWN Link with MASTER is down', TryAgainError],
+      ['NOREPLICAS Not enough good replicas to write.', TryAgainError],
+      ["CROSSSLOT Keys in request don't hash to the same slot", CrossSlotError],
+    ];
+    for (const [message, Class] of cases) {
+      const err = decode(b(`-${message}\r\n`));
+      expect(err, message).toBeInstanceOf(Class);
+      expect(err).toBeInstanceOf(ReplyError);
+      expect((err as ReplyError).name).toBe(Class.name);
+      expect((err as ReplyError).message).toBe(message);
+    }
+    const [plain, moved, ask] = decode(
+      b('*3\r\n-ERR unknown\r\n-MOVED 3999 127.0.0.1:6381\r\n!17\r\nASK 12 [::1]:7000\r\n'),
+    ) as ReplyError[];
+    expect(plain).toBeInstanceOf(ReplyError);
+    expect(plain).not.toBeInstanceOf(WrongTypeError);
+    expect(moved).toBeInstanceOf(MovedError);
+    expect(moved).toBeInstanceOf(RedirectError);
+    expect(moved).not.toBeInstanceOf(AskError);
+    expect(moved).toMatchObject({ slot: 3999, host: '127.0.0.1', port: 6381, code: 'MOVED' });
+    expect(ask).toBeInstanceOf(AskError);
+    expect(ask).toMatchObject({ slot: 12, host: '::1', port: 7000 });
+    expect(decode(b('-MOVED 5 :6380\r\n'))).toMatchObject({ slot: 5, host: '', port: 6380 });
+    expect(decode(b('-MOVED 7 fe80::1:6380\r\n'))).toMatchObject({ host: 'fe80::1', port: 6380 });
   });
 
   it('integers are exact: numbers within ±2^53, bigints beyond, errors beyond int64', () => {

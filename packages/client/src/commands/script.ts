@@ -1,7 +1,7 @@
-// A Lua script run by its SHA1 (EVALSHA), falling back to EVAL once when the server does not
+// Scripts and functions. A Lua script run by its SHA1 (EVALSHA), falling back to EVAL once when the server does not
 // know it yet (NOSCRIPT) — EVAL also caches it server-side, so later calls use EVALSHA again.
 import { createHash } from 'node:crypto';
-import { ReplyError } from '@pyrsedis/resp';
+import { NoScriptError, ReplyError } from '@pyrsedis/resp';
 import type { CommandArgument, CommandSender } from './sender.js';
 
 /** What a script call takes: its keys (routed and counted as numkeys) and its arguments. */
@@ -32,8 +32,66 @@ export class Script {
     try {
       return await sender.sendCommand([this.readOnly ? 'EVALSHA_RO' : 'EVALSHA', this.sha1, ...tail]);
     } catch (err) {
-      if (!(err instanceof ReplyError) || err.code !== 'NOSCRIPT') throw err;
+      if (!(err instanceof NoScriptError)) throw err;
       return sender.sendCommand([this.readOnly ? 'EVAL_RO' : 'EVAL', this.source, ...tail]);
+    }
+  }
+}
+
+/**
+ * A function library (Redis >= 7 / Valkey: `FUNCTION LOAD`, `FCALL`, `FCALL_RO`). `call()` loads
+ * the library by itself when the server does not have it (first use, a restarted server, a
+ * failover to a replica that never got it), once, then calls again.
+ *
+ * ```ts
+ * const lib = new FunctionLibrary("#!lua name=counters\nredis.register_function('bump', ...)");
+ * await lib.call(client, 'bump', { keys: ['hits'] });
+ * ```
+ */
+export class FunctionLibrary {
+  /** The library's code, shebang first. */
+  readonly source: string;
+  /** The library name from the shebang (`#!lua name=counters`). */
+  readonly name: string;
+
+  constructor(source: string) {
+    const name = /^#!\w+\s+(?:[^\n]*\s)?name=([^\s]+)/.exec(source)?.[1];
+    if (name === undefined) {
+      throw new TypeError('a function library starts with a shebang naming it: #!lua name=<library>');
+    }
+    this.source = source;
+    this.name = name;
+  }
+
+  /** `FUNCTION LOAD [REPLACE]`; resolves with the library name. */
+  async load(sender: CommandSender, options: { replace?: boolean } = {}): Promise<string> {
+    const replace = options.replace ?? true;
+    return (await sender.sendCommand(
+      replace ? ['FUNCTION', 'LOAD', 'REPLACE', this.source] : ['FUNCTION', 'LOAD', this.source],
+    )) as string;
+  }
+
+  /** `FCALL` (or `FCALL_RO` with `readOnly`) of one of the library's functions. */
+  async call(
+    sender: CommandSender,
+    fn: string,
+    call: ScriptCall = {},
+    options: { readOnly?: boolean } = {},
+  ): Promise<unknown> {
+    const keys = call.keys ?? [];
+    const argv = [
+      options.readOnly ? 'FCALL_RO' : 'FCALL',
+      fn,
+      keys.length,
+      ...keys,
+      ...(call.arguments ?? []),
+    ];
+    try {
+      return await sender.sendCommand(argv);
+    } catch (err) {
+      if (!(err instanceof ReplyError) || !/function not found/i.test(err.message)) throw err;
+      await this.load(sender);
+      return sender.sendCommand(argv);
     }
   }
 }

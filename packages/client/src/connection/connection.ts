@@ -13,7 +13,7 @@ import { commandChannel, connectionChannel } from '../diagnostics.js';
 import { ConnectionError, TimeoutError } from '../errors.js';
 import { CommandFlag } from '../generated/command-table.js';
 import { Fifo } from './fifo.js';
-import type { ResolvedOptions } from './options.js';
+import type { Credentials, ResolvedOptions } from './options.js';
 
 /** The states of a connection. */
 export type ConnectionState = 'connecting' | 'handshake' | 'ready' | 'reconnecting' | 'closing' | 'closed';
@@ -32,6 +32,8 @@ interface Pending {
   onAbort: (() => void) | undefined;
   /** Answered by push messages, not a reply (RESP3 SUBSCRIBE & co.): resolved once written. */
   noReply: boolean;
+  /** Written once on a connection that died, queued again (retryReadOnly). */
+  retried: boolean;
 }
 
 /** A fresh queue entry; `written` for the handshake, `noReply` for push-answered commands. */
@@ -53,6 +55,7 @@ function newPending(
     signal: fields.signal,
     onAbort: undefined,
     noReply: fields.noReply ?? false,
+    retried: false,
   };
 }
 
@@ -62,6 +65,31 @@ const LIB_VERSION = '0.1.0';
 function commandName(argv: CommandArgument[] | undefined): string {
   const first = argv?.[0];
   return typeof first === 'string' ? first.toUpperCase() : String(first ?? '');
+}
+
+const RESP2_PUSHES = new Set([
+  'message',
+  'pmessage',
+  'smessage',
+  'subscribe',
+  'psubscribe',
+  'ssubscribe',
+  'unsubscribe',
+  'punsubscribe',
+  'sunsubscribe',
+]);
+
+/** A RESP2 subscriber connection's message or confirmation (an array led by its kind). */
+function isResp2Push(reply: unknown): boolean {
+  return Array.isArray(reply) && typeof reply[0] === 'string' && RESP2_PUSHES.has(reply[0]);
+}
+
+function isReadOnly(argv: CommandArgument[]): boolean {
+  const info = lookupCommand(argv)?.info;
+  return (
+    info !== undefined &&
+    (info.flags & (CommandFlag.READONLY | CommandFlag.BLOCKING)) === CommandFlag.READONLY
+  );
 }
 
 function isBlocking(argv: CommandArgument[] | undefined): boolean {
@@ -94,9 +122,13 @@ export class Connection extends EventEmitter {
   #closed: Promise<void>;
   #resolveClosed!: () => void;
 
-  constructor(options: ResolvedOptions) {
+  /** RESP2 pub/sub: message and confirmation arrays are pushes, not replies. */
+  readonly #subscriber: boolean;
+
+  constructor(options: ResolvedOptions, role: { subscriber?: boolean } = {}) {
     super();
     this.options = options;
+    this.#subscriber = role.subscriber === true;
     this.#protocol = options.protocol;
     this.#decoder = new RespDecoder({
       onReply: (reply) => this.#onReply(reply),
@@ -222,7 +254,34 @@ export class Connection extends EventEmitter {
 
   async #handshake(): Promise<void> {
     const o = this.options;
-    const auth = o.password !== undefined ? ['AUTH', o.username ?? 'default', o.password] : [];
+    const socket = this.#socket;
+    let username = o.username;
+    let password = o.password;
+    if (o.credentials !== undefined) {
+      let given: Credentials;
+      try {
+        given = await o.credentials();
+      } catch (err) {
+        throw new ConnectionError(
+          `the credentials provider failed: ${(err as Error)?.message ?? String(err)}`,
+          {
+            cause: err,
+            mayHaveExecuted: false,
+          },
+        );
+      }
+      if (given === null || typeof given !== 'object' || typeof given.password !== 'string') {
+        throw new ConnectionError('the credentials provider must return { username?, password: string }', {
+          mayHaveExecuted: false,
+        });
+      }
+      username = given.username;
+      password = given.password;
+      if (this.#socket !== socket) {
+        throw new ConnectionError('connection lost during the handshake', { mayHaveExecuted: false });
+      }
+    }
+    const auth = password !== undefined ? ['AUTH', username ?? 'default', password] : [];
     const hello: CommandArgument[] = ['HELLO', o.protocol, ...auth, ...(o.name ? ['SETNAME', o.name] : [])];
     const steps: Promise<unknown>[] = [];
     const helloReply = this.#direct(hello).catch((err: Error) => err);
@@ -235,8 +294,8 @@ export class Connection extends EventEmitter {
     if (hello3 instanceof ReplyError && /unknown command|NOPROTO/i.test(hello3.message) && o.protocol === 3) {
       // A server without HELLO (Redis < 6) or without RESP3: RESP2 with AUTH and SETNAME.
       this.#protocol = 2;
-      if (o.password !== undefined) {
-        await this.#direct(o.username ? ['AUTH', o.username, o.password] : ['AUTH', o.password]);
+      if (password !== undefined) {
+        await this.#direct(username ? ['AUTH', username, password] : ['AUTH', password]);
       }
       if (o.name) await this.#direct(['CLIENT', 'SETNAME', o.name]);
     } else if (hello3 instanceof Error) {
@@ -312,7 +371,7 @@ export class Connection extends EventEmitter {
               pending,
               new TimeoutError(`no reply within ${timeoutMs} ms`, {
                 command: commandName(pending.argv),
-                mayHaveExecuted: pending.written,
+                mayHaveExecuted: pending.written || pending.retried,
               }),
             ),
           timeoutMs,
@@ -424,6 +483,10 @@ export class Connection extends EventEmitter {
   }
 
   #onReply(reply: unknown): void {
+    if (this.#subscriber && isResp2Push(reply)) {
+      this.emit('push', reply);
+      return;
+    }
     const pending = this.#inflight.shift();
     if (pending === undefined) {
       this.#lost(
@@ -459,11 +522,12 @@ export class Connection extends EventEmitter {
     if (this.#state === 'closing' && this.#inflight.length === 0) this.#socket?.end();
   }
 
-  #rejectAll(items: Iterable<Pending>, error: Error, written: boolean): void {
+  #rejectAll(items: Iterable<Pending>, error: Error, wasWritten: boolean): void {
     for (const pending of items) {
       if (pending.settled) continue;
       this.#clearWatch(pending);
       pending.settled = true;
+      const written = wasWritten || pending.retried;
       pending.reject(
         new ConnectionError(
           written
@@ -481,9 +545,23 @@ export class Connection extends EventEmitter {
     if (this.#state === 'closed') return;
     this.#socket = undefined;
     socket?.destroy();
-    // Written commands may have run: never re-sent, rejected saying so.
-    this.#rejectAll(this.#inflight.drain(), error, true);
+    // Written commands may have run: never re-sent, rejected saying so — except read-only ones
+    // when retryReadOnly asks for it (once each, ahead of the commands queued since).
     const state = this.#state;
+    let inflight = this.#inflight.drain();
+    if (this.options.retryReadOnly && state !== 'closing' && this.#everReady) {
+      const again: Pending[] = [];
+      inflight = inflight.filter((pending) => {
+        if (pending.settled || pending.retried || pending.noReply || pending.argv === undefined) return true;
+        if (!isReadOnly(pending.argv)) return true;
+        pending.retried = true;
+        pending.written = false;
+        again.push(pending);
+        return false;
+      });
+      if (again.length) this.#outbox = again.concat(this.#outbox);
+    }
+    this.#rejectAll(inflight, error, true);
     if (state === 'closing') {
       this.#finish(error, false);
       return;

@@ -3,6 +3,19 @@ import type tls from 'node:tls';
 import { ClientOptionsError } from '../errors.js';
 import type { PoolOptions } from '../pool.js';
 
+/** Credentials for AUTH / HELLO ... AUTH; `username` defaults to `default`. */
+export interface Credentials {
+  username?: string;
+  password: string;
+}
+
+/**
+ * Called before every handshake (first connect and each reconnect) for rotating passwords or
+ * tokens (cloud IAM, Vault). A rejection fails that connection attempt; its message is kept, the
+ * credentials never appear in errors.
+ */
+export type CredentialsProvider = () => Credentials | Promise<Credentials>;
+
 /** How to reach and set up a server. */
 export interface ClientOptions {
   host?: string;
@@ -11,6 +24,8 @@ export interface ClientOptions {
   path?: string;
   username?: string;
   password?: string;
+  /** Credentials fetched on every (re)connect; takes the place of `username` / `password`. */
+  credentials?: CredentialsProvider;
   /** Database index (SELECT), default 0. */
   database?: number;
   /** Client name (CLIENT SETNAME). */
@@ -32,6 +47,19 @@ export interface ClientOptions {
   offlineQueue?: number | false;
   /** Default deadline of every command, from the call; none by default. */
   commandTimeoutMs?: number;
+  /**
+   * Read-only commands (the server's READONLY flag: GET, HGETALL, ...) whose connection died after
+   * they were written are sent once more on the next connection instead of failing. Off by
+   * default; writes are never re-sent.
+   */
+  retryReadOnly?: boolean;
+  /**
+   * Multiplexed connections for ordinary commands, default 1 (enough for most loads: one
+   * connection carries ~600k small commands/s here). With more, commands on the same key (or
+   * hash tag) always use the same connection, so their order is kept; pipelines spread by key;
+   * transactions, pub/sub and blocking commands are unaffected.
+   */
+  connections?: number;
   /** Leased connections (blocking commands, isolated()). */
   pool?: PoolOptions;
 }
@@ -50,6 +78,7 @@ export interface ResolvedOptions {
   path: string | undefined;
   username: string | undefined;
   password: string | undefined;
+  credentials: CredentialsProvider | undefined;
   database: number;
   name: string | undefined;
   protocol: 2 | 3;
@@ -58,6 +87,8 @@ export interface ResolvedOptions {
   retryStrategy: (attempt: number, error: Error) => number | false;
   offlineQueue: number | false;
   commandTimeoutMs: number | undefined;
+  retryReadOnly: boolean;
+  connections: number;
 }
 
 /**
@@ -142,6 +173,15 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
   if (options.commandTimeoutMs !== undefined && !(options.commandTimeoutMs > 0)) {
     throw new ClientOptionsError(`commandTimeoutMs must be > 0, got ${options.commandTimeoutMs}`);
   }
+  if (options.credentials !== undefined && typeof options.credentials !== 'function') {
+    throw new ClientOptionsError(
+      'credentials must be a function () => { username?, password } (or a promise of it)',
+    );
+  }
+  const connections = options.connections ?? 1;
+  if (!Number.isInteger(connections) || connections < 1 || connections > 64) {
+    throw new ClientOptionsError(`connections must be an integer 1..64, got ${String(connections)}`);
+  }
   if (options.retryStrategy !== undefined && typeof options.retryStrategy !== 'function') {
     throw new ClientOptionsError('retryStrategy must be a function (attempt, error) => delay in ms | false');
   }
@@ -151,6 +191,7 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
     path: options.path,
     username: options.username,
     password: options.password,
+    credentials: options.credentials,
     database,
     name: options.name,
     protocol,
@@ -159,5 +200,7 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
     retryStrategy: options.retryStrategy ?? defaultRetryStrategy,
     offlineQueue,
     commandTimeoutMs: options.commandTimeoutMs,
+    retryReadOnly: options.retryReadOnly === true,
+    connections,
   };
 }

@@ -1,0 +1,219 @@
+// Several multiplexed connections, rotating credentials, read-only retries and the reply error
+// classes, against real servers.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { startServer } from '@pyrsedis/test-server';
+import { describe, expect, it } from 'vitest';
+import {
+  AuthError,
+  BusyError,
+  ConnectionError,
+  createClient,
+  ExecAbortError,
+  NoScriptError,
+  PermissionError,
+  ReadOnlyError,
+  ReplyError,
+  WrongTypeError,
+} from '../src/index.js';
+
+/** CLIENT LIST lines of pyrsedis clients, as field maps. */
+async function ourClients(admin: { call(...args: string[]): Promise<unknown> }) {
+  const list = String(await admin.call('CLIENT', 'LIST'));
+  return list
+    .trim()
+    .split('\n')
+    .map((line) => Object.fromEntries(line.split(' ').map((kv) => kv.split('=') as [string, string])))
+    .filter((fields) => fields['lib-name'] === 'pyrsedis');
+}
+
+describe('connections: N', () => {
+  it('spreads commands over N connections by key; one key keeps its order on one connection', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, connections: 4 }).connect();
+    expect(await ourClients(server)).toHaveLength(4);
+    await Promise.all(Array.from({ length: 4000 }, (_, i) => client.set(`key:${i}`, String(i))));
+    const perConnection = (await ourClients(server)).map((c) => Number(c['tot-cmds']));
+    // Every connection carried a fair share (slots of 4,000 keys modulo 4).
+    for (const count of perConnection) expect(count).toBeGreaterThan(700);
+    // 20k INCRs of one key issued in one tick: one connection, replies in order.
+    const replies = await Promise.all(Array.from({ length: 20_000 }, () => client.incr('counter')));
+    expect(replies).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1));
+    // Hash tags route like cluster slots: {user:1} keys share a connection, so a transaction on
+    // one connection and reads spread over others still agree.
+    const results = await client
+      .multi()
+      .set('{user:1}:name', 'ada')
+      .incr('{user:1}:visits')
+      .get('{user:1}:name')
+      .exec();
+    expect(results).toEqual(['OK', 1, 'ada']);
+    expect(await client.get('key:3999')).toBe('3999');
+    // Keyless commands take turns: four CLIENT IDs in a row name four connections.
+    const ids = await Promise.all(Array.from({ length: 4 }, () => client.clientId()));
+    expect(new Set(ids).size).toBe(4);
+  });
+
+  it('pub/sub and leased connections work beside N multiplexed ones; close() closes them all', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port, connections: 3 }).connect();
+    const got: string[] = [];
+    await client.subscribe('ch', (m) => got.push(m));
+    await using pub = await createClient({ port: server.port }).connect();
+    expect(await pub.publish('ch', 'hi')).toBe(1);
+    await pub.rpush('q', 'x');
+    expect(await client.blpop(['q'], 1)).toEqual(['q', 'x']);
+    await client.ping();
+    expect(got).toEqual(['hi']);
+    await client.close();
+    expect(await ourClients(server)).toHaveLength(1); // only `pub`
+  });
+
+  it('rejects a bad connections option', () => {
+    expect(() => createClient({ connections: 0 })).toThrow('connections must be an integer 1..64, got 0');
+  });
+});
+
+describe('credentials provider', () => {
+  it('is called on every connect: a rotated password is picked up on reconnect', async () => {
+    await using server = await startServer({ password: 'first' });
+    let password = 'first';
+    let calls = 0;
+    await using client = await createClient({
+      port: server.port,
+      credentials: async () => {
+        calls++;
+        return { password };
+      },
+    }).connect();
+    client.on('error', () => {});
+    expect(calls).toBe(1);
+    expect(await client.ping()).toBe('PONG');
+    // Rotate: the server's password changes, existing connections are dropped.
+    await client.configSet([{ parameter: 'requirepass', value: 'second' }]);
+    password = 'second';
+    const ready = new Promise((resolve) => client.once('ready', resolve));
+    await using admin = await createClient({ port: server.port, password: 'second' }).connect();
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await ready;
+    expect(calls).toBe(2);
+    expect(await client.ping()).toBe('PONG');
+  });
+
+  it('a failing provider fails the connection with its reason; a wrong password is an AuthError without the password', async () => {
+    await using server = await startServer({ password: 'right' });
+    const failing = createClient({
+      port: server.port,
+      credentials: () => {
+        throw new Error('vault is sealed');
+      },
+    });
+    const err = await failing.connect().catch((e: Error) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as Error).message).toBe('the credentials provider failed: vault is sealed');
+    const wrong = createClient({ port: server.port, credentials: () => ({ password: 'hunter2' }) });
+    const refused = await wrong.connect().catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(AuthError);
+    expect((refused as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('retryReadOnly', () => {
+  it('re-sends read-only commands once after a connection dies; writes are never re-sent', async () => {
+    await using server = await startServer();
+    await using retrying = await createClient({ port: server.port, retryReadOnly: true }).connect();
+    await using plain = await createClient({ port: server.port }).connect();
+    retrying.on('error', () => {});
+    plain.on('error', () => {});
+    // The server sleeps, so everything below is written and unanswered when it is killed.
+    const asleep = plain.sendCommand(['DEBUG', 'SLEEP', '2']).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const reads = Promise.allSettled(Array.from({ length: 10_000 }, () => retrying.get('k')));
+    const writes = Promise.allSettled(Array.from({ length: 10_000 }, (_, i) => retrying.set(`w${i}`, 'x')));
+    const plainReads = Promise.allSettled(Array.from({ length: 10_000 }, () => plain.get('k')));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await server.kill();
+    await asleep;
+    const [w, p] = await Promise.all([writes, plainReads]);
+    // Without the option, reads in flight fail; writes fail saying they may have run.
+    expect(p.every((x) => x.status === 'rejected' && x.reason.mayHaveExecuted === true)).toBe(true);
+    expect(w.every((x) => x.status === 'rejected' && x.reason instanceof ConnectionError)).toBe(true);
+    expect(w.every((x) => x.status === 'rejected' && x.reason.mayHaveExecuted === true)).toBe(true);
+    // With it, the reads wait for the next connection and succeed there.
+    await server.restart();
+    await retrying.set('k', 'after restart').catch(() => undefined);
+    const r = await reads;
+    expect(r.every((x) => x.status === 'fulfilled')).toBe(true);
+    // No write was sent again: the restarted server holds only what was written since.
+    expect(await retrying.dbsize()).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('memory after a mass failure', () => {
+  it('100k commands killed in flight: every promise settles and the heap returns to its baseline', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    client.on('error', () => {});
+    gc();
+    const baseline = process.memoryUsage().heapUsed;
+    // In a function of its own: an async function keeps its locals alive across awaits.
+    const settle = async () => {
+      const promises = Array.from({ length: 100_000 }, (_, i) => client.set(`k${i}`, 'x'.repeat(100)));
+      const killed = server.kill();
+      const settled = await Promise.allSettled(promises);
+      await killed;
+      return settled.length;
+    };
+    expect(await settle()).toBe(100_000);
+    await server.restart();
+    if (client.state !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
+    expect(await client.ping()).toBe('PONG');
+    gc();
+    const grown = process.memoryUsage().heapUsed - baseline;
+    expect(grown).toBeLessThan(8 * 1024 * 1024);
+  });
+});
+
+describe('reply errors are typed', () => {
+  it('WRONGTYPE, NOSCRIPT, NOPERM, EXECABORT, BUSY and READONLY from real servers', async () => {
+    await using server = await startServer({
+      users: [{ name: 'reader', password: 'pw', rules: '~* &* +@read +ping +hello +client' }],
+      config: { 'busy-reply-threshold': 100 },
+    });
+    await using client = await createClient({ port: server.port }).connect();
+    await client.set('s', 'x');
+    await expect(client.lpush('s', 'a')).rejects.toBeInstanceOf(WrongTypeError);
+    await expect(client.evalsha('0'.repeat(40))).rejects.toBeInstanceOf(NoScriptError);
+    await using reader = await createClient({
+      port: server.port,
+      username: 'reader',
+      password: 'pw',
+    }).connect();
+    expect(await reader.get('s')).toBe('x');
+    await expect(reader.set('s', 'y')).rejects.toBeInstanceOf(PermissionError);
+    const aborted = await client
+      .multi()
+      .set('a', '1')
+      .addCommand(['NOSUCHCOMMAND'])
+      .exec()
+      .catch((e: Error) => e);
+    expect(aborted).toBeInstanceOf(ExecAbortError);
+    // BUSY: a script loops past busy-reply-threshold; others get BUSY until SCRIPT KILL.
+    await using looper = await createClient({ port: server.port }).connect();
+    const loop = looper.eval('while true do end', {}).catch((e: Error) => e);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(client.get('s')).rejects.toBeInstanceOf(BusyError);
+    await client.scriptKill();
+    expect(await loop).toBeInstanceOf(ReplyError);
+    // READONLY: a write to a replica.
+    await using replicaServer = await startServer();
+    await replicaServer.call('REPLICAOF', '127.0.0.1', String(server.port));
+    await using replica = await createClient({ port: replicaServer.port }).connect();
+    const refused = await replica.set('r', '1').catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(ReadOnlyError);
+    expect((refused as ReadOnlyError).code).toBe('READONLY');
+    expect((refused as ReadOnlyError).command).toBe('SET');
+  });
+});
