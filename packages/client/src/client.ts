@@ -1,5 +1,6 @@
 // createClient: a client over one multiplexed connection, with the whole typed command surface.
 import { EventEmitter } from 'node:events';
+import { type CacheStats, ClientCache } from './cache.js';
 import { commandKeyIndexes, lookupCommand } from './commands/keys.js';
 import {
   hscanIterator,
@@ -41,6 +42,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   readonly #connection: Connection;
   readonly #subscriptions: Subscriptions;
   readonly #pool: LeasePool;
+  readonly #cache: ClientCache | undefined;
   #nextKeyless = 0;
 
   constructor(options?: ClientOptions | string) {
@@ -50,7 +52,16 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     this.#connection = this.#connections[0]!;
     this.#pool = new LeasePool(resolved, typeof options === 'object' ? options.pool : undefined);
     this.#subscriptions = new Subscriptions(this.#connection, resolved);
+    const cache = resolved.clientCache === undefined ? undefined : new ClientCache(resolved.clientCache);
+    this.#cache = cache;
     for (const connection of this.#connections) {
+      if (cache !== undefined) {
+        connection.on('push', (push: unknown[]) => cache.onPush(push));
+        // Invalidations may be lost with a connection: nothing cached survives it.
+        connection.on('state', (state: ConnectionState) => {
+          if (state !== 'ready') cache.clear();
+        });
+      }
       for (const event of ['connect', 'ready', 'reconnecting', 'end', 'push', 'state'] as const) {
         connection.on(event, (...args: unknown[]) => this.emit(event, ...args));
       }
@@ -99,7 +110,13 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     const connections = this.#connections;
     this.#nextKeyless = (this.#nextKeyless + 1) % connections.length;
     const connection = connections[this.#nextKeyless]!;
-    return { sendCommand: (argv, transform, opts) => connection.sendCommand(argv, transform, opts) };
+    const cache = this.#cache;
+    return {
+      sendCommand: (argv, transform, opts) => {
+        cache?.probeWrite(argv);
+        return connection.sendCommand(argv, transform, opts);
+      },
+    };
   }
 
   /** Sends any command: `client.sendCommand(['GET', 'key'])`. */
@@ -111,7 +128,44 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     // Blocking commands (the generated BLOCKING flag) get a leased connection of their own, so
     // they never hold up the commands multiplexed on the shared one.
     if (isBlocking(argv)) return this.#leased(argv, transform, options);
+    if (this.#cache !== undefined) return this.#cached(this.#cache, argv, transform, options);
     return this.#route(argv).sendCommand(argv, transform, options);
+  }
+
+  #cached(
+    cache: ClientCache,
+    argv: CommandArgument[],
+    transform: ReplyTransformFunction | undefined,
+    options: SendOptions | undefined,
+  ): Promise<unknown> {
+    const probe =
+      options?.cache === false ? cache.probeWrite(argv) : cache.probe(argv, options?.strings === 'buffer');
+    if (probe === undefined) return this.#route(argv).sendCommand(argv, transform, options);
+    if (probe.hit) {
+      try {
+        return Promise.resolve(transform ? transform(probe.value) : probe.value);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    // The raw reply is stored (a copy), the caller gets it transformed.
+    return this.#route(argv)
+      .sendCommand(argv, undefined, options)
+      .then(
+        (raw) => {
+          probe.store(raw);
+          return transform ? transform(raw) : raw;
+        },
+        (err: unknown) => {
+          probe.release();
+          throw err;
+        },
+      );
+  }
+
+  /** Client-side cache counters, when `clientCache` is on. */
+  cacheStats(): CacheStats | undefined {
+    return this.#cache?.stats();
   }
 
   async #leased(
@@ -134,7 +188,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   async isolated<T>(work: (session: Session) => Promise<T>): Promise<T> {
     const connection = await this.#pool.acquire();
     try {
-      return await work(new Session(connection));
+      return await work(new Session(connection, this.#cache));
     } finally {
       this.#pool.release(connection);
     }
@@ -304,9 +358,12 @@ function isBlocking(argv: CommandArgument[]): boolean {
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the generated surface is merged into the class (assigned below).
 export class Session implements CommandSender {
   readonly #connection: Connection;
+  readonly #cache: ClientCache | undefined;
 
-  constructor(connection: Connection) {
+  /** @internal */
+  constructor(connection: Connection, cache?: ClientCache) {
     this.#connection = connection;
+    this.#cache = cache;
   }
 
   sendCommand(
@@ -314,6 +371,8 @@ export class Session implements CommandSender {
     transform?: ReplyTransformFunction,
     options?: SendOptions,
   ): Promise<unknown> {
+    // Not served from the client's cache (this connection is not tracked); writes drop keys.
+    this.#cache?.probeWrite(argv);
     return this.#connection.sendCommand(argv, transform, options);
   }
 

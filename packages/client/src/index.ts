@@ -22,6 +22,7 @@ export {
   TryAgainError,
   WrongTypeError,
 } from '@pyrsedis/resp';
+export type { CacheStats, ClientCacheOptions } from './cache.js';
 export { Client, createClient, Session } from './client.js';
 export type { CommandInfo, KeySpec } from './commands/command-info.js';
 export {

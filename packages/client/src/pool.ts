@@ -46,7 +46,8 @@ export class LeasePool {
 
   constructor(options: ResolvedOptions, pool: PoolOptions = {}) {
     // A leased connection that fails is dropped, not reconnected: the next lease opens another.
-    this.#options = { ...options, retryStrategy: () => false, offlineQueue: false };
+    // They do not track keys for the client-side cache (writes there still drop cached keys).
+    this.#options = { ...options, retryStrategy: () => false, offlineQueue: false, clientCache: undefined };
     this.#max = pool.maxLeased ?? 16;
     this.#acquireTimeoutMs = pool.acquireTimeoutMs ?? 10_000;
     this.#idleTimeoutMs = pool.idleTimeoutMs ?? 30_000;

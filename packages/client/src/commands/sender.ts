@@ -35,6 +35,8 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Aborts the call: rejects with the signal's reason; an unsent command is never sent. */
   signal?: AbortSignal;
+  /** `false`: bypass the client-side cache for this call (read from the server, store nothing). */
+  cache?: boolean;
 }
 
 /** What the generated methods call. */

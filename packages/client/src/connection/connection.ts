@@ -10,7 +10,7 @@ import { lookupCommand } from '../commands/keys.js';
 import { fromResp2 } from '../commands/resp2.js';
 import type { CommandArgument, ReplyTransformFunction, SendOptions, StringMode } from '../commands/sender.js';
 import { commandChannel, connectionChannel } from '../diagnostics.js';
-import { ConnectionError, TimeoutError } from '../errors.js';
+import { ClientOptionsError, ConnectionError, TimeoutError } from '../errors.js';
 import { CommandFlag } from '../generated/command-table.js';
 import { Fifo } from './fifo.js';
 import type { Credentials, ResolvedOptions } from './options.js';
@@ -300,6 +300,13 @@ export class Connection extends EventEmitter {
       if (o.name) await this.#direct(['CLIENT', 'SETNAME', o.name]);
     } else if (hello3 instanceof Error) {
       throw hello3;
+    }
+    if (o.clientCache !== undefined) {
+      if (this.#protocol !== 3) {
+        throw new ClientOptionsError('clientCache needs RESP3, and this server has no HELLO 3');
+      }
+      // Invalidations arrive as pushes on this same connection.
+      steps.push(this.#direct(['CLIENT', 'TRACKING', 'ON']));
     }
     await Promise.all(steps);
   }

@@ -1,5 +1,6 @@
 // Client options and the redis:// URL forms.
 import type tls from 'node:tls';
+import type { ClientCacheOptions } from '../cache.js';
 import { ClientOptionsError } from '../errors.js';
 import type { PoolOptions } from '../pool.js';
 
@@ -62,6 +63,12 @@ export interface ClientOptions {
   connections?: number;
   /** Leased connections (blocking commands, isolated()). */
   pool?: PoolOptions;
+  /**
+   * Client-side caching (RESP3 only): replies of read-only commands on keys (GET, HGETALL,
+   * LRANGE, ZRANGE, ...) are served from a bounded LRU until the server says a key changed
+   * (CLIENT TRACKING). `true` for the defaults. See `client.cacheStats()`.
+   */
+  clientCache?: boolean | ClientCacheOptions;
 }
 
 /** Exponential backoff with jitter: 50 ms, 100 ms, ... up to 2 s; gives up after 20 attempts. */
@@ -89,6 +96,8 @@ export interface ResolvedOptions {
   commandTimeoutMs: number | undefined;
   retryReadOnly: boolean;
   connections: number;
+  /** The cache options when client-side caching is on: CLIENT TRACKING ON in every handshake. */
+  clientCache: ClientCacheOptions | undefined;
 }
 
 /**
@@ -182,6 +191,16 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
   if (!Number.isInteger(connections) || connections < 1 || connections > 64) {
     throw new ClientOptionsError(`connections must be an integer 1..64, got ${String(connections)}`);
   }
+  const clientCache =
+    options.clientCache === true ? {} : options.clientCache === false ? undefined : options.clientCache;
+  if (clientCache !== undefined) {
+    if (protocol !== 3) throw new ClientOptionsError('clientCache needs RESP3 (protocol 3)');
+    const { maxEntries, ttlMs } = clientCache;
+    if (maxEntries !== undefined && !(Number.isInteger(maxEntries) && maxEntries > 0))
+      throw new ClientOptionsError(`clientCache.maxEntries must be a positive integer, got ${maxEntries}`);
+    if (ttlMs !== undefined && !(ttlMs > 0))
+      throw new ClientOptionsError(`clientCache.ttlMs must be > 0, got ${ttlMs}`);
+  }
   if (options.retryStrategy !== undefined && typeof options.retryStrategy !== 'function') {
     throw new ClientOptionsError('retryStrategy must be a function (attempt, error) => delay in ms | false');
   }
@@ -202,5 +221,6 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
     commandTimeoutMs: options.commandTimeoutMs,
     retryReadOnly: options.retryReadOnly === true,
     connections,
+    clientCache,
   };
 }

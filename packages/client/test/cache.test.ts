@@ -1,0 +1,129 @@
+// Client-side caching over RESP3 CLIENT TRACKING, against a real Redis 8.2.
+import { startServer } from '@pyrsedis/test-server';
+import { describe, expect, it } from 'vitest';
+import { createClient, withBuffers, withOptions } from '../src/index.js';
+
+/** How many times the server ran a command (INFO commandstats). */
+async function calls(
+  server: { call(...args: string[]): Promise<unknown> },
+  command: string,
+): Promise<number> {
+  const info = String(await server.call('INFO', 'commandstats'));
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+describe('client-side caching', () => {
+  it('serves repeated reads from the cache until another client changes the key', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, clientCache: true }).connect();
+    await using other = await createClient({ port: server.port }).connect();
+    await other.set('k', 'v1');
+    expect(await client.get('k')).toBe('v1');
+    expect(await client.get('k')).toBe('v1');
+    expect(await client.get('k')).toBe('v1');
+    expect(await calls(server, 'get')).toBe(1);
+    expect(client.cacheStats()).toMatchObject({ hits: 2, misses: 1, entries: 1 });
+    // Another client writes: the server pushes an invalidation before our next reply.
+    await other.set('k', 'v2');
+    await client.ping();
+    expect(client.cacheStats()).toMatchObject({ entries: 0, invalidations: 1 });
+    expect(await client.get('k')).toBe('v2');
+    expect(await calls(server, 'get')).toBe(2);
+    // FLUSHALL invalidates everything (a push with null).
+    await client.hgetall('h');
+    await other.flushall();
+    await client.ping();
+    expect(client.cacheStats()!.entries).toBe(0);
+  });
+
+  it('read-your-writes in one tick; transforms and Buffer views cached apart; copies handed out', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, clientCache: true }).connect();
+    await client.set('k', 'old');
+    expect(await client.get('k')).toBe('old');
+    const [, read] = await Promise.all([client.set('k', 'new'), client.get('k')]);
+    expect(read).toBe('new');
+    await client.hset('h', [{ field: 'a', value: '1' }]);
+    const first = await client.hgetall('h');
+    first.a = 'mutated by the caller';
+    expect((await client.hgetall('h')).a).toBe('1');
+    await client.zadd('z', [
+      { score: 1, member: 'x' },
+      { score: 2, member: 'y' },
+    ]);
+    const scored = [
+      { member: 'x', score: 1 },
+      { member: 'y', score: 2 },
+    ];
+    expect(await client.zrange('z', 0, -1, { withscores: true })).toEqual(scored);
+    expect(await client.zrange('z', 0, -1, { withscores: true })).toEqual(scored);
+    expect(await client.sendCommand(['ZRANGE', 'z', '0', '-1', 'WITHSCORES'])).toEqual([
+      ['x', 1],
+      ['y', 2],
+    ]);
+    const bytes = (await withBuffers(client).get('k')) as unknown as Buffer;
+    expect(Buffer.isBuffer(bytes)).toBe(true);
+    expect(bytes.toString()).toBe('new');
+    expect(await client.get('k')).toBe('new');
+    // A write on an isolated connection and inside a transaction drop the cached key too.
+    await client.isolated(async (session) => session.set('k', 'from a session'));
+    expect(await client.get('k')).toBe('from a session');
+    await client.ping(); // the server's invalidation for the session's write has arrived
+    await client.get('k');
+    const hits = client.cacheStats()!.hits;
+    expect(await client.get('k')).toBe('from a session');
+    expect(client.cacheStats()!.hits).toBe(hits + 1); // cached again
+    const [, afterMulti] = await Promise.all([client.multi().set('k', 'from multi').exec(), client.get('k')]);
+    expect(afterMulti).toBe('from multi');
+    // Bypass per call.
+    const before = await calls(server, 'get');
+    await withOptions(client, { cache: false }).get('k');
+    expect(await calls(server, 'get')).toBe(before + 1);
+  });
+
+  it('is bounded (LRU), honours ttlMs, and empties when the connection drops', async () => {
+    await using server = await startServer();
+    await using client = await createClient({
+      port: server.port,
+      clientCache: { maxEntries: 3, ttlMs: 300 },
+    }).connect();
+    client.on('error', () => {});
+    for (const key of ['a', 'b', 'c', 'd']) await client.get(key);
+    expect(client.cacheStats()).toMatchObject({ entries: 3, evictions: 1 });
+    await client.get('b'); // hit: b becomes the most recent
+    await client.get('a'); // miss: evicts c, the least recently used
+    const stats = client.cacheStats()!;
+    expect(stats.hits).toBe(1);
+    await client.get('b');
+    expect(client.cacheStats()!.hits).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await client.get('b');
+    expect(client.cacheStats()!.hits).toBe(2); // expired by ttlMs
+    // The connection is killed; meanwhile another client writes. Nothing stale is served.
+    await client.get('b');
+    await using other = await createClient({ port: server.port }).connect();
+    const ready = new Promise((resolve) => client.once('ready', resolve));
+    await other.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await other.set('b', 'changed while we were away');
+    await ready;
+    expect(client.cacheStats()!.entries).toBe(0);
+    expect(await client.get('b')).toBe('changed while we were away');
+    // Tracking is on again after the reconnect.
+    expect(await client.get('b')).toBe('changed while we were away');
+    await other.set('b', 'again');
+    await client.ping();
+    expect(await client.get('b')).toBe('again');
+  });
+
+  it('module commands clear it (their keys are unknown); it needs RESP3', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port, clientCache: true }).connect();
+    await client.get('x');
+    expect(client.cacheStats()!.entries).toBe(1);
+    await client.sendCommand(['GRAPH.QUERY', 'g', 'CREATE (:A)']);
+    expect(client.cacheStats()!.entries).toBe(0);
+    expect(() => createClient({ protocol: 2, clientCache: true })).toThrow(
+      'clientCache needs RESP3 (protocol 3)',
+    );
+  });
+});
