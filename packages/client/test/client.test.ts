@@ -1,4 +1,8 @@
 // The client over one connection, against real servers.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { inspect } from 'node:util';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
 import {
@@ -197,6 +201,59 @@ describe('other servers', () => {
       tls: { ca: server.tls!.ca, servername: 'localhost' },
     }).connect();
     expect(await client.ping()).toBe('PONG');
+  });
+
+  it('mTLS against Valkey 8: refused without a client certificate, served with one', async () => {
+    await using server = await startServer({ flavor: 'valkey8', tls: { mutual: true } });
+    const material = server.tls!;
+    const anonymous = createClient({
+      port: server.port,
+      tls: { ca: material.ca, servername: 'localhost' },
+      connectTimeoutMs: 3000,
+    });
+    await expect(anonymous.connect()).rejects.toBeInstanceOf(ConnectionError);
+    await using client = await createClient({
+      port: server.port,
+      tls: { ca: material.ca, cert: material.cert, key: material.key, servername: 'localhost' },
+    }).connect();
+    expect(await client.set('k', 'v')).toBe('OK');
+  });
+
+  it('a Unix socket (unix:// URL), and no handle left open after close()', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pyr-sock-'));
+    const socket = path.join(dir, 'redis.sock');
+    await using server = await startServer({ config: { unixsocket: socket, unixsocketperm: 700 } });
+    // Unix sockets are PipeWraps: only this client opens them here.
+    const pipes = () => process.getActiveResourcesInfo().filter((r) => r === 'PipeWrap').length;
+    const before = pipes();
+    const client = await createClient(`unix://${socket}`).connect();
+    expect(await client.set('over', 'a socket')).toBe('OK');
+    expect((await client.clientInfo()).laddr).toContain(socket);
+    await client.blpop(['nothing'], 0.01); // a leased connection too
+    expect(pipes()).toBe(before + 2);
+    await client.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pipes()).toBe(before);
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('passwords appear in no error message and no inspect() output', async () => {
+    await using server = await startServer({ password: 'p4ssw0rd-secret' });
+    await using client = await createClient(`redis://:p4ssw0rd-secret@127.0.0.1:${server.port}`).connect();
+    expect(inspect(client, { depth: 10, showHidden: true })).not.toContain('p4ssw0rd-secret');
+    const refused = createClient({ port: server.port, password: 'wrong-secret-value' });
+    const err = await refused.connect().catch((e: Error) => e);
+    expect(inspect(err, { depth: 10 })).not.toContain('wrong-secret-value');
+    const invalid = (() => {
+      try {
+        createClient('redis://:secret-in-url@host:6379/x');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(String(invalid)).toContain('database must be a non-negative integer');
+    expect(inspect(invalid)).not.toContain('secret-in-url');
   });
 });
 
