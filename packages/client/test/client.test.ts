@@ -192,6 +192,29 @@ describe('other servers', () => {
     expect({ ...hash }).toEqual({ f: 'v' });
     await client.zadd('z', [{ score: 1.5, member: 'm' }]);
     expect(await client.zscore('z', 'm')).toBe(1.5);
+    // WITHSCORES: flat in RESP2, pairs in RESP3 — the same values either way.
+    await client.sendCommand(['ZADD', 'z', -2, 'n', '+inf', 'WITHSCORES']);
+    const scored = [
+      { member: 'n', score: -2 },
+      { member: 'm', score: 1.5 },
+      { member: 'WITHSCORES', score: Number.POSITIVE_INFINITY },
+    ];
+    expect(await client.zrange('z', 0, -1, { withscores: true })).toEqual(scored);
+    expect(await client.zrange('z', 0, -1)).toEqual(['n', 'm', 'WITHSCORES']);
+    expect(await client.sendCommand(['ZRANGEBYSCORE', 'z', '-inf', '+inf', 'WITHSCORES'])).toEqual(
+      scored.map((s) => [s.member, s.score]),
+    );
+    expect(await client.sendCommand(['ZUNION', 1, 'z', 'withscores'])).toEqual(
+      scored.map((s) => [s.member, s.score]),
+    );
+    expect(await client.sendCommand(['ZRANDMEMBER', 'z', 1, 'WITHSCORES'])).toEqual([
+      [expect.any(String), expect.any(Number)],
+    ]);
+    // A key named WITHSCORES is a key, not the option.
+    await client.zadd('WITHSCORES', [{ score: 1, member: 'a' }]);
+    expect(await client.sendCommand(['ZUNION', 1, 'WITHSCORES'])).toEqual(['a']);
+    await using resp3 = await createClient({ port: server.port }).connect();
+    expect(await resp3.zrange('z', 0, -1, { withscores: true })).toEqual(scored);
   });
 
   it('TLS against Valkey 8 (rediss:// with the test CA)', async () => {

@@ -81,3 +81,35 @@ export function fromResp2(value: unknown, shape: Resp2Shape): unknown {
   for (let i = 0; i + 1 < value.length; i += 2) out.push(convert(value[i], value[i + 1]));
   return out;
 }
+
+/** Commands whose RESP2 reply is a flat member/score list with WITHSCORES, pairs in RESP3. */
+const SCORED = new Set([
+  'ZRANGE',
+  'ZRANGEBYSCORE',
+  'ZREVRANGE',
+  'ZREVRANGEBYSCORE',
+  'ZUNION',
+  'ZINTER',
+  'ZDIFF',
+  'ZRANDMEMBER',
+]);
+const SCORED_PAIRS: Resp2Shape = { pairs: [null, 'double'] };
+
+/**
+ * The RESP2 shape of one call: the table's, except where the reply depends on an argument —
+ * `WITHSCORES` (after the keys) turns a flat list into [member, score] pairs.
+ */
+export function resp2ShapeOf(
+  name: string,
+  shape: Resp2Shape,
+  argv: readonly unknown[],
+  lastKey: number,
+): Resp2Shape {
+  if (!SCORED.has(name)) return shape;
+  for (let i = Math.max(lastKey + 1, 2); i < argv.length; i++) {
+    const arg = argv[i];
+    if (typeof arg === 'string' && arg.length === 10 && arg.toUpperCase() === 'WITHSCORES')
+      return SCORED_PAIRS;
+  }
+  return shape;
+}

@@ -6,8 +6,8 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { encodeCommands, type ProtocolError, ReplyError, RespDecoder } from '@pyrsedis/resp';
-import { lookupCommand } from '../commands/keys.js';
-import { fromResp2 } from '../commands/resp2.js';
+import { commandKeyIndexes, lookupCommand } from '../commands/keys.js';
+import { fromResp2, resp2ShapeOf } from '../commands/resp2.js';
 import type { CommandArgument, ReplyTransformFunction, SendOptions, StringMode } from '../commands/sender.js';
 import { commandChannel, connectionChannel } from '../diagnostics.js';
 import { ClientOptionsError, ConnectionError, TimeoutError } from '../errors.js';
@@ -514,8 +514,12 @@ export class Connection extends EventEmitter {
     }
     let value = reply;
     if (this.#protocol === 2 && argv !== undefined) {
-      const shape = lookupCommand(argv)?.info.resp2;
-      if (shape !== undefined) value = fromResp2(value, shape);
+      const found = lookupCommand(argv);
+      const shape = found?.info.resp2;
+      if (shape !== undefined) {
+        const lastKey = Math.max(-1, ...commandKeyIndexes(argv, found!.info));
+        value = fromResp2(value, resp2ShapeOf(found!.name, shape, argv, lastKey));
+      }
     }
     if (pending.transform !== undefined) {
       try {
