@@ -21,7 +21,9 @@ export interface ClientCacheOptions {
 
 /** What `client.cacheStats()` reports. */
 export interface CacheStats {
+  /** Calls answered from the cache. */
   hits: number;
+  /** Cacheable calls sent to the server. */
   misses: number;
   /** Replies held now. */
   entries: number;

@@ -34,8 +34,8 @@ import { type MessageListener, Subscriptions } from './pubsub.js';
  *
  * Events: `connect`, `ready`, `reconnecting` ({ attempt, delayMs, error }), `error`, `end`,
  * `push` (RESP3 push messages), `state` (every transition of the connection's state machine).
+ * With `connections: N`, each connection emits its own connection events.
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the generated surface is merged into the class (assigned below).
 export class Client extends EventEmitter implements CommandSender, AsyncDisposable {
   /** The multiplexed connections (`connections` option); the first also carries RESP3 pub/sub. */
   readonly #connections: Connection[];
@@ -238,6 +238,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     return this.#subscriptions.subscribe('pattern', [patterns].flat(), listener);
   }
 
+  /** Removes `listener` (or every listener) from patterns (or from all of them). */
   punsubscribe(patterns?: string | string[], listener?: MessageListener): Promise<void> {
     return this.#subscriptions.unsubscribe(
       'pattern',
@@ -251,6 +252,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     return this.#subscriptions.subscribe('shard', [channels].flat(), listener);
   }
 
+  /** Removes `listener` (or every listener) from shard channels (or from all of them). */
   sunsubscribe(channels?: string | string[], listener?: MessageListener): Promise<void> {
     return this.#subscriptions.unsubscribe(
       'shard',
@@ -332,8 +334,11 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
 }
 
 // The generated methods, attached once (like undici attaches its API to Dispatcher.prototype).
+// Class + interface merging is how they are typed (biome.json turns its lint off for this file:
+// a suppression comment would sit between the classes and their TSDoc and hide it).
 Object.assign(Client.prototype, COMMAND_METHODS);
 
+/** Every command of the server as a typed method (generated from its command spec). */
 export interface Client extends Commands<string> {}
 
 const BLOCKING = new Set(
@@ -355,7 +360,6 @@ function isBlocking(argv: CommandArgument[]): boolean {
  * A connection of its own, from `client.isolated()`: the whole command surface, `pipeline()` and
  * `multi()` — with `watch()`, since nothing else runs on this connection.
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the generated surface is merged into the class (assigned below).
 export class Session implements CommandSender {
   readonly #connection: Connection;
   readonly #cache: ClientCache | undefined;
@@ -366,6 +370,7 @@ export class Session implements CommandSender {
     this.#cache = cache;
   }
 
+  /** Sends any command on this connection: `session.sendCommand(['GET', 'key'])`. */
   sendCommand(
     argv: CommandArgument[],
     transform?: ReplyTransformFunction,
@@ -376,6 +381,7 @@ export class Session implements CommandSender {
     return this.#connection.sendCommand(argv, transform, options);
   }
 
+  /** A pipeline on this connection: one write, every reply in order, errors in place. */
   pipeline(): Chain<[]> {
     return new Pipeline(this, false) as unknown as Chain<[]>;
   }
@@ -388,6 +394,7 @@ export class Session implements CommandSender {
 
 Object.assign(Session.prototype, COMMAND_METHODS);
 
+/** Every command of the server as a typed method, on this session's connection. */
 export interface Session extends Commands<string> {}
 
 /** Creates a client and starts connecting; `await client.connect()` to wait for it. */

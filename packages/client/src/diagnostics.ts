@@ -11,8 +11,9 @@ export interface CommandTrace {
   argc: number;
   /** `host:port` or the socket path. */
   server: string;
-  /** Set by the end event: the reply, or the error. */
+  /** Set by the end event: the reply. */
   result?: unknown;
+  /** Set by the error event: why the command failed. */
   error?: unknown;
 }
 

@@ -8,6 +8,7 @@ import { PyrsedisError } from '@pyrsedis/resp';
  */
 export class ConnectionError extends PyrsedisError {
   static override readonly brand: string = 'ConnectionError';
+  /** True when the command had been written: it may have run on the server. */
   readonly mayHaveExecuted: boolean;
 
   constructor(message: string, options: { cause?: unknown; command?: string; mayHaveExecuted: boolean }) {
@@ -33,6 +34,7 @@ export class ClientOptionsError extends PyrsedisError {
  */
 export class TimeoutError extends PyrsedisError {
   static override readonly brand: string = 'TimeoutError';
+  /** True when the command had been written before the deadline: it may have run. */
   readonly mayHaveExecuted: boolean;
 
   constructor(message: string, options: { command?: string; mayHaveExecuted: boolean }) {

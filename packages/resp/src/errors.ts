@@ -149,6 +149,7 @@ export class RedirectError extends ReplyError {
   readonly slot: number;
   /** Host (IPv6 without brackets) of the node to ask; empty when unknown: use the asked node's. */
   readonly host: string;
+  /** Port of the node to ask. */
   readonly port: number;
 
   constructor(message: string, options?: { command?: string | undefined }) {

@@ -31,6 +31,7 @@ export class VerbatimString {
     this.text = text;
   }
 
+  /** The text, decoded as UTF-8 when it arrived as bytes. */
   toString(): string {
     return typeof this.text === 'string' ? this.text : this.text.toString('utf8');
   }

@@ -24,6 +24,7 @@ export interface KeySpec {
   readonly keyNumIndex?: number;
   /** With keynum: the first key relative to the begin position. */
   readonly firstKey?: number;
+  /** find_keys is not expressible as a key spec (a named extractor handles the command). */
   readonly unknownFind?: true;
   /** KeyFlag bits: RO, RW, OW, RM, ACCESS, UPDATE, INSERT, DELETE, INCOMPLETE, ... */
   readonly flags: number;
@@ -35,6 +36,7 @@ export interface CommandInfo {
   readonly arity: number;
   /** CommandFlag bits (WRITE, READONLY, BLOCKING, ...). */
   readonly flags: number;
+  /** Where its keys are (none for keyless commands). */
   readonly keys?: readonly KeySpec[];
   /** A hand-written extractor replaces the key specs (see codegen/overrides). */
   readonly keysFunction?: 'sort' | 'migrate';

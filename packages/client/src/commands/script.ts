@@ -6,7 +6,9 @@ import type { CommandArgument, CommandSender } from './sender.js';
 
 /** What a script call takes: its keys (routed and counted as numkeys) and its arguments. */
 export interface ScriptCall {
+  /** The keys (`KEYS[1]`...), counted as numkeys. */
   keys?: readonly CommandArgument[];
+  /** The other arguments (`ARGV[1]`...). */
   arguments?: readonly CommandArgument[];
 }
 
@@ -25,6 +27,7 @@ export class Script {
     this.readOnly = options.readOnly === true;
   }
 
+  /** EVALSHA (EVALSHA_RO), falling back to EVAL (EVAL_RO) once when the server lacks the script. */
   async run(sender: CommandSender, call: ScriptCall = {}): Promise<unknown> {
     const keys = call.keys ?? [];
     const args = call.arguments ?? [];

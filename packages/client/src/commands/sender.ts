@@ -41,6 +41,7 @@ export interface SendOptions {
 
 /** What the generated methods call. */
 export interface CommandSender {
+  /** Sends `argv` (command name first); the reply goes through `transform` when given. */
   sendCommand(
     argv: CommandArgument[],
     transform?: ReplyTransformFunction,

@@ -9,7 +9,9 @@ export type ClientInfo = Record<string, string>;
 
 /** A sorted-set member with its score (`WITHSCORES`). */
 export interface ScoredMember<S = string> {
+  /** The member. */
   member: S;
+  /** Its score (`inf` and `-inf` as Infinity). */
   score: number;
 }
 

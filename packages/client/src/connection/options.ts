@@ -6,7 +6,9 @@ import type { PoolOptions } from '../pool.js';
 
 /** Credentials for AUTH / HELLO ... AUTH; `username` defaults to `default`. */
 export interface Credentials {
+  /** ACL user; `default` when absent. */
   username?: string;
+  /** Password or token. */
   password: string;
 }
 
@@ -19,11 +21,15 @@ export type CredentialsProvider = () => Credentials | Promise<Credentials>;
 
 /** How to reach and set up a server. */
 export interface ClientOptions {
+  /** Host name or IP, default `127.0.0.1`. */
   host?: string;
+  /** TCP port, default 6379. */
   port?: number;
   /** A Unix socket path instead of host/port. */
   path?: string;
+  /** ACL user name (AUTH username password); `default` when only a password is given. */
   username?: string;
+  /** Password for AUTH; never shown in errors or inspect() output. */
   password?: string;
   /** Credentials fetched on every (re)connect; takes the place of `username` / `password`. */
   credentials?: CredentialsProvider;
