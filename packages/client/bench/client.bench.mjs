@@ -1,119 +1,344 @@
-// @pyrsedis/client vs node-redis 6 and ioredis 6 (auto-pipelining on), same Redis 8.2, same
-// process, interleaved, medians. Run: npm run bench -w @pyrsedis/client
-// (results: packages/client/bench/results/latest.json)
-// Not yet here: Valkey GLIDE, Bun's client and redis-benchmark (next sessions).
+// @pyrsedis/client vs node-redis 6, ioredis 6 (auto-pipelining on), Valkey GLIDE 2.5 and Bun's
+// RedisClient, with redis-benchmark (C) as the physical reference for SET pipelines: same Redis
+// 8.2, same run, interleaved (the order rotates every repetition), medians.
+// Run: npm run bench -w @pyrsedis/client [-- --quick]
+// (results: packages/client/bench/results/latest.json; quick.json with --quick)
+// Node clients run in this process; Bun's client runs in one warm Bun child (bun-runner.mjs) that
+// times each run itself; redis-benchmark runs once per repetition and its rate is scaled to 5,000.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { measureCase, printCase, writeResults } from '@pyrsedis/bench';
-import { startServer } from '@pyrsedis/test-server';
+import { promisify } from 'node:util';
+import { median, percentile, printCase, writeResults } from '@pyrsedis/bench';
+import { ensureServer, startServer } from '@pyrsedis/test-server';
+import { Batch, Decoder, GlideClient } from '@valkey/valkey-glide';
 import Redis from 'ioredis';
 import { createClient as createNodeRedis } from 'redis';
-import { createClient } from '../dist/index.js';
+import { createClient, withBuffers } from '../dist/index.js';
+import { HASH_FIELDS, LIST_ELEMENTS, MIB, makeCases, PIPELINE_SIZE } from './cases.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 3 : 7;
+const WARMUP = 3;
+const OURS = 'pyrsedis';
+
+/** A package's version, also for packages whose `exports` hide package.json. */
+function packageVersion(name) {
+  try {
+    return require(`${name}/package.json`).version;
+  } catch {
+    let dir = path.dirname(require.resolve(name));
+    while (!dir.endsWith(`node_modules/${name}`) && dir !== path.dirname(dir)) dir = path.dirname(dir);
+    return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+  }
+}
 
 const server = await startServer({ flavor: 'redis8' });
 const port = server.port;
 
-/** Each adapter: the same shape for every client. */
+/**
+ * Each adapter: the same shape for every client, in its fastest documented mode. A method a
+ * client lacks is named in `notAvailable` with the reason; the case then says so in the table.
+ */
 const adapters = {
-  pyrsedis: async () => {
+  [OURS]: async () => {
     const c = await createClient({ port }).connect();
-    return {
-      set: (k, v) => c.set(k, v),
-      get: (k) => c.get(k),
-      getBuffer: (k) => c.sendCommand(['GET', k], undefined, { strings: 'buffer' }),
-      close: () => c.close(),
-    };
-  },
-  'node-redis 6': async () => {
-    const c = await createNodeRedis({ socket: { port, host: '127.0.0.1' } }).connect();
-    const b = c.withTypeMapping({ 36: Buffer });
+    const b = withBuffers(c);
     return {
       set: (k, v) => c.set(k, v),
       get: (k) => c.get(k),
       getBuffer: (k) => b.get(k),
+      pipelineSet: (keys, v) => {
+        const p = c.pipeline();
+        for (const k of keys) p.set(k, v);
+        return p.exec();
+      },
+      hgetall: (k) => c.hgetall(k),
+      lrange: (k, start, stop) => c.lrange(k, start, stop),
+      close: () => c.close(),
+    };
+  },
+  [`node-redis ${packageVersion('redis')}`]: async () => {
+    const c = await createNodeRedis({ socket: { port, host: '127.0.0.1' } }).connect();
+    const b = c.withTypeMapping({ 36: Buffer }); // RESP_TYPES.BLOB_STRING → Buffer
+    return {
+      set: (k, v) => c.set(k, v),
+      get: (k) => c.get(k),
+      getBuffer: (k) => b.get(k),
+      pipelineSet: (keys, v) => {
+        const m = c.multi();
+        for (const k of keys) m.set(k, v);
+        return m.execAsPipeline();
+      },
+      hgetall: (k) => c.hGetAll(k),
+      lrange: (k, start, stop) => c.lRange(k, start, stop),
       close: () => c.quit(),
     };
   },
-  'ioredis 6': async () => {
+  [`ioredis ${packageVersion('ioredis')}`]: async () => {
     const c = new Redis({ port, host: '127.0.0.1', enableAutoPipelining: true, lazyConnect: true });
     await c.connect();
     return {
       set: (k, v) => c.set(k, v),
       get: (k) => c.get(k),
       getBuffer: (k) => c.getBuffer(k),
+      pipelineSet: (keys, v) => {
+        const p = c.pipeline();
+        for (const k of keys) p.set(k, v);
+        return p.exec();
+      },
+      hgetall: (k) => c.hgetall(k),
+      lrange: (k, start, stop) => c.lrange(k, start, stop),
       close: () => c.quit(),
+    };
+  },
+  [`GLIDE ${packageVersion('@valkey/valkey-glide')}`]: async () => {
+    const c = await GlideClient.createClient({
+      addresses: [{ host: '127.0.0.1', port }],
+      // Defaults are 250 ms per request and 1,000 requests in flight: a 32 MiB reply would time
+      // out, and 5,000 SETs issued in one tick would be refused.
+      requestTimeout: 60_000,
+      inflightRequestsLimit: 10_000,
+    });
+    return {
+      set: (k, v) => c.set(k, v),
+      get: (k) => c.get(k),
+      getBuffer: (k) => c.get(k, { decoder: Decoder.Bytes }),
+      pipelineSet: (keys, v) => {
+        const batch = new Batch(false); // non-atomic: a pipeline, not MULTI/EXEC
+        for (const k of keys) batch.set(k, v);
+        return c.exec(batch, false);
+      },
+      hgetall: (k) => c.hgetall(k),
+      lrange: (k, start, stop) => c.lrange(k, start, stop),
+      close: () => c.close(),
     };
   },
 };
 
+// The data every case reads, written once.
+const setup = await createClient({ port }).connect();
+await setup.set('g100', 'x'.repeat(100));
+await setup.set('big1', Buffer.alloc(MIB, 0x61));
+await setup.set('big32', Buffer.alloc(32 * MIB, 0x61));
+await setup.del('h10k', 'l100k');
+for (let i = 0; i < HASH_FIELDS; i += 1000) {
+  const argv = ['HSET', 'h10k'];
+  for (let j = i; j < i + 1000; j++) argv.push(`field:${j}`, `value:${j}`);
+  await setup.sendCommand(argv);
+}
+for (let i = 0; i < LIST_ELEMENTS; i += 10_000) {
+  const argv = ['RPUSH', 'l100k'];
+  for (let j = i; j < i + 10_000; j++) argv.push(`element:${j}`);
+  await setup.sendCommand(argv);
+}
+await setup.close();
+
 const clients = {};
 for (const [name, make] of Object.entries(adapters)) clients[name] = await make();
+const bun = await startBun();
+const benchmark = await findRedisBenchmark();
+
+/**
+ * Bun's client in a child process running bun-runner.mjs, kept warm across the whole run.
+ * Returns { name, run(caseId, check) -> ms, notAvailable, close } or { name, unavailable }.
+ */
+async function startBun() {
+  let executable = process.env.PYRSEDIS_BUN;
+  try {
+    // The `bun` devDependency ships the runtime as bin/bun.exe (on Linux too).
+    executable ??= path.join(path.dirname(require.resolve('bun/package.json')), 'bin', 'bun.exe');
+  } catch {}
+  const name = "Bun's RedisClient";
+  if (!executable || !existsSync(executable))
+    return { name, unavailable: 'no Bun runtime: install the `bun` devDependency or set PYRSEDIS_BUN' };
+  const args = [path.join(here, 'bun-runner.mjs'), String(port), ...(quick ? ['--quick'] : [])];
+  const child = spawn(executable, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  let spawnError;
+  child.on('error', (error) => {
+    spawnError = error;
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`the Bun runner exited${spawnError ? `: ${spawnError.message}` : ''}`);
+    return JSON.parse(value);
+  };
+  let hello;
+  try {
+    hello = await next();
+  } catch (error) {
+    return { name, unavailable: `the Bun runner did not start (${error.message})` };
+  }
+  return {
+    name: `Bun ${hello.version} RedisClient`,
+    version: `${hello.version} (${hello.revision})`,
+    notAvailable: hello.notAvailable,
+    async run(caseId, check) {
+      child.stdin.write(`${JSON.stringify({ case: caseId, check })}\n`);
+      const answer = await next();
+      if (answer.error) throw new Error(answer.error);
+      return answer.ms;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.stdin.end();
+      }),
+  };
+}
+
+/**
+ * redis-benchmark from Debian's redis-tools, which the test-server provisions with the redis7
+ * flavor (next to /usr/bin/redis-server); PYRSEDIS_REDIS_BENCHMARK overrides.
+ */
+async function findRedisBenchmark() {
+  let executable = process.env.PYRSEDIS_REDIS_BENCHMARK;
+  let reason = '';
+  if (!executable) {
+    try {
+      const redis7 = await ensureServer('redis7');
+      executable = path.join(path.dirname(redis7.server), 'redis-benchmark');
+    } catch (error) {
+      reason = `redis7 provisioning failed (${error.message})`;
+    }
+  }
+  if (!executable || !existsSync(executable)) {
+    return {
+      unavailable:
+        reason ||
+        `no ${executable}: needs Debian's redis-tools (apt-get install redis-tools) or PYRSEDIS_REDIS_BENCHMARK`,
+    };
+  }
+  const { stdout } = await promisify(execFile)(executable, ['--version']);
+  const version = /redis-benchmark (\d+\.\d+)/.exec(stdout)?.[1] ?? '?';
+  const requests = 100 * PIPELINE_SIZE;
+  return {
+    name: `redis-benchmark ${version} (C, ref)`,
+    // One connection, pipelines of 5,000 SETs of a 5-byte value (as the clients send), 100 of
+    // them: long enough that redis-benchmark's millisecond clock is not the limit.
+    async run() {
+      const { stdout: csv } = await promisify(execFile)(executable, [
+        ...['-h', '127.0.0.1', '-p', String(port), '-c', '1', '-P', String(PIPELINE_SIZE)],
+        ...['-n', String(requests), '-d', '5', '-t', 'set', '--csv'],
+      ]);
+      const row = csv.split('\n').find((line) => line.startsWith('"SET"'));
+      const rps = Number(row?.split(',')[1]?.replaceAll('"', ''));
+      if (!(rps > 0)) throw new Error(`unexpected redis-benchmark output: ${csv.trim()}`);
+      return (PIPELINE_SIZE / rps) * 1000;
+    },
+  };
+}
+
+const gc = globalThis.gc ?? (() => {});
+
+/** One Node contender: gc, then the case body timed here. */
+function nodeContender(spec, adapter) {
+  return async (check) => {
+    gc();
+    const start = process.hrtime.bigint();
+    const result = await spec.run(adapter);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const problem = check ? spec.check?.(result) : undefined;
+    if (problem) throw new Error(`wrong result: ${problem}`);
+    return ms;
+  };
+}
+
+/**
+ * Like the harness's measureCase, but a contender returns its own time in ms (a child process
+ * times itself), and a client that cannot run a case is recorded under `notAvailable` with the
+ * reason. References (redis-benchmark) are shown but are not peers.
+ */
+async function measure(spec, contenders, notAvailable, references) {
+  const names = Object.keys(contenders);
+  const failed = new Set();
+  for (const name of names) {
+    try {
+      await contenders[name](true);
+      for (let w = 1; w < WARMUP; w++) await contenders[name](false);
+    } catch (error) {
+      notAvailable[name] = `failed: ${error.message}`;
+      failed.add(name);
+    }
+  }
+  const live = names.filter((n) => !failed.has(n));
+  const times = Object.fromEntries(live.map((n) => [n, []]));
+  for (let r = 0; r < REPS; r++) {
+    const order = live.map((_, i) => live[(i + r) % live.length]);
+    for (const name of order) times[name].push(await contenders[name](false));
+  }
+  const round = (x) => Math.round(x * 1000) / 1000;
+  const medians = Object.fromEntries(live.map((n) => [n, median(times[n])]));
+  const peers = live.filter((n) => n !== OURS && !references.includes(n));
+  const bestPeer = peers.length ? peers.reduce((a, b) => (medians[a] <= medians[b] ? a : b)) : undefined;
+  const measured = {};
+  for (const name of live) {
+    const ms = medians[name];
+    measured[name] = {
+      medianMs: round(ms),
+      p90Ms: round(percentile(times[name], 90)),
+      minMs: round(Math.min(...times[name])),
+      mbPerSec: spec.bytes ? round(spec.bytes / 1e6 / (ms / 1000)) : undefined,
+      elementsPerSec: spec.ops ? Math.round(spec.ops / (ms / 1000)) : undefined,
+    };
+  }
+  const ours = medians[OURS];
+  return {
+    name: spec.name,
+    bytes: spec.bytes,
+    elements: spec.ops,
+    reps: REPS,
+    contenders: measured,
+    bestPeer,
+    // > 1: we are faster than the best peer by this factor.
+    speedupVsBestPeer: bestPeer && ours ? round(medians[bestPeer] / ours) : undefined,
+    references: references.filter((n) => measured[n]),
+    notAvailable: Object.keys(notAvailable).length ? notAvailable : undefined,
+  };
+}
 
 const results = [];
-async function run(name, body, { ops, bytes } = {}) {
-  const contenders = Object.fromEntries(Object.entries(clients).map(([n, c]) => [n, () => body(c)]));
-  const result = await measureCase({ name, contenders, ours: 'pyrsedis', reps: REPS, elements: ops, bytes });
+for (const spec of makeCases({ quick })) {
+  const contenders = {};
+  const notAvailable = {};
+  const references = [];
+  for (const [name, adapter] of Object.entries(clients)) {
+    if (spec.needs && adapter.notAvailable?.[spec.needs])
+      notAvailable[name] = adapter.notAvailable[spec.needs];
+    else contenders[name] = nodeContender(spec, adapter);
+  }
+  if (bun.unavailable) notAvailable[bun.name] = bun.unavailable;
+  else if (spec.needs && bun.notAvailable?.[spec.needs])
+    notAvailable[bun.name] = bun.notAvailable[spec.needs];
+  else contenders[bun.name] = (check) => bun.run(spec.id, check);
+  if (spec.reference === 'redis-benchmark') {
+    const name = benchmark.name ?? 'redis-benchmark (C, ref)';
+    if (benchmark.unavailable) notAvailable[name] = benchmark.unavailable;
+    else {
+      contenders[name] = () => benchmark.run();
+      references.push(name);
+    }
+  }
+  const result = await measure(spec, contenders, notAvailable, references);
   printCase(result);
+  for (const [name, reason] of Object.entries(result.notAvailable ?? {}))
+    console.log(`  ${name.padEnd(26)}        n/a  (${reason})`);
   results.push(result);
 }
 
-await run(
-  'pipeline SET x5,000 (issued in one tick)',
-  (c) => Promise.all(Array.from({ length: 5000 }, (_, i) => c.set(`p:${i}`, 'value'))),
-  { ops: 5000 },
-);
-
-await run(
-  'SET+GET x1,000, each awaited',
-  async (c) => {
-    for (let i = 0; i < 1000; i++) {
-      await c.set('seq', 'v');
-      await c.get('seq');
-    }
-  },
-  { ops: 2000 },
-);
-
-const value100 = 'x'.repeat(100);
-await clients.pyrsedis.set('g100', value100);
-const total = quick ? 40_000 : 200_000;
-await run(
-  `${total / 1000}k GET of 100 B, 1,000 in flight`,
-  async (c) => {
-    let left = total;
-    const worker = async () => {
-      while (left-- > 0) await c.get('g100');
-    };
-    await Promise.all(Array.from({ length: 1000 }, worker));
-  },
-  { ops: total },
-);
-
-const mib = Buffer.alloc(1024 * 1024, 0x61);
-await clients.pyrsedis.set('big1', mib);
-await run(
-  'GET 1 MiB x50 (Buffer)',
-  async (c) => {
-    for (let i = 0; i < 50; i++) await c.getBuffer('big1');
-  },
-  { ops: 50, bytes: 50 * mib.length },
-);
-await run(
-  'GET 1 MiB x50 (string)',
-  async (c) => {
-    for (let i = 0; i < 50; i++) await c.get('big1');
-  },
-  { ops: 50, bytes: 50 * mib.length },
-);
-
 for (const c of Object.values(clients)) await c.close();
+await bun.close?.();
 await server.stop();
 writeResults(path.join(here, 'results', quick ? 'quick.json' : 'latest.json'), {
   package: '@pyrsedis/client',
-  server: 'redis 8.2.3',
+  server: `redis ${server.version}`,
+  bun: bun.version ?? bun.unavailable,
+  redisBenchmark: benchmark.name ?? benchmark.unavailable,
   results,
 });
