@@ -112,6 +112,18 @@ describe('large values in chunks', () => {
     for (let seed = 1; seed <= 10; seed++) expect(decodeChunks(randomChunks(stream, seed, 3000))).toBe(ref);
   });
 
+  it('large ASCII texts (decoded as latin1) and near-ASCII ones (one high byte) equal their UTF-8 decoding', () => {
+    const ascii = Buffer.alloc(200_000);
+    for (let i = 0; i < ascii.length; i++) ascii[i] = i & 0x7f;
+    const nearly = Buffer.from(ascii);
+    nearly[nearly.length - 1] = 0xc3; // a cut two-byte sequence: U+FFFD
+    for (const text of [ascii, nearly, ascii.subarray(0, 70_000)]) {
+      const stream = Buffer.concat([b(`$${text.length}\r\n`), text, b('\r\n')]);
+      expect(decodeRaw([stream]).replies[0]).toBe(text.toString('utf8'));
+      expect(decodeRaw(splitAt(stream, 1000, 65_000)).replies[0]).toBe(text.toString('utf8'));
+    }
+  });
+
   it('random chunkings of a long multi-frame stream', () => {
     const parts: Buffer[] = [];
     for (let i = 0; i < 300; i++) {
