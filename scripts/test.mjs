@@ -12,7 +12,11 @@ const workspaces = ['packages', 'codegen'].flatMap((dir) => {
   if (existsSync(path.join(full, 'package.json'))) return [full];
   return readdirSync(full).map((name) => path.join(full, name));
 });
-const resultFiles = workspaces.map((dir) => path.join(dir, '.vitest-result.json'));
+// The client's suite runs twice: on Node (`test`) and on Bun (`test:bun`, the `bun` npm package).
+const resultFiles = workspaces.flatMap((dir) => [
+  path.join(dir, '.vitest-result.json'),
+  path.join(dir, '.vitest-result.bun.json'),
+]);
 for (const file of resultFiles) rmSync(file, { force: true });
 
 bootstrap();
@@ -23,7 +27,7 @@ console.log('\n▶ tests: turbo run test');
 // One package at a time: the suites start real server processes and this machine has 2 cores.
 const run = spawnSync(
   'npx',
-  ['turbo', 'run', 'test', '--concurrency=1', '--continue', ...process.argv.slice(2)],
+  ['turbo', 'run', 'test', 'test:bun', '--concurrency=1', '--continue', ...process.argv.slice(2)],
   {
     cwd: root,
     stdio: 'inherit',
@@ -43,9 +47,8 @@ for (const file of resultFiles) {
   const result = JSON.parse(readFileSync(file, 'utf8'));
   passed += result.numPassedTests;
   failed += result.numFailedTests;
-  console.log(
-    `  ${path.relative(root, path.dirname(file))}: ${result.numPassedTests} passed, ${result.numFailedTests} failed`,
-  );
+  const where = path.relative(root, path.dirname(file)) + (file.endsWith('.bun.json') ? ' (Bun)' : '');
+  console.log(`  ${where}: ${result.numPassedTests} passed, ${result.numFailedTests} failed`);
 }
 const ok = run.status === 0 && failed === 0 && passed > 0;
 console.log(`\nTests: ${passed} passed, ${failed} failed`);

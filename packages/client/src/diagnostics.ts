@@ -24,5 +24,21 @@ export interface CommandTrace {
 export const commandChannel: diagnostics.TracingChannel<CommandTrace, CommandTrace> =
   diagnostics.tracingChannel('pyrsedis:command');
 
+const { start, end, asyncStart, asyncEnd, error } = commandChannel;
+
+/**
+ * Whether anyone listens to command traces. Asks the sub-channels: Bun's TracingChannel has no
+ * `hasSubscribers` of its own (it reads undefined there), and traces would never be published.
+ */
+export function commandTraced(): boolean {
+  return (
+    start.hasSubscribers ||
+    end.hasSubscribers ||
+    asyncStart.hasSubscribers ||
+    asyncEnd.hasSubscribers ||
+    error.hasSubscribers
+  );
+}
+
 /** `pyrsedis:connection`: every state transition of every connection ({ server, state, from }). */
 export const connectionChannel: diagnostics.Channel = diagnostics.channel('pyrsedis:connection');

@@ -9,7 +9,7 @@ import { encodeCommands, type ProtocolError, ReplyError, RespDecoder } from '@py
 import { commandKeyIndexes, lookupCommand } from '../commands/keys.js';
 import { fromResp2, resp2ShapeOf } from '../commands/resp2.js';
 import type { CommandArgument, ReplyTransformFunction, SendOptions, StringMode } from '../commands/sender.js';
-import { commandChannel, connectionChannel } from '../diagnostics.js';
+import { commandChannel, commandTraced, connectionChannel } from '../diagnostics.js';
 import { ClientOptionsError, ConnectionError, TimeoutError } from '../errors.js';
 import { CommandFlag } from '../generated/command-table.js';
 import { Fifo } from './fifo.js';
@@ -350,7 +350,7 @@ export class Connection extends EventEmitter {
         );
       }
     }
-    if (commandChannel.hasSubscribers) {
+    if (commandTraced()) {
       const context = { command: commandName(argv), argc: argv.length, server: this.#serverName() };
       return commandChannel.tracePromise(() => this.#enqueue(argv, transform, options), context);
     }
