@@ -150,7 +150,8 @@ function utf8(buf: Buffer, start: number, end: number): string {
  * costs ~2% of that. Small texts go straight to utf8Slice.
  */
 function bulkText(buf: Buffer, start: number, end: number): string {
-  if (end - start >= LARGE_TEXT && hasIsAscii && isAscii(buf.subarray(start, end))) return latin1(buf, start, end);
+  if (end - start >= LARGE_TEXT && hasIsAscii && isAscii(buf.subarray(start, end)))
+    return latin1(buf, start, end);
   return utf8(buf, start, end);
 }
 const LARGE_TEXT = 65536;
@@ -390,7 +391,8 @@ export class RespDecoder {
 
   private _bulkValue(type: number, buf: Buffer, start: number, len: number, offset: number): unknown {
     const end = start + len;
-    if (type === BULK) return this._strings === 'buffer' ? buf.subarray(start, end) : bulkText(buf, start, end);
+    if (type === BULK)
+      return this._strings === 'buffer' ? buf.subarray(start, end) : bulkText(buf, start, end);
     if (type === BULK_ERROR) return replyError(utf8(buf, start, end));
     // Verbatim: "fmt:" then the text.
     if (len < 4 || buf[start + 3] !== 0x3a)
