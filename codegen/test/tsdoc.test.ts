@@ -59,7 +59,7 @@ function undocumented(entry: string): string[] {
 }
 
 describe('TSDoc on every public symbol', () => {
-  for (const pkg of ['resp', 'client']) {
+  for (const pkg of ['resp', 'client', 'falkordb']) {
     it(`@pyrsedis/${pkg}`, () => {
       expect(undocumented(path.join(root, 'packages', pkg, 'src/index.ts'))).toEqual([]);
     });

@@ -381,6 +381,19 @@ export class Session implements CommandSender {
     return this.#connection.sendCommand(argv, transform, options);
   }
 
+  /**
+   * Stops reading replies from this session's socket until {@link resumeReading}: back-pressure
+   * for a consumer of a streamed reply (the server's writes wait in the kernel's buffers).
+   */
+  pauseReading(): void {
+    this.#connection.pauseReading();
+  }
+
+  /** Reads replies again after {@link pauseReading}. */
+  resumeReading(): void {
+    this.#connection.resumeReading();
+  }
+
   /** A pipeline on this connection: one write, every reply in order, errors in place. */
   pipeline(): Chain<[]> {
     return new Pipeline(this, false) as unknown as Chain<[]>;

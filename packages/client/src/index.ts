@@ -3,6 +3,7 @@
  * command spec, auto-pipelining over one connection, RESP3 (RESP2 converted), Buffer view.
  */
 
+export type { AggregateKind, ReplyReader } from '@pyrsedis/resp';
 export {
   AskError,
   AuthError,

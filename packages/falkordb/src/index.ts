@@ -1,7 +1,39 @@
 /**
- * @pyrsedis/falkordb — the package boundary exists so that the build, exports map and
- * dependency direction are in place; its API lands with its own issue (see README.md).
+ * @pyrsedis/falkordb — the FalkorDB graph add-on of @pyrsedis/client: graph queries decoded in one
+ * pass from the wire bytes into rows of typed values (Node, Edge, Path, Point, temporal values,
+ * vectors), safe parameters, a schema cache checked against the server's schema version.
  */
-
-/** The npm name of this package. */
-export const packageName = '@pyrsedis/falkordb' as const;
+export { GraphError, GraphSyntaxError, GraphTimeoutError } from './errors.js';
+export {
+  type ConstraintSpec,
+  FalkorDB,
+  type FalkorDBOptions,
+  falkordb,
+  Graph,
+  type IndexSpec,
+  type QueryOptions,
+  type QueryResult,
+} from './graph.js';
+export {
+  type CypherParams,
+  type CypherTypedArray,
+  type CypherValue,
+  Float,
+  float,
+  formatParams,
+  ParamError,
+  withParams,
+} from './params.js';
+export { CompactReader, type CompactResult, type RowShape, type SchemaNames } from './reader.js';
+export {
+  Duration,
+  Edge,
+  LocalDate,
+  LocalDateTime,
+  LocalTime,
+  Node,
+  Path,
+  Point,
+  type Properties,
+  type QueryStats,
+} from './values.js';

@@ -1,5 +1,6 @@
 // The one verb the generated command methods need: hand argv to whatever sends it (a
 // connection, a pool, a pipeline, a cluster router).
+import type { ReplyReader } from '@pyrsedis/resp';
 import type { CommandArgument } from './keys.js';
 
 export type { CommandArgument };
@@ -37,6 +38,11 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** `false`: bypass the client-side cache for this call (read from the server, store nothing). */
   cache?: boolean;
+  /**
+   * Decodes this call's reply with a reader of your own, in the same single pass over the bytes
+   * (see `ReplyReader` in @pyrsedis/resp): how the FalkorDB add-on builds graph values directly.
+   */
+  reader?: ReplyReader;
 }
 
 /** What the generated methods call. */

@@ -5,10 +5,10 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { encodeCommands, type ProtocolError, ReplyError, RespDecoder } from '@pyrsedis/resp';
+import { encodeCommands, type ProtocolError, ReplyError, type ReplyPlan, RespDecoder } from '@pyrsedis/resp';
 import { commandKeyIndexes, lookupCommand } from '../commands/keys.js';
 import { fromResp2, resp2ShapeOf } from '../commands/resp2.js';
-import type { CommandArgument, ReplyTransformFunction, SendOptions, StringMode } from '../commands/sender.js';
+import type { CommandArgument, ReplyTransformFunction, SendOptions } from '../commands/sender.js';
 import { commandChannel, commandTraced, connectionChannel } from '../diagnostics.js';
 import { ClientOptionsError, ConnectionError, TimeoutError } from '../errors.js';
 import { CommandFlag } from '../generated/command-table.js';
@@ -23,7 +23,8 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   transform: ReplyTransformFunction | undefined;
-  strings: StringMode | undefined;
+  /** How its reply is decoded: Buffers, or a ReplyReader of the caller's (one pass). */
+  strings: ReplyPlan | undefined;
   /** Timed out or aborted: a late reply is discarded. */
   settled: boolean;
   written: boolean;
@@ -367,7 +368,7 @@ export class Connection extends EventEmitter {
     return new Promise((resolve, reject) => {
       const pending = newPending(argv, resolve, reject, {
         transform,
-        strings: options?.strings === 'buffer' ? 'buffer' : undefined,
+        strings: options?.reader ?? (options?.strings === 'buffer' ? 'buffer' : undefined),
         signal,
       });
       const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs;
@@ -617,6 +618,16 @@ export class Connection extends EventEmitter {
     this.#setState('closing');
     if (this.#inflight.length === 0) this.#socket.end();
     await this.#closed;
+  }
+
+  /** Stops reading from the socket (a consumer that cannot keep up); replies wait in the kernel. */
+  pauseReading(): void {
+    this.#socket?.pause();
+  }
+
+  /** Reads from the socket again. */
+  resumeReading(): void {
+    this.#socket?.resume();
   }
 
   /** Closes at once; everything pending is rejected with a ConnectionError. */

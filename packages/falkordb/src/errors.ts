@@ -1,0 +1,34 @@
+// Errors of graph commands. The server has no stable error prefix (protocol doc §6): they are
+// classified by their known texts; the message is always the server's, verbatim.
+import { ReplyError } from '@pyrsedis/client';
+
+/** An error reply to a graph command. `code` stays the generic reply code (mostly `ERR`). */
+export class GraphError extends ReplyError {
+  static override readonly brand: string = 'GraphError';
+}
+
+/** The query text is not valid Cypher (`errMsg: ... line: 1, column: 11 ...`). */
+export class GraphSyntaxError extends GraphError {
+  static override readonly brand: string = 'GraphSyntaxError';
+}
+
+/** The query ran past its `timeout` (or the server's TIMEOUT_DEFAULT / TIMEOUT_MAX). */
+export class GraphTimeoutError extends GraphError {
+  static override readonly brand: string = 'GraphTimeoutError';
+}
+
+/**
+ * Turns a server error into its graph class (the message and command kept). Errors that are not
+ * graph-specific (WRONGTYPE, NOAUTH, ...) keep their own class.
+ */
+export function graphError(err: unknown): unknown {
+  if (!(err instanceof ReplyError) || err.code !== 'ERR') return err;
+  const message = err.message;
+  const Class = message.startsWith('errMsg:')
+    ? GraphSyntaxError
+    : message === 'Query timed out'
+      ? GraphTimeoutError
+      : GraphError;
+  const typed = new Class(message, { command: err.command });
+  return typed;
+}

@@ -1,0 +1,626 @@
+// The graph API: falkordb(client) → db.graph(name) → query / roQuery / queryStream, management
+// commands, and the schema cache that resolves label, type and property-key ids (kept honest with
+// the server's schema `version`, protocol doc §1.7).
+import { type Client, type ClientOptions, createClient, ReplyError, type Session } from '@pyrsedis/client';
+import { GraphError, graphError } from './errors.js';
+import { type CypherParams, withParams } from './params.js';
+import { CompactReader, type CompactResult, type RowShape, type SchemaNames } from './reader.js';
+import type { QueryStats } from './values.js';
+
+/** Options of one query. */
+export interface QueryOptions {
+  /** Parameters, sent in the `CYPHER k=v` header (safely quoted: see params.ts). */
+  params?: CypherParams;
+  /** Server-side limit in ms (`TIMEOUT`): the server stops the query and answers GraphTimeoutError. */
+  timeout?: number;
+  /** Client-side end-to-end deadline in ms (the client's `timeoutMs`). */
+  timeoutMs?: number;
+  /** Cancels the call (the client's `AbortSignal` support). */
+  signal?: AbortSignal;
+  /** Rows as objects keyed by column name (default) or as arrays in column order. */
+  rowShape?: RowShape;
+}
+
+/** What a query returns. `Row` types the rows: `g.query<{ name: string }>(...)`. */
+export interface QueryResult<Row = Record<string, unknown>> {
+  /** Column names (`RETURN` aliases or expressions as written). */
+  columns: string[];
+  /** One entry per row: objects by default, arrays with `rowShape: 'array'`. */
+  rows: Row[];
+  /** The server's statistics, parsed. */
+  stats: QueryStats;
+}
+
+/** An index: what `createIndex` / `dropIndex` take (statements built with quoted identifiers). */
+export interface IndexSpec {
+  /** `range` (exact match and ranges), `fulltext` (RediSearch) or `vector` (HNSW). */
+  kind: 'range' | 'fulltext' | 'vector';
+  /** Index nodes of a label or relationships of a type. */
+  entity: 'node' | 'relationship';
+  /** The label or relationship type. */
+  label: string;
+  /** The indexed properties (one for vector indexes). */
+  properties: readonly string[];
+  /** Vector options: `dimension` (required), `similarityFunction` ('euclidean' | 'cosine'), `M`, `efConstruction`, `efRuntime`. */
+  options?: Record<string, string | number>;
+}
+
+/** A constraint: what `createConstraint` / `dropConstraint` take (`GRAPH.CONSTRAINT`). */
+export interface ConstraintSpec {
+  /** `UNIQUE` needs a range index on exactly these properties; `MANDATORY` does not. */
+  type: 'UNIQUE' | 'MANDATORY';
+  /** Constrain nodes of a label or relationships of a type. */
+  entity: 'node' | 'relationship';
+  /** The label or relationship type. */
+  label: string;
+  /** The constrained properties (1..255). */
+  properties: readonly string[];
+}
+
+/** A Cypher identifier in backticks; names with a backtick or NUL are refused. */
+function identifier(name: string, what: string): string {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('`') || name.includes('\0'))
+    throw new TypeError(
+      `${what} must be a non-empty string without backticks or NUL, got ${JSON.stringify(name)}`,
+    );
+  return `\`${name}\``;
+}
+
+function optionValue(value: string | number): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`index option values must be finite, got ${value}`);
+    return String(value);
+  }
+  return `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function indexStatement(verb: 'CREATE' | 'DROP', spec: IndexSpec): string {
+  const kind = spec.kind === 'range' ? '' : spec.kind === 'fulltext' ? 'FULLTEXT ' : 'VECTOR ';
+  if (!['range', 'fulltext', 'vector'].includes(spec.kind))
+    throw new TypeError(`unknown index kind ${String(spec.kind)}`);
+  const v = spec.entity === 'node' ? 'n' : 'r';
+  const pattern =
+    spec.entity === 'node'
+      ? `(n:${identifier(spec.label, 'label')})`
+      : `()-[r:${identifier(spec.label, 'relationship type')}]-()`;
+  if (!Array.isArray(spec.properties) || spec.properties.length === 0)
+    throw new TypeError('an index needs at least one property');
+  const on = spec.properties.map((p) => `${v}.${identifier(p, 'property')}`).join(', ');
+  let statement = `${verb} ${kind}INDEX FOR ${pattern} ON (${on})`;
+  if (verb === 'CREATE' && spec.options !== undefined) {
+    const entries = Object.entries(spec.options).map(
+      ([k, value]) => `${identifier(k, 'option')}: ${optionValue(value)}`,
+    );
+    statement += ` OPTIONS {${entries.join(', ')}}`;
+  }
+  return statement;
+}
+
+/** Options of {@link falkordb}. */
+export interface FalkorDBOptions {
+  /**
+   * Send the schema `version` with every query, so that a graph deleted and recreated elsewhere
+   * is detected before names are resolved with a stale cache (default true; the official clients
+   * have no such check and return wrong names then).
+   */
+  versionCheck?: boolean;
+}
+
+const EMPTY_KEY = 'Invalid graph operation on empty key';
+
+/** The names of one graph, fetched in one round trip, and the last schema version seen. */
+class Schema {
+  names: SchemaNames = { labels: [], relationshipTypes: [], propertyKeys: [] };
+  /** The server's schema version of this graph, when known (from a `version mismatch` reply). */
+  version: number | undefined = undefined;
+  #refreshing: Promise<void> | undefined;
+  readonly #fetch: () => Promise<SchemaNames>;
+
+  constructor(fetch: () => Promise<SchemaNames>) {
+    this.#fetch = fetch;
+  }
+
+  /** Fetches all three lists; concurrent callers share one fetch. */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#fetch()
+      .then((names) => {
+        this.names = names;
+      })
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
+    return this.#refreshing;
+  }
+
+  clear(): void {
+    this.names = { labels: [], relationshipTypes: [], propertyKeys: [] };
+    this.version = undefined;
+  }
+}
+
+const SCHEMA_QUERY =
+  'CALL { CALL db.labels() YIELD label RETURN collect(label) AS l } ' +
+  'CALL { CALL db.relationshipTypes() YIELD relationshipType RETURN collect(relationshipType) AS r } ' +
+  'CALL { CALL db.propertyKeys() YIELD propertyKey RETURN collect(propertyKey) AS p } RETURN l, r, p';
+
+/** A FalkorDB server, through a @pyrsedis/client. */
+export class FalkorDB implements AsyncDisposable {
+  /** The client graph commands go through. */
+  readonly client: Client;
+  readonly #options: FalkorDBOptions;
+  readonly #graphs = new Map<string, Graph>();
+  readonly #ownsClient: boolean;
+
+  constructor(client: Client, options: FalkorDBOptions = {}, ownsClient = false) {
+    this.client = client;
+    this.#options = options;
+    this.#ownsClient = ownsClient;
+  }
+
+  /** Connects a client of its own (for users coming from the official `falkordb` package). */
+  static async connect(options?: ClientOptions | string, falkor: FalkorDBOptions = {}): Promise<FalkorDB> {
+    const client = await createClient(options).connect();
+    return new FalkorDB(client, falkor, true);
+  }
+
+  /** The graph stored at key `name` (one handle, and one schema cache, per name). */
+  graph(name: string): Graph {
+    let graph = this.#graphs.get(name);
+    if (graph === undefined) {
+      graph = new Graph(this, name, this.#options);
+      this.#graphs.set(name, graph);
+    }
+    return graph;
+  }
+
+  /** `GRAPH.LIST`: the graph keys of this server. */
+  async list(): Promise<string[]> {
+    return (await this.client.sendCommand(['GRAPH.LIST'])) as string[];
+  }
+
+  /** `GRAPH.CONFIG GET name` (`*` for all): field names to values. */
+  async configGet(name: string): Promise<Record<string, unknown>> {
+    const reply = (await this.client.sendCommand(['GRAPH.CONFIG', 'GET', name])) as unknown[];
+    const out: Record<string, unknown> = {};
+    const pairs = Array.isArray(reply[0]) ? (reply as unknown[][]) : [reply];
+    for (const [key, value] of pairs) out[String(key)] = value;
+    return out;
+  }
+
+  /** `GRAPH.CONFIG SET name value`. */
+  async configSet(name: string, value: string | number | boolean): Promise<void> {
+    await this.client.sendCommand([
+      'GRAPH.CONFIG',
+      'SET',
+      name,
+      typeof value === 'boolean' ? (value ? 'yes' : 'no') : value,
+    ]);
+  }
+
+  /** `GRAPH.INFO [section]`: running and waiting queries, as the server lists them. */
+  async info(section?: 'RunningQueries' | 'WaitingQueries' | 'ObjectPool'): Promise<unknown> {
+    return this.client.sendCommand(section === undefined ? ['GRAPH.INFO'] : ['GRAPH.INFO', section]);
+  }
+
+  /** `GRAPH.UDF LOAD [REPLACE] lib code`: a JavaScript function library, called in Cypher as `lib.fn()`. */
+  async udfLoad(library: string, code: string, options: { replace?: boolean } = {}): Promise<void> {
+    await this.client.sendCommand(
+      options.replace
+        ? ['GRAPH.UDF', 'LOAD', 'REPLACE', library, code]
+        : ['GRAPH.UDF', 'LOAD', library, code],
+    );
+  }
+
+  /** `GRAPH.UDF LIST [lib] [WITHCODE]`. */
+  async udfList(library?: string, options: { withCode?: boolean } = {}): Promise<unknown[]> {
+    const argv = [
+      'GRAPH.UDF',
+      'LIST',
+      ...(library ? [library] : []),
+      ...(options.withCode ? ['WITHCODE'] : []),
+    ];
+    return (await this.client.sendCommand(argv)) as unknown[];
+  }
+
+  /** `GRAPH.UDF DELETE lib`. */
+  async udfDelete(library: string): Promise<void> {
+    await this.client.sendCommand(['GRAPH.UDF', 'DELETE', library]);
+  }
+
+  /** `GRAPH.UDF FLUSH`: every library. */
+  async udfFlush(): Promise<void> {
+    await this.client.sendCommand(['GRAPH.UDF', 'FLUSH']);
+  }
+
+  /** Closes the client if `connect()` made it. */
+  async close(): Promise<void> {
+    if (this.#ownsClient) await this.client.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** A FalkorDB server behind a @pyrsedis/client: `falkordb(client).graph('social').query(...)`. */
+export function falkordb(client: Client, options?: FalkorDBOptions): FalkorDB {
+  return new FalkorDB(client, options);
+}
+
+/** Rows waiting for a slow consumer before the socket stops being read. */
+const STREAM_HIGH_WATER = 10_000;
+
+/** One graph: queries and management commands, with its schema cache. */
+export class Graph {
+  /** The graph's key. */
+  readonly name: string;
+  readonly #db: FalkorDB;
+  readonly #schema: Schema;
+  readonly #versionCheck: boolean;
+
+  /** @internal Use `db.graph(name)`. */
+  constructor(db: FalkorDB, name: string, options: FalkorDBOptions) {
+    this.#db = db;
+    this.name = name;
+    this.#versionCheck = options.versionCheck !== false;
+    this.#schema = new Schema(() => this.#fetchNames());
+  }
+
+  async #fetchNames(): Promise<SchemaNames> {
+    const reader = new CompactReader(
+      { labels: [], relationshipTypes: [], propertyKeys: [] },
+      { rowShape: 'array' },
+    );
+    try {
+      const result = (await this.#db.client.sendCommand(
+        ['GRAPH.RO_QUERY', this.name, SCHEMA_QUERY, '--compact'],
+        undefined,
+        {
+          reader,
+        },
+      )) as CompactResult;
+      const [labels, relationshipTypes, propertyKeys] = result.rows[0] as string[][];
+      return { labels: labels!, relationshipTypes: relationshipTypes!, propertyKeys: propertyKeys! };
+    } catch (err) {
+      if (err instanceof ReplyError && err.message.includes(EMPTY_KEY)) {
+        return { labels: [], relationshipTypes: [], propertyKeys: [] };
+      }
+      throw graphError(err);
+    }
+  }
+
+  /** The names cached for this graph (labels, relationship types, property keys by id). */
+  get schema(): Readonly<SchemaNames> {
+    return this.#schema.names;
+  }
+
+  /** Runs a query (`GRAPH.QUERY ... --compact`): rows decoded straight from the bytes. */
+  query<Row = Record<string, unknown>>(
+    cypher: string,
+    options: QueryOptions = {},
+  ): Promise<QueryResult<Row>> {
+    return this.#query('GRAPH.QUERY', cypher, options) as Promise<QueryResult<Row>>;
+  }
+
+  /** A read-only query (`GRAPH.RO_QUERY`): refused if it writes; may run on replicas. */
+  roQuery<Row = Record<string, unknown>>(
+    cypher: string,
+    options: QueryOptions = {},
+  ): Promise<QueryResult<Row>> {
+    return this.#query('GRAPH.RO_QUERY', cypher, options) as Promise<QueryResult<Row>>;
+  }
+
+  /**
+   * Rows as they are decoded, while the rest of the reply is still arriving: the first row is
+   * available before the last byte, and reading from the socket pauses while the consumer is
+   * more than 10,000 rows behind. (The server builds the whole result before sending it.)
+   */
+  queryStream<Row = Record<string, unknown>>(
+    cypher: string,
+    options: QueryOptions = {},
+  ): AsyncGenerator<Row> {
+    return this.#stream('GRAPH.QUERY', cypher, options) as AsyncGenerator<Row>;
+  }
+
+  /** {@link queryStream} with `GRAPH.RO_QUERY`. */
+  roQueryStream<Row = Record<string, unknown>>(
+    cypher: string,
+    options: QueryOptions = {},
+  ): AsyncGenerator<Row> {
+    return this.#stream('GRAPH.RO_QUERY', cypher, options) as AsyncGenerator<Row>;
+  }
+
+  #argv(command: string, text: string, options: QueryOptions): (string | number)[] {
+    const argv: (string | number)[] = [command, this.name, text, '--compact'];
+    if (options.timeout !== undefined) {
+      if (!Number.isInteger(options.timeout) || options.timeout < 0)
+        throw new TypeError(`timeout must be a non-negative integer of ms, got ${options.timeout}`);
+      argv.push('TIMEOUT', options.timeout);
+    }
+    if (this.#versionCheck) argv.push('version', this.#schema.version ?? 0);
+    return argv;
+  }
+
+  /**
+   * Sends one query, handling the schema: a `version mismatch` (the query did not run) refreshes
+   * the names and sends it again; ids the names lack are resolved after one refresh.
+   */
+  async #run(
+    command: string,
+    cypher: string,
+    options: QueryOptions,
+    send: (argv: (string | number)[], reader: CompactReader) => Promise<CompactResult>,
+    onRow?: (row: unknown, reader: CompactReader) => void,
+  ): Promise<QueryResult> {
+    const text = withParams(cypher, options.params);
+    for (let attempt = 0; ; attempt++) {
+      const reader: CompactReader = new CompactReader(this.#schema.names, {
+        rowShape: options.rowShape,
+        onRow: onRow && ((row) => onRow(row, reader)),
+      });
+      let result: CompactResult;
+      try {
+        result = await send(this.#argv(command, text, options), reader);
+      } catch (err) {
+        throw graphError(err);
+      }
+      if (result.versionMismatch !== undefined) {
+        // Not executed: the graph's names changed (or it was recreated). Refetch, resend.
+        if (attempt >= 3)
+          throw new GraphError('ERR the graph schema kept changing while the query was retried');
+        this.#schema.version = result.versionMismatch;
+        await this.#schema.refresh();
+        continue;
+      }
+      if (result.unresolved) await this.#resolve(reader);
+      return { columns: result.columns, rows: result.rows as QueryResult['rows'], stats: result.stats };
+    }
+  }
+
+  /** Ids newer than the cache: refresh (shared with concurrent queries) until they are known. */
+  async #resolve(reader: CompactReader): Promise<void> {
+    for (let i = 0; i < 2; i++) {
+      await this.#schema.refresh();
+      const need = reader.missing();
+      const names = this.#schema.names;
+      if (
+        need.labels < names.labels.length &&
+        need.relationshipTypes < names.relationshipTypes.length &&
+        need.propertyKeys < names.propertyKeys.length
+      )
+        break;
+    }
+    reader.resolve(this.#schema.names);
+  }
+
+  async #query(command: string, cypher: string, options: QueryOptions): Promise<QueryResult> {
+    const sendOptions = { timeoutMs: options.timeoutMs, signal: options.signal };
+    // One query per connection at a time on the server: concurrent queries lease connections.
+    return this.#db.client.isolated((session) =>
+      this.#run(
+        command,
+        cypher,
+        options,
+        (argv, reader) =>
+          session.sendCommand(argv, undefined, { ...sendOptions, reader }) as Promise<CompactResult>,
+      ),
+    );
+  }
+
+  async *#stream(command: string, cypher: string, options: QueryOptions): AsyncGenerator<unknown> {
+    const queue: unknown[] = [];
+    let head = 0;
+    let wake: (() => void) | undefined;
+    let done = false;
+    let failure: unknown;
+    let held: unknown[] = [];
+    let session: Session | undefined;
+    let paused = false;
+    let left = false;
+    const sendOptions = { timeoutMs: options.timeoutMs, signal: options.signal };
+    const finished = this.#db.client
+      .isolated((s) => {
+        session = s;
+        return this.#run(
+          command,
+          cypher,
+          options,
+          (argv, reader) =>
+            s.sendCommand(argv, undefined, { ...sendOptions, reader }) as Promise<CompactResult>,
+          (row, reader) => {
+            if (left) return; // the consumer is gone: the rest of the reply is read and dropped
+            // A row naming ids the cache lacks waits (with every later row) for the refresh.
+            if (held.length > 0 || reader.unresolved) held.push(row);
+            else {
+              queue.push(row);
+              if (!paused && queue.length - head > STREAM_HIGH_WATER) {
+                paused = true;
+                s.pauseReading();
+              }
+            }
+            wake?.();
+          },
+        );
+      })
+      .then(
+        () => {
+          queue.push(...held);
+          held = [];
+          done = true;
+          wake?.();
+        },
+        (err: unknown) => {
+          failure = err;
+          done = true;
+          wake?.();
+        },
+      );
+    try {
+      for (;;) {
+        while (head < queue.length) {
+          const row = queue[head];
+          queue[head++] = undefined;
+          if (paused && queue.length - head < STREAM_HIGH_WATER / 2) {
+            paused = false;
+            session?.resumeReading();
+          }
+          yield row;
+        }
+        if (head > 65_536) {
+          queue.splice(0, head);
+          head = 0;
+        }
+        if (done) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+      if (failure !== undefined) throw failure;
+    } finally {
+      left = true;
+      queue.length = 0;
+      if (paused) session?.resumeReading();
+      if (!done) {
+        // The consumer left early: the reply is still read to its end (the connection stays in
+        // step), its rows dropped.
+        await finished;
+      }
+    }
+  }
+
+  /** `GRAPH.EXPLAIN`: the execution plan, one line per operation (the query does not run). */
+  async explain(cypher: string, options: { params?: CypherParams } = {}): Promise<string[]> {
+    return this.#plan('GRAPH.EXPLAIN', cypher, options);
+  }
+
+  /** `GRAPH.PROFILE`: runs the query (writes happen) and returns the plan with records and times. */
+  async profile(cypher: string, options: { params?: CypherParams } = {}): Promise<string[]> {
+    return this.#plan('GRAPH.PROFILE', cypher, options);
+  }
+
+  async #plan(command: string, cypher: string, options: { params?: CypherParams }): Promise<string[]> {
+    try {
+      const reply = await this.#db.client.sendCommand([
+        command,
+        this.name,
+        withParams(cypher, options.params),
+      ]);
+      return Array.isArray(reply) ? (reply as string[]) : [String(reply)];
+    } catch (err) {
+      throw graphError(err);
+    }
+  }
+
+  /** `GRAPH.DELETE`: removes the graph; its cached names go too. */
+  async delete(): Promise<void> {
+    try {
+      await this.#db.client.sendCommand(['GRAPH.DELETE', this.name]);
+    } catch (err) {
+      throw graphError(err);
+    } finally {
+      this.#schema.clear();
+    }
+  }
+
+  /** `GRAPH.COPY name destination`: a new graph with the same data; returns its handle. */
+  async copy(destination: string): Promise<Graph> {
+    const target = this.#db.graph(destination);
+    try {
+      await this.#db.client.sendCommand(['GRAPH.COPY', this.name, destination]);
+    } catch (err) {
+      throw graphError(err);
+    }
+    target.#schema.clear();
+    return target;
+  }
+
+  /** `GRAPH.SLOWLOG`: the slowest queries (>= 10 ms, 10 per graph). */
+  async slowLog(): Promise<
+    { timestamp: Date; command: string; query: string; tookMs: number; params: string | null }[]
+  > {
+    const reply = (await this.#db.client.sendCommand(['GRAPH.SLOWLOG', this.name])) as unknown[][];
+    return reply.map(([timestamp, command, query, took, params]) => ({
+      timestamp: new Date(Number(timestamp) * 1000),
+      command: String(command),
+      query: String(query),
+      tookMs: Number(took),
+      params: params === null || params === undefined ? null : String(params),
+    }));
+  }
+
+  /** `GRAPH.SLOWLOG RESET`. */
+  async slowLogReset(): Promise<void> {
+    await this.#db.client.sendCommand(['GRAPH.SLOWLOG', this.name, 'RESET']);
+  }
+
+  /** Creates an index (`CREATE [FULLTEXT|VECTOR] INDEX FOR ... ON (...)`). */
+  async createIndex(spec: IndexSpec): Promise<QueryStats> {
+    return (await this.query(indexStatement('CREATE', spec))).stats;
+  }
+
+  /** Drops an index. */
+  async dropIndex(spec: IndexSpec): Promise<QueryStats> {
+    return (await this.query(indexStatement('DROP', spec))).stats;
+  }
+
+  /** The graph's indexes (`CALL db.indexes()`): label, properties, types, options, status, ... */
+  async listIndexes(): Promise<Record<string, unknown>[]> {
+    return (await this.roQuery<Record<string, unknown>>('CALL db.indexes()')).rows;
+  }
+
+  #constraintArgv(verb: 'CREATE' | 'DROP', spec: ConstraintSpec): (string | number)[] {
+    if (spec.type !== 'UNIQUE' && spec.type !== 'MANDATORY')
+      throw new TypeError(`unknown constraint type ${String(spec.type)}`);
+    if (!Array.isArray(spec.properties) || spec.properties.length === 0 || spec.properties.length > 255)
+      throw new TypeError('a constraint needs 1..255 properties');
+    return [
+      'GRAPH.CONSTRAINT',
+      verb,
+      this.name,
+      spec.type,
+      spec.entity === 'node' ? 'NODE' : 'RELATIONSHIP',
+      spec.label,
+      'PROPERTIES',
+      spec.properties.length,
+      ...spec.properties,
+    ];
+  }
+
+  /**
+   * Creates a constraint (`GRAPH.CONSTRAINT CREATE`). The server builds it in the background:
+   * `listConstraints()` shows its status go from `UNDER CONSTRUCTION` to `OPERATIONAL`.
+   */
+  async createConstraint(spec: ConstraintSpec): Promise<void> {
+    try {
+      await this.#db.client.sendCommand(this.#constraintArgv('CREATE', spec));
+    } catch (err) {
+      throw graphError(err);
+    }
+  }
+
+  /** Drops a constraint. */
+  async dropConstraint(spec: ConstraintSpec): Promise<void> {
+    try {
+      await this.#db.client.sendCommand(this.#constraintArgv('DROP', spec));
+    } catch (err) {
+      throw graphError(err);
+    }
+  }
+
+  /** The graph's constraints (`CALL db.constraints()`): type, label, properties, entitytype, status. */
+  async listConstraints(): Promise<Record<string, unknown>[]> {
+    return (await this.roQuery<Record<string, unknown>>('CALL db.constraints()')).rows;
+  }
+
+  /** `GRAPH.MEMORY USAGE`: the graph's memory by part, in MB (`samples` 1..10000, default 100). */
+  async memoryUsage(options: { samples?: number } = {}): Promise<Record<string, unknown>> {
+    const argv: (string | number)[] = ['GRAPH.MEMORY', 'USAGE', this.name];
+    if (options.samples !== undefined) argv.push('SAMPLES', options.samples);
+    const reply = await this.#db.client.sendCommand(argv);
+    if (!Array.isArray(reply)) return { ...(reply as Record<string, unknown>) };
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
+    return out;
+  }
+}

@@ -1,0 +1,262 @@
+// The graph API against a real Redis 8.2 + FalkorDB 4.16 (and Valkey 8 + FalkorDB).
+import { createClient } from '@pyrsedis/client';
+import { startServer } from '@pyrsedis/test-server';
+import { describe, expect, it } from 'vitest';
+import {
+  Edge,
+  FalkorDB,
+  falkordb,
+  GraphError,
+  GraphSyntaxError,
+  GraphTimeoutError,
+  LocalDate,
+  Node,
+  Path,
+  Point,
+} from '../src/index.js';
+
+describe('queries against Redis 8.2 + FalkorDB 4.16', () => {
+  it('returns typed rows: nodes, edges, paths, scalars; rows as objects or arrays; stats', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('social');
+    const created = await g.query(
+      "CREATE (a:Person:Admin {name: 'Ada', age: 36, score: 9.5, born: date('1815-12-10')})" +
+        "-[:KNOWS {since: 1833}]->(b:Person {name: 'Charles', tags: ['math', 'engines'], at: point({latitude: 51.5, longitude: -0.12})})",
+    );
+    expect(created.columns).toEqual([]);
+    expect(created.stats).toMatchObject({ nodesCreated: 2, relationshipsCreated: 1, labelsAdded: 2 });
+    const { columns, rows } = await g.query<{ a: Node; r: Edge; b: Node; p: Path; big: bigint }>(
+      'MATCH p = (a:Admin)-[r:KNOWS]->(b) RETURN a, r, b, p, 9007199254740993 AS big',
+    );
+    expect(columns).toEqual(['a', 'r', 'b', 'p', 'big']);
+    const [row] = rows;
+    expect(row!.a).toBeInstanceOf(Node);
+    expect(row!.a.labels).toEqual(['Person', 'Admin']);
+    expect(Object.keys(row!.a.properties)).toEqual(['name', 'age', 'score', 'born']);
+    expect(row!.a.properties).toMatchObject({ name: 'Ada', age: 36, score: 9.5 });
+    expect(row!.a.properties.born).toBeInstanceOf(LocalDate);
+    expect(String(row!.a.properties.born)).toBe('1815-12-10');
+    expect(row!.r).toEqual(new Edge(row!.r.id, 'KNOWS', row!.a.id, row!.b.id, { since: 1833 }));
+    expect(row!.b.properties.tags).toEqual(['math', 'engines']);
+    const at = row!.b.properties.at as Point;
+    expect(at).toBeInstanceOf(Point);
+    expect(at.latitude).toBeCloseTo(51.5, 5);
+    expect(row!.p).toEqual(new Path([row!.a, row!.b], [row!.r]));
+    expect(row!.big).toBe(9007199254740993n);
+    const arrays = await g.roQuery('MATCH (n:Person) RETURN n.name, n.age ORDER BY n.name', {
+      rowShape: 'array',
+    });
+    expect(arrays.rows).toEqual([
+      ['Ada', 36],
+      ['Charles', null],
+    ]);
+    const params = await g.query('MATCH (n:Person {name: $name}) RETURN n.age AS age', {
+      params: { name: 'Ada' },
+    });
+    expect(params.rows).toEqual([{ age: 36 }]);
+  });
+
+  it('server errors are typed and never half-decoded; RO_QUERY refuses writes', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('errors');
+    await g.query('CREATE (:X {v: 1})');
+    await expect(g.query('RETURN 1 +')).rejects.toBeInstanceOf(GraphSyntaxError);
+    const runtime = await g.query('MATCH (x:X) RETURN x.v / 0').catch((e: Error) => e);
+    expect(runtime).toBeInstanceOf(GraphError);
+    expect((runtime as Error).message).toBe('Division by zero');
+    await expect(g.roQuery('CREATE (:Y)')).rejects.toThrow(
+      'graph.RO_QUERY is to be executed only on read-only queries',
+    );
+    await expect(
+      g.roQuery('UNWIND range(1, 3000000) AS x WITH x WHERE x % 7 = 0 RETURN count(x)', { timeout: 1 }),
+    ).rejects.toBeInstanceOf(GraphTimeoutError);
+    await client.set('plain', 'x');
+    await expect(falkordb(client).graph('plain').query('RETURN 1')).rejects.toThrow(/WRONGTYPE/);
+    // The connection is fine afterwards.
+    expect((await g.query('RETURN 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('keeps names right when another client deletes and recreates the graph (schema version)', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    await using other = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('recreated');
+    await g.query('CREATE (:A {p: 1}), (:B {q: 2})');
+    expect((await g.query('MATCH (n) RETURN n ORDER BY labels(n)[0]')).rows.map((r) => r.n)).toEqual([
+      new Node(0, ['A'], { p: 1 }),
+      new Node(1, ['B'], { q: 2 }),
+    ]);
+    // Elsewhere: delete, then create the same names in the other order (ids swap).
+    await other.sendCommand(['GRAPH.DELETE', 'recreated']);
+    await other.sendCommand(['GRAPH.QUERY', 'recreated', 'CREATE (:B {q: 2}), (:A {p: 1})']);
+    const after = await g.query('MATCH (n) RETURN n ORDER BY labels(n)[0]');
+    expect(after.rows.map((r) => r.n)).toEqual([new Node(1, ['A'], { p: 1 }), new Node(0, ['B'], { q: 2 })]);
+    expect(g.schema.labels).toEqual(['B', 'A']);
+    // Ids created by this very query are resolved too (one refresh).
+    const fresh = await g.query('CREATE (n:C {r: 3}) RETURN n');
+    expect(fresh.rows[0]!.n).toEqual(new Node(2, ['C'], { r: 3 }));
+    // Our own delete clears the names; copy gives the copy a cache of its own.
+    const copy = await g.copy('recreated-copy');
+    expect((await copy.roQuery('MATCH (n:C) RETURN n.r AS r')).rows).toEqual([{ r: 3 }]);
+    await g.delete();
+    expect(g.schema.labels).toEqual([]);
+    await expect(g.roQuery('RETURN 1')).rejects.toThrow('Invalid graph operation on empty key');
+  });
+
+  it('survives a server restart (the version changes on reload) and reads from a replica', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    client.on('error', () => {});
+    const g = falkordb(client).graph('durable');
+    await g.query("CREATE (:Person {name: 'p', age: 1})-[:R {w: 2}]->(:Thing {name: 't'})");
+    const before = await g.roQuery('MATCH (a)-[r]->(b) RETURN a, r, b');
+    await server.call('DEBUG', 'RELOAD');
+    const after = await g.roQuery('MATCH (a)-[r]->(b) RETURN a, r, b');
+    expect(after.rows).toEqual(before.rows);
+    await using replicaServer = await startServer({ falkordb: true });
+    await replicaServer.call('REPLICAOF', '127.0.0.1', String(server.port));
+    await using replicaClient = await createClient({ port: replicaServer.port }).connect();
+    const onReplica = falkordb(replicaClient).graph('durable');
+    let rows: unknown[] = [];
+    for (let i = 0; i < 100 && rows.length === 0; i++) {
+      rows = await onReplica
+        .roQuery('MATCH (a)-[r]->(b) RETURN a, r, b')
+        .then((r) => r.rows)
+        .catch(() => []);
+      if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(rows).toEqual(before.rows);
+    await expect(onReplica.query('CREATE (:Nope)')).rejects.toThrow(/READONLY|read only/i);
+  });
+
+  it('runs concurrent queries on several connections (the server runs one per connection at a time)', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('busy');
+    const slow = 'UNWIND range(1, 400000) AS x WITH x WHERE x % 7 = 0 RETURN count(x) AS c';
+    await g.query('RETURN 1'); // creates the key: RO_QUERY refuses a missing one
+    const results = await Promise.all(Array.from({ length: 8 }, () => g.roQuery(slow)));
+    expect(results.map((r) => r.rows[0])).toEqual(Array.from({ length: 8 }, () => ({ c: 57142 })));
+    expect(client.poolStats().idle).toBeGreaterThan(1);
+  });
+
+  it('streams rows as they are decoded; leaving early keeps the connection in step', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('stream');
+    let count = 0;
+    let sum = 0;
+    for await (const row of g.queryStream<{ x: number }>('UNWIND range(1, 300000) AS x RETURN x')) {
+      count++;
+      sum += row.x;
+    }
+    expect(count).toBe(300_000);
+    expect(sum).toBe((300_000 * 300_001) / 2);
+    const firstFew: number[] = [];
+    for await (const row of g.queryStream<{ x: number }>('UNWIND range(1, 100000) AS x RETURN x')) {
+      firstFew.push(row.x);
+      if (firstFew.length === 3) break;
+    }
+    expect(firstFew).toEqual([1, 2, 3]);
+    expect((await g.query('RETURN 42 AS answer')).rows).toEqual([{ answer: 42 }]);
+    await expect(async () => {
+      for await (const _ of g.queryStream('RETURN 1 +')) {
+        // never reached
+      }
+    }).rejects.toBeInstanceOf(GraphSyntaxError);
+  });
+
+  it('management: list, explain, profile, slowlog, memory usage, config, info, UDFs', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using db = await FalkorDB.connect({ port: server.port });
+    const g = db.graph('admin');
+    await g.query('UNWIND range(1, 50000) AS i CREATE (:N {i: i})');
+    expect(await db.list()).toEqual(['admin']);
+    const plan = await g.explain('MATCH (n:N) WHERE n.i > $min RETURN n', { params: { min: 3 } });
+    expect(plan.join('\n')).toMatch(/Node By Label Scan|Filter/);
+    const profile = await g.profile('MATCH (n:N) RETURN count(n)');
+    expect(profile.join('\n')).toMatch(/Records produced/);
+    await g.query('MATCH (a:N), (b:N) WHERE a.i = b.i AND a.i < 2000 RETURN count(a)');
+    const slow = await g.slowLog();
+    expect(slow.length).toBeGreaterThan(0);
+    expect(slow[0]!.timestamp).toBeInstanceOf(Date);
+    expect(slow[0]!.tookMs).toBeGreaterThan(0);
+    await g.slowLogReset();
+    expect(await g.slowLog()).toEqual([]);
+    const memory = await g.memoryUsage({ samples: 10 });
+    expect(memory).toHaveProperty('total_graph_sz_mb');
+    expect(await db.configGet('RESULTSET_SIZE')).toEqual({ RESULTSET_SIZE: -1 });
+    await db.configSet('RESULTSET_SIZE', 5);
+    expect((await g.roQuery('MATCH (n:N) RETURN n.i LIMIT 10')).rows).toHaveLength(5);
+    await db.configSet('RESULTSET_SIZE', -1);
+    expect(Object.keys(await db.configGet('*')).length).toBeGreaterThan(10);
+    expect(await db.info()).toBeTruthy();
+    await db.udfLoad('mylib', "function twice(x) { return x * 2; } falkor.register('twice', twice);");
+    expect((await g.query('RETURN mylib.twice(21) AS v')).rows).toEqual([{ v: 42 }]);
+    expect(JSON.stringify(await db.udfList())).toContain('mylib');
+    await db.udfDelete('mylib');
+    await db.udfFlush();
+  });
+});
+
+describe('indexes and constraints', () => {
+  it('range, full-text and vector indexes; unique and mandatory constraints', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('schema');
+    await g.query("CREATE (:User {email: 'a@x', bio: 'graph databases rock', emb: vecf32([1, 0, 0])})");
+    const range = { kind: 'range', entity: 'node', label: 'User', properties: ['email'] } as const;
+    expect((await g.createIndex(range)).indicesCreated).toBe(1);
+    await expect(g.createIndex(range)).rejects.toThrow(/already indexed/);
+    await g.createIndex({ kind: 'fulltext', entity: 'node', label: 'User', properties: ['bio'] });
+    await g.createIndex({
+      kind: 'vector',
+      entity: 'node',
+      label: 'User',
+      properties: ['emb'],
+      options: { dimension: 3, similarityFunction: 'euclidean' },
+    });
+    await g.createIndex({ kind: 'range', entity: 'relationship', label: 'FOLLOWS', properties: ['since'] });
+    const indexes = await g.listIndexes();
+    expect(indexes.map((i) => i.label).sort()).toEqual(['FOLLOWS', 'User']);
+    const hits = await g.roQuery(
+      "CALL db.idx.fulltext.queryNodes('User', 'databases') YIELD node RETURN node.email AS e",
+    );
+    expect(hits.rows).toEqual([{ e: 'a@x' }]);
+    await g.createConstraint({ type: 'UNIQUE', entity: 'node', label: 'User', properties: ['email'] });
+    await g.createConstraint({
+      type: 'MANDATORY',
+      entity: 'relationship',
+      label: 'FOLLOWS',
+      properties: ['since'],
+    });
+    let constraints: Record<string, unknown>[] = [];
+    for (let i = 0; i < 50; i++) {
+      constraints = await g.listConstraints();
+      if (constraints.every((c) => c.status === 'OPERATIONAL')) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(constraints.map((c) => [c.type, c.label, c.status]).sort()).toEqual([
+      ['MANDATORY', 'FOLLOWS', 'OPERATIONAL'],
+      ['UNIQUE', 'User', 'OPERATIONAL'],
+    ]);
+    await expect(g.query("CREATE (:User {email: 'a@x'})")).rejects.toThrow(/unique constraint violation/);
+    await g.dropConstraint({ type: 'UNIQUE', entity: 'node', label: 'User', properties: ['email'] });
+    expect((await g.dropIndex(range)).indicesDeleted).toBe(1);
+    await expect(g.createIndex({ ...range, label: 'x` ON (n.y) //' })).rejects.toThrow(/without backticks/);
+  });
+});
+
+describe('Valkey 8 + FalkorDB', () => {
+  it('the same queries and values', async () => {
+    await using server = await startServer({ flavor: 'valkey8', falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('v');
+    await g.query("CREATE (:P {name: 'x', v: vecf32([1.5, 2])})");
+    const { rows } = await g.roQuery<{ n: Node }>('MATCH (n:P) RETURN n');
+    expect(rows[0]!.n.labels).toEqual(['P']);
+    expect([...(rows[0]!.n.properties.v as Float32Array)]).toEqual([1.5, 2]);
+  });
+});
