@@ -3,12 +3,13 @@
  * command spec, auto-pipelining over one connection, RESP3 (RESP2 converted), Buffer view.
  */
 
-export type { AggregateKind, ReplyReader } from '@pyrsedis/resp';
+export type { AggregateKind, ReplyParser, ReplyReader } from '@pyrsedis/resp';
 export {
   AskError,
   AuthError,
   BusyError,
   CrossSlotError,
+  createReplyError,
   ExecAbortError,
   LoadingError,
   MovedError,

@@ -4,7 +4,7 @@
 import { type Client, type ClientOptions, createClient, ReplyError, type Session } from '@pyrsedis/client';
 import { GraphError, graphError } from './errors.js';
 import { type CypherParams, withParams } from './params.js';
-import { CompactReader, type CompactResult, type RowShape, type SchemaNames } from './reader.js';
+import { CompactParser, type CompactResult, type RowShape, type SchemaNames } from './parser.js';
 import type { QueryStats } from './values.js';
 
 /** Options of one query. */
@@ -267,7 +267,7 @@ export class Graph {
   }
 
   async #fetchNames(): Promise<SchemaNames> {
-    const reader = new CompactReader(
+    const reader = new CompactParser(
       { labels: [], relationshipTypes: [], propertyKeys: [] },
       { rowShape: 'array' },
     );
@@ -349,12 +349,12 @@ export class Graph {
     command: string,
     cypher: string,
     options: QueryOptions,
-    send: (argv: (string | number)[], reader: CompactReader) => Promise<CompactResult>,
-    onRow?: (row: unknown, reader: CompactReader) => void,
+    send: (argv: (string | number)[], reader: CompactParser) => Promise<CompactResult>,
+    onRow?: (row: unknown, reader: CompactParser) => void,
   ): Promise<QueryResult> {
     const text = withParams(cypher, options.params);
     for (let attempt = 0; ; attempt++) {
-      const reader: CompactReader = new CompactReader(this.#schema.names, {
+      const reader: CompactParser = new CompactParser(this.#schema.names, {
         rowShape: options.rowShape,
         onRow: onRow && ((row) => onRow(row, reader)),
       });
@@ -378,7 +378,7 @@ export class Graph {
   }
 
   /** Ids newer than the cache: refresh (shared with concurrent queries) until they are known. */
-  async #resolve(reader: CompactReader): Promise<void> {
+  async #resolve(reader: CompactParser): Promise<void> {
     for (let i = 0; i < 2; i++) {
       await this.#schema.refresh();
       const need = reader.missing();

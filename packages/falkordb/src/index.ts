@@ -24,7 +24,7 @@ export {
   ParamError,
   withParams,
 } from './params.js';
-export { CompactReader, type CompactResult, type RowShape, type SchemaNames } from './reader.js';
+export { CompactParser, type CompactResult, type RowShape, type SchemaNames } from './parser.js';
 export {
   Duration,
   Edge,

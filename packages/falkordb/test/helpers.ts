@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RespDecoder } from '@pyrsedis/resp';
-import { CompactReader, type CompactResult, type RowShape, type SchemaNames } from '../src/reader.js';
+import { CompactParser, type CompactResult, type RowShape, type SchemaNames } from '../src/parser.js';
 
 export const fixtures: string = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -24,13 +24,13 @@ export function bytesOf(name: string): Buffer {
   return readFileSync(path.join(fixtures, `${name}.resp`));
 }
 
-/** Decodes one reply from chunks with a CompactReader; returns what the reader built (or the error). */
+/** Decodes one reply from chunks with a CompactParser; returns what it built (or the error). */
 export function decodeWith(
   chunks: Buffer[],
   names: SchemaNames,
   options: { rowShape?: RowShape } = {},
-): { result: unknown; reader: CompactReader } {
-  const reader = new CompactReader(names, options);
+): { result: unknown; reader: CompactParser } {
+  const reader = new CompactParser(names, options);
   const replies: unknown[] = [];
   const decoder = new RespDecoder({ onReply: (r) => replies.push(r), planReply: () => reader });
   for (const chunk of chunks) decoder.feed(chunk);

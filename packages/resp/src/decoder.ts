@@ -108,8 +108,31 @@ export interface ReplyReader {
   end(state: unknown): unknown;
 }
 
-/** How to decode one reply: a string mode, or a {@link ReplyReader}. */
-export type ReplyPlan = StringMode | ReplyReader;
+/**
+ * A parser of one reply's raw bytes, for formats worth a byte-level decoder of their own (the
+ * FalkorDB add-on's compact results). The decoder hands it the reply's bytes from its first byte
+ * on, as they arrive; it must be resumable: parse what is complete, return where it stopped.
+ */
+export interface ReplyParser {
+  /**
+   * Parses from `buf[pos]` up to `end`; returns the position after what it consumed. Bytes not
+   * consumed (a token cut by a chunk boundary) are presented again, with the next chunk's behind
+   * them. Throws a {@link ProtocolError} on malformed input.
+   */
+  parse(buf: Buffer, pos: number, end: number): number;
+  /** True once the reply is complete: `result` is then emitted as the reply. */
+  readonly done: boolean;
+  /** The decoded reply. */
+  readonly result: unknown;
+  /**
+   * Bytes the parser needs, counted from where it stopped, before it can go on (a long bulk
+   * string): the decoder gathers chunks until then instead of re-presenting a growing tail.
+   */
+  readonly need: number;
+}
+
+/** How to decode one reply: a string mode, a {@link ReplyReader}, or a {@link ReplyParser}. */
+export type ReplyPlan = StringMode | ReplyReader | ReplyParser;
 
 /** Callbacks and options of a {@link RespDecoder}. */
 export interface RespDecoderOptions extends DecodeOptions {
@@ -245,6 +268,11 @@ export class RespDecoder {
   private _planned = false;
   private _strings: StringMode;
   private _reader: ReplyReader | undefined = undefined;
+  /** The reply in progress belongs to a parser of its own (raw bytes). */
+  private _parser: ReplyParser | undefined = undefined;
+  /** Chunks held back until the parser's `need` is met (one concatenation, not one per chunk). */
+  private _held: Buffer[] = [];
+  private _heldBytes = 0;
   private _isPush = false;
   /** A large bulk being filled across chunks. */
   /** A large bulk arriving over several chunks: in progress while `_bulkActive`. */
@@ -302,6 +330,20 @@ export class RespDecoder {
         data = this._fillBulk(data);
         if (data.length === 0) return;
       }
+      if (this._parser !== undefined) {
+        const have = this._buf.length - this._pos + this._heldBytes + data.length;
+        if (have < this._parser.need) {
+          this._held.push(data);
+          this._heldBytes += data.length;
+          this._checkBuffered(have);
+          return;
+        }
+        if (this._held.length > 0) {
+          data = Buffer.concat([...this._held, data]);
+          this._held = [];
+          this._heldBytes = 0;
+        }
+      }
       if (this._pos < this._buf.length) {
         // The token cut by the last boundary: parse it again with the new bytes behind it.
         this._base += this._pos;
@@ -321,8 +363,20 @@ export class RespDecoder {
     }
   }
 
+  private _checkBuffered(pending: number): void {
+    if (this._replyConsumed + pending > this._limits.maxBufferedBytes) {
+      throw this._error(
+        `incomplete reply exceeds maxBufferedBytes (${this._limits.maxBufferedBytes})`,
+        this._pos,
+      );
+    }
+  }
+
   /** Drops everything buffered and any reply in progress (after a reconnect). */
   reset(): void {
+    this._parser = undefined;
+    this._held = [];
+    this._heldBytes = 0;
     this._buf = EMPTY;
     this._pos = 0;
     this._base = 0;
@@ -518,10 +572,28 @@ export class RespDecoder {
     } else if (typeof plan === 'string') {
       this._strings = plan;
       this._reader = undefined;
+    } else if ('parse' in plan) {
+      this._reader = undefined;
+      this._parser = plan;
     } else {
       this._strings = plan.strings ?? 'string';
       this._reader = plan;
     }
+  }
+
+  /** Lets the reply's own parser consume what it can; returns the new position, or -1 when it waits. */
+  private _runParser(buf: Buffer, pos: number, end: number): number {
+    const parser = this._parser!;
+    const next = parser.parse(buf, pos, end);
+    if (!parser.done) {
+      this._pos = next;
+      this._incomplete(next);
+      return -1;
+    }
+    this._parser = undefined;
+    this._pos = next;
+    this._emit(parser.result, next);
+    return next;
   }
 
   private _parse(): void {
@@ -529,6 +601,11 @@ export class RespDecoder {
     const end = buf.length;
     let pos = this._pos;
     while (pos < end) {
+      if (this._parser !== undefined) {
+        pos = this._runParser(buf, pos, end);
+        if (pos < 0) return;
+        continue;
+      }
       if (this._depth > 0) {
         const frame = this._frames[this._depth - 1]!;
         if (frame.fast && frame.attributes === undefined) {
@@ -551,7 +628,10 @@ export class RespDecoder {
       }
       const start = pos;
       const type = buf[pos]!;
-      if (this._depth === 0) this._startReply(type);
+      if (this._depth === 0) {
+        this._startReply(type);
+        if (this._parser !== undefined) continue;
+      }
       let value: unknown;
       switch (type) {
         case BULK:

@@ -8,6 +8,7 @@ export {
   type DecoderLimits,
   decode,
   parseDouble,
+  type ReplyParser,
   type ReplyPlan,
   type ReplyReader,
   RespDecoder,

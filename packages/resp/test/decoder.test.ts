@@ -418,3 +418,63 @@ describe('ProtocolError and ReplyError are branded', () => {
     expect({ code: 'ERR_PROTOCOL' }).not.toBeInstanceOf(ProtocolError);
   });
 });
+
+describe('ReplyParser plans', () => {
+  /** A parser of `$N\r\n<N bytes>\r\n` that reports its need, and counts the bytes it was shown. */
+  class BulkLength {
+    done = false;
+    result: unknown = undefined;
+    need = 0;
+    shown = 0;
+    calls = 0;
+    parse(buf: Buffer, pos: number, end: number): number {
+      this.calls++;
+      this.shown += end - pos;
+      const cr = buf.indexOf(13, pos);
+      if (cr < 0 || cr + 1 >= end) return pos;
+      const len = Number(buf.toString('latin1', pos + 1, cr));
+      const stop = cr + 2 + len + 2;
+      if (stop > end) {
+        this.need = stop - pos;
+        return pos;
+      }
+      this.done = true;
+      this.result = { length: len, last: buf[stop - 3] };
+      return stop;
+    }
+  }
+
+  it('hands one reply to its parser across chunks, then decodes the next reply as usual', () => {
+    const parser = new BulkLength();
+    const replies: unknown[] = [];
+    let first = true;
+    const decoder = new RespDecoder({
+      onReply: (r) => replies.push(r),
+      planReply: () => {
+        if (!first) return undefined;
+        first = false;
+        return parser;
+      },
+    });
+    const payload = Buffer.alloc(5_000_000, 0x61);
+    payload[payload.length - 1] = 0x7a;
+    const stream = Buffer.concat([b(`$${payload.length}\r\n`), payload, b('\r\n+after\r\n')]);
+    for (let at = 0; at < stream.length; at += 65_536) decoder.feed(stream.subarray(at, at + 65_536));
+    expect(replies).toEqual([{ length: 5_000_000, last: 0x7a }, 'after']);
+    // Chunks are gathered until the parser's need is met: linear, not a growing tail per chunk.
+    expect(parser.shown).toBeLessThan(stream.length * 2);
+    expect(parser.calls).toBeLessThan(5);
+  });
+
+  it('re-presents a cut token with the next chunk behind it, at every split point', () => {
+    const stream = b('$5\r\nhello\r\n:7\r\n');
+    for (let at = 1; at < stream.length; at++) {
+      const replies: unknown[] = [];
+      const plans: (BulkLength | undefined)[] = [new BulkLength()];
+      const decoder = new RespDecoder({ onReply: (r) => replies.push(r), planReply: () => plans.shift() });
+      decoder.feed(stream.subarray(0, at));
+      decoder.feed(stream.subarray(at));
+      expect(replies, `split at ${at}`).toEqual([{ length: 5, last: 0x6f }, 7]);
+    }
+  });
+});

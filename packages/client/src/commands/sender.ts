@@ -1,6 +1,6 @@
 // The one verb the generated command methods need: hand argv to whatever sends it (a
 // connection, a pool, a pipeline, a cluster router).
-import type { ReplyReader } from '@pyrsedis/resp';
+import type { ReplyParser, ReplyReader } from '@pyrsedis/resp';
 import type { CommandArgument } from './keys.js';
 
 export type { CommandArgument };
@@ -39,10 +39,11 @@ export interface SendOptions {
   /** `false`: bypass the client-side cache for this call (read from the server, store nothing). */
   cache?: boolean;
   /**
-   * Decodes this call's reply with a reader of your own, in the same single pass over the bytes
-   * (see `ReplyReader` in @pyrsedis/resp): how the FalkorDB add-on builds graph values directly.
+   * Decodes this call's reply with a reader or parser of your own, in the same single pass over
+   * the bytes (`ReplyReader` / `ReplyParser` of @pyrsedis/resp): how the FalkorDB add-on builds
+   * graph values directly from the wire bytes.
    */
-  reader?: ReplyReader;
+  reader?: ReplyReader | ReplyParser;
 }
 
 /** What the generated methods call. */

@@ -2,7 +2,7 @@
 // (test/fixtures, from shared/falkordb-fixtures), whole and in chunks.
 import { ReplyError } from '@pyrsedis/client';
 import { describe, expect, it } from 'vitest';
-import type { SchemaNames } from '../src/reader.js';
+import { doubleBytes, type SchemaNames } from '../src/parser.js';
 import { Duration, Edge, LocalDate, LocalDateTime, LocalTime, Node, Path, Point } from '../src/values.js';
 import { bytesOf, captureSchema, decodeFixture, decodeWith, index } from './helpers.js';
 
@@ -35,7 +35,7 @@ function row(name: string): Record<string, unknown> {
   return result.rows[0] as Record<string, unknown>;
 }
 
-describe('CompactReader on captured replies', () => {
+describe('CompactParser on captured replies', () => {
   it('decodes every compact query fixture (or returns its error), ids all resolved', () => {
     expect(compactQueries.length).toBeGreaterThan(60);
     for (const fixture of compactQueries) {
@@ -201,6 +201,49 @@ describe('CompactReader on captured replies', () => {
     fresh.reader.resolve(names);
     expect((fresh.result as { rows: unknown[] }).rows).toEqual(decodeFixture('path', names).rows);
     expect((result as { rows: unknown[] }).rows).toHaveLength(1);
+  });
+
+  it('parses %.15g doubles from bytes exactly as Number() does', () => {
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const texts = [
+      '0',
+      '-0',
+      '1',
+      '1.5',
+      '-0.5',
+      '0.1',
+      '0.3',
+      '1249.875',
+      '0.000123456789012345',
+      '123456789012345',
+      '999999999999999.9',
+      '1e+20',
+      '1e-07',
+      '-1.5e-300',
+      'inf',
+      '-inf',
+      '12.',
+      '.5',
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const x = (random() - 0.5) * 10 ** Math.floor(random() * 40 - 20);
+      texts.push(String(Number(x.toPrecision(1 + Math.floor(random() * 15)))));
+      const digits = String(Math.floor(random() * 1e15)).padStart(15, '0');
+      const point = Math.floor(random() * 16);
+      texts.push(
+        `${random() < 0.5 ? '-' : ''}${digits.slice(0, point) || '0'}.${digits.slice(point) || '0'}`,
+      );
+    }
+    for (const text of texts) {
+      const bytes = Buffer.from(text);
+      const expected =
+        text === 'inf' ? Number.POSITIVE_INFINITY : text === '-inf' ? Number.NEGATIVE_INFINITY : Number(text);
+      expect(Object.is(doubleBytes(bytes, 0, bytes.length, 0), expected), text).toBe(true);
+    }
   });
 
   it('gives identical results split at every point of small replies and in random chunks of large ones', () => {

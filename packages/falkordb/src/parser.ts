@@ -1,0 +1,913 @@
+// The fused decoder of FalkorDB's compact result format: a byte-level ReplyParser (see
+// @pyrsedis/resp), so one walk over the wire bytes builds rows, Node/Edge/Path values and the
+// statistics directly — no intermediate arrays, no string made for a boolean or an id, no second
+// pass. Resumable: it parses what has arrived and goes on when the next chunk comes, so decoding
+// overlaps the transfer. Format: ../shared/falkordb-protocol.md §1.
+import { createReplyError, ProtocolError, type ReplyParser } from '@pyrsedis/client';
+import {
+  Duration,
+  Edge,
+  LocalDate,
+  LocalDateTime,
+  LocalTime,
+  Node,
+  Path,
+  Point,
+  type Properties,
+  type QueryStats,
+} from './values.js';
+
+/** Names of labels, relationship types and property keys by id (the row index of db.labels() & co.). */
+export interface SchemaNames {
+  /** Label names by id (`CALL db.labels()` order). */
+  labels: string[];
+  /** Relationship type names by id. */
+  relationshipTypes: string[];
+  /** Property key names by id (shared by nodes and edges). */
+  propertyKeys: string[];
+}
+
+/** How rows come out. */
+export type RowShape = 'object' | 'array';
+
+/** What the parser produces for one reply. */
+export interface CompactResult {
+  /** Column names. */
+  columns: string[];
+  /** Rows (objects or arrays); empty when they were handed to `onRow`. */
+  rows: unknown[];
+  /** The statistics. */
+  stats: QueryStats;
+  /** Set instead of the rest when the server answered `version mismatch` (the query did not run). */
+  versionMismatch?: number;
+  /** Ids not in the schema names while decoding: resolve after a refresh with {@link CompactParser.resolve}. */
+  unresolved: boolean;
+}
+
+// Value type codes of FalkorDB 4.16 (ValueType).
+const NULL = 1;
+const STRING = 2;
+const INTEGER = 3;
+const BOOLEAN = 4;
+const DOUBLE = 5;
+const ARRAY = 6;
+const EDGE = 7;
+const NODE = 8;
+const PATH = 9;
+const MAP = 10;
+const POINT = 11;
+const VECTORF32 = 12;
+const DATETIME = 13;
+const DATE = 14;
+const TIME = 15;
+const DURATION = 16;
+
+// Frames: where the parser is. Each reads its elements in steps (`i`).
+const TOP = 0; // [header, rows, stats] | [stats] | [error, version]
+const HEADER = 1; // [[1, name], ...]
+const HEADER_PAIR = 2;
+const ROWS = 3;
+const ROW = 4;
+const CELL = 5; // [type, value]
+const LIST = 6;
+const MAP_BODY = 7; // [key, [type, value], ...]
+const NODE_BODY = 8; // [id, [labelIds], [props]]
+const LABELS = 9;
+const PROPS = 10; // [[keyId, type, value], ...]
+const PROP = 11;
+const EDGE_BODY = 12; // [id, typeId, src, dst, [props]]
+const PATH_BODY = 13; // [[6, [nodes]], [6, [edges]]]
+const POINT_BODY = 14;
+const VECTOR = 15;
+const STATS = 16;
+
+const CR = 13;
+const STAR = 0x2a;
+const COLON = 0x3a;
+const DOLLAR = 0x24;
+const UNDERSCORE = 0x5f;
+const COMMA = 0x2c;
+const MINUS = 0x2d;
+const BANG = 0x21;
+
+/**
+ * One open aggregate. A single class (monomorphic), reused per depth: aggregates nest strictly,
+ * so one reply allocates only the values it returns.
+ */
+class Frame {
+  tag = 0;
+  /** Elements consumed. */
+  i = 0;
+  /** Elements in all (aggregate length). */
+  n = 0;
+  /** The value being built (row, list, properties...). */
+  a: unknown = undefined;
+  /** Slots: a cell's type, a property's key id and type, a node's id, an edge's fields. */
+  b: unknown = undefined;
+  c: unknown = undefined;
+  d: unknown = undefined;
+  e: unknown = undefined;
+}
+
+/** A name to set once the schema is refreshed. */
+type Fixup =
+  | { kind: 'label'; target: string[]; index: number; id: number }
+  | { kind: 'type'; target: Edge; id: number }
+  | { kind: 'property'; target: Properties; id: number; value: unknown };
+
+function emptyStats(): QueryStats {
+  return {
+    labelsAdded: 0,
+    labelsRemoved: 0,
+    nodesCreated: 0,
+    nodesDeleted: 0,
+    propertiesSet: 0,
+    propertiesRemoved: 0,
+    relationshipsCreated: 0,
+    relationshipsDeleted: 0,
+    indicesCreated: 0,
+    indicesDeleted: 0,
+    constraintsCreated: 0,
+    constraintsDeleted: 0,
+    cachedExecution: false,
+    executionTimeMs: 0,
+    raw: [],
+  };
+}
+
+const STAT_FIELDS: Record<string, keyof QueryStats> = {
+  __proto__: null as never,
+  'Labels added': 'labelsAdded',
+  'Labels removed': 'labelsRemoved',
+  'Nodes created': 'nodesCreated',
+  'Nodes deleted': 'nodesDeleted',
+  'Properties set': 'propertiesSet',
+  'Properties removed': 'propertiesRemoved',
+  'Relationships created': 'relationshipsCreated',
+  'Relationships deleted': 'relationshipsDeleted',
+  'Indices created': 'indicesCreated',
+  'Indices deleted': 'indicesDeleted',
+  'Constraints created': 'constraintsCreated',
+  'Constraints deleted': 'constraintsDeleted',
+};
+
+function addStat(stats: QueryStats, text: string): void {
+  stats.raw.push(text);
+  const colon = text.indexOf(': ');
+  if (colon < 0) return;
+  const name = text.slice(0, colon);
+  const value = text.slice(colon + 2);
+  if (name === 'Cached execution') stats.cachedExecution = value === '1';
+  else if (name === 'Query internal execution time') stats.executionTimeMs = Number.parseFloat(value);
+  else {
+    const field = STAT_FIELDS[name];
+    if (field !== undefined) (stats as unknown as Record<string, number>)[field] = Number(value);
+  }
+}
+
+interface SliceBuffer {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+// Buffer#utf8Slice is what toString('utf8', ...) calls after its argument checks.
+const fastSlice = typeof (Buffer.prototype as Partial<SliceBuffer>).utf8Slice === 'function';
+function utf8(buf: Buffer, start: number, end: number): string {
+  return fastSlice ? (buf as unknown as SliceBuffer).utf8Slice(start, end) : buf.toString('utf8', start, end);
+}
+function latin1(buf: Buffer, start: number, end: number): string {
+  return fastSlice
+    ? (buf as unknown as SliceBuffer).latin1Slice(start, end)
+    : buf.toString('latin1', start, end);
+}
+
+/** Sets a key on an object built from server data: `__proto__` becomes an own property. */
+function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** `%.15g` text to a number; `inf`, `-inf`, `nan`, `-nan` mapped explicitly (Number() says NaN). */
+function doubleText(text: string, offset: number): number {
+  const n = Number(text);
+  if (!Number.isNaN(n) && text.length > 0) return n;
+  switch (text) {
+    case 'inf':
+      return Number.POSITIVE_INFINITY;
+    case '-inf':
+      return Number.NEGATIVE_INFINITY;
+    case 'nan':
+    case '-nan':
+      return Number.NaN;
+  }
+  throw new ProtocolError(`FalkorDB double "${text}" is not a number`, offset);
+}
+
+const POW10 = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+  1e20, 1e21, 1e22,
+];
+
+/**
+ * A double from its bytes. The server prints `%.15g`: at most 15 significant digits, so for the
+ * plain forms (`-12.375`, `0.000123`) the digits make an integer below 2^53 and one division by
+ * an exact power of ten gives the correctly rounded value (Clinger's fast path) without making a
+ * string. Exponents, `inf`, `nan` and anything longer go through Number().
+ * @internal
+ */
+export function doubleBytes(buf: Buffer, start: number, stop: number, offset: number): number {
+  let i = start;
+  const negative = buf[i] === MINUS;
+  if (negative) i++;
+  let m = 0;
+  let scale = -1;
+  let digits = 0;
+  for (; i < stop; i++) {
+    const c = buf[i]!;
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      if (++digits > 15) return doubleText(latin1(buf, start, stop), offset);
+      if (scale >= 0) scale++;
+    } else if (c === 0x2e && scale < 0) scale = 0;
+    else return doubleText(latin1(buf, start, stop), offset);
+  }
+  if (digits === 0 || scale === 0) return doubleText(latin1(buf, start, stop), offset);
+  const v = scale > 0 ? m / POW10[scale]! : m;
+  return negative ? -v : v;
+}
+
+// Token kinds the scanner reports.
+const T_ARRAY = 1;
+const T_INT = 2;
+const T_BULK = 3;
+const T_NULL = 4;
+const T_DOUBLE = 5;
+const T_ERROR = 6;
+
+/**
+ * Decodes one compact reply from raw bytes. (TypeScript-private members: `#private` fields cost
+ * ~2x in this hot loop on Node 20.) Give it to the client per call (`{ reader }`): the
+ * RESP decoder hands it the bytes of that reply as they arrive.
+ */
+export class CompactParser implements ReplyParser {
+  /** True once the reply is complete. */
+  done = false;
+  /** The decoded reply (a {@link CompactResult}, or a ReplyError for an error reply). */
+  result: unknown = undefined;
+  /** Bytes needed before parsing can go on (a long bulk string cut by a chunk boundary). */
+  need = 0;
+  private readonly _names: SchemaNames;
+  private readonly _rowShape: RowShape;
+  private readonly _onRow: ((row: unknown) => void) | undefined;
+  private _columns: string[] = [];
+  private _unsafeColumn = false;
+  private _fixups: Fixup[] = [];
+  private readonly _stack: Frame[] = [];
+  private _depth = -1;
+  /** Stream offset of buf[0] of the current call, for error offsets. */
+  private _base = 0;
+  // The last token.
+  private _kind = 0;
+  private _num = 0;
+  private _big: bigint | number = 0;
+  private _start = 0;
+  private _end = 0;
+
+  constructor(names: SchemaNames, options: { rowShape?: RowShape; onRow?: (row: unknown) => void } = {}) {
+    this._names = names;
+    this._rowShape = options.rowShape ?? 'object';
+    this._onRow = options.onRow;
+  }
+
+  /** Whether names were missing (ids newer than the cached schema). */
+  get unresolved(): boolean {
+    return this._fixups.length > 0;
+  }
+
+  private _push(tag: number, n: number, a: unknown): Frame {
+    const depth = ++this._depth;
+    let f = this._stack[depth];
+    if (f === undefined) {
+      f = new Frame();
+      this._stack[depth] = f;
+    }
+    f.tag = tag;
+    f.i = 0;
+    f.n = n;
+    f.a = a;
+    f.b = undefined;
+    f.c = undefined;
+    f.d = undefined;
+    f.e = undefined;
+    return f;
+  }
+
+  private _fail(message: string, pos: number): never {
+    throw new ProtocolError(`FalkorDB compact reply: ${message}`, this._base + pos);
+  }
+
+  /**
+   * Reads one RESP token at `pos`: its kind, and its number (array length, integer) or bulk
+   * payload range. Returns the position after it, or -1 when it is not complete yet.
+   */
+  private _token(buf: Buffer, pos: number, end: number): number {
+    if (pos >= end) return -1;
+    const type = buf[pos]!;
+    let i = pos + 1;
+    let negative = false;
+    if (i < end && buf[i] === MINUS) {
+      negative = true;
+      i++;
+    }
+    let n = 0;
+    let digits = 0;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c === CR) break;
+      if (c < 0x30 || c > 0x39) {
+        if (type === COMMA || type === DOLLAR || type === MINUS || type === BANG) {
+          // a double's text or an error line: found below by scanning to CR
+          digits = -1;
+          break;
+        }
+        this._fail(`unexpected byte 0x${c.toString(16)} in a length or integer`, i);
+      }
+      n = n * 10 + (c - 0x30);
+      digits++;
+    }
+    let lineEnd = i;
+    if (digits < 0 || type === MINUS || type === BANG || type === COMMA) {
+      lineEnd = buf.indexOf(CR, pos + 1);
+      if (lineEnd < 0 || lineEnd >= end) return -1;
+    } else if (i >= end) return -1;
+    if (lineEnd + 1 >= end) return -1;
+    if (buf[lineEnd + 1] !== 10) this._fail('expected LF after CR', lineEnd + 1);
+    const next = lineEnd + 2;
+    if (digits === 0 && (type === STAR || type === COLON || type === DOLLAR))
+      this._fail('a length or integer without digits', pos);
+    switch (type) {
+      case STAR:
+        if (negative) this._fail('a null array', pos);
+        this._kind = T_ARRAY;
+        this._num = n;
+        return next;
+      case COLON:
+        this._kind = T_INT;
+        if (digits > 15) {
+          const big = BigInt(latin1(buf, pos + 1, lineEnd));
+          if (big > 9223372036854775807n || big < -9223372036854775808n)
+            this._fail('integer beyond int64', pos);
+          this._big = big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big;
+        } else {
+          this._big = negative ? -n : n;
+        }
+        return next;
+      case DOLLAR: {
+        if (negative) {
+          this._kind = T_NULL;
+          return next;
+        }
+        if (next + n + 2 > end) {
+          this.need = next + n + 2 - pos;
+          return -1;
+        }
+        if (buf[next + n] !== CR || buf[next + n + 1] !== 10)
+          this._fail('bulk string not followed by CRLF', next + n);
+        this._kind = T_BULK;
+        this._start = next;
+        this._end = next + n;
+        return next + n + 2;
+      }
+      case UNDERSCORE:
+        this._kind = T_NULL;
+        return next;
+      case COMMA:
+        this._kind = T_DOUBLE;
+        this._start = pos + 1;
+        this._end = lineEnd;
+        return next;
+      case MINUS:
+        this._kind = T_ERROR;
+        this._start = pos + 1;
+        this._end = lineEnd;
+        return next;
+      default:
+        return this._fail(`unexpected RESP type byte 0x${type.toString(16)}`, pos);
+    }
+  }
+
+  /** The value of the last inline read. */
+  private _v: unknown = undefined;
+
+  /**
+   * Fast path: a whole `*2 :type <scalar>` cell when all its bytes are here and its value is a
+   * plain scalar — no frame, no token bookkeeping. Returns the position after it, or -1 (then the
+   * general path reads it, token by token). Never consumes part of a cell.
+   */
+  private _inlineCell(buf: Buffer, pos: number, end: number): number {
+    if (
+      pos + 8 > end ||
+      buf[pos] !== STAR ||
+      buf[pos + 1] !== 0x32 ||
+      buf[pos + 2] !== CR ||
+      buf[pos + 4] !== COLON
+    )
+      return -1;
+    let p = pos + 5;
+    let type = buf[p++]! - 0x30;
+    if (buf[p] !== CR) type = type * 10 + (buf[p++]! - 0x30);
+    if (p + 1 >= end || buf[p] !== CR) return -1;
+    return this._inlineScalar(buf, p + 2, end, type);
+  }
+
+  /** Fast path for a whole `*3 :keyId :type <scalar>` property, set on `target`. */
+  private _inlineProp(buf: Buffer, pos: number, end: number, target: Properties): number {
+    if (pos + 12 > end || buf[pos] !== STAR || buf[pos + 1] !== 0x33 || buf[pos + 2] !== CR) return -1;
+    let p = this._inlineInt(buf, pos + 4, end);
+    if (p < 0) return -1;
+    const id = this._v as number;
+    if (buf[p] !== COLON) return -1;
+    let type = buf[p + 1]! - 0x30;
+    p += 2;
+    if (buf[p] !== CR) type = type * 10 + (buf[p++]! - 0x30);
+    if (p + 1 >= end || buf[p] !== CR) return -1;
+    p = this._inlineScalar(buf, p + 2, end, type);
+    if (p < 0) return -1;
+    const name = this._names.propertyKeys[id];
+    if (name === undefined) this._fixups.push({ kind: 'property', target, id, value: this._v });
+    else if (name === '__proto__') setKey(target, name, this._v);
+    else target[name] = this._v;
+    return p;
+  }
+
+  /** `:<n>\r\n` with at most 15 digits at `pos`; the value in `_v`. */
+  private _inlineInt(buf: Buffer, pos: number, end: number): number {
+    if (buf[pos] !== COLON) return -1;
+    let q = pos + 1;
+    const negative = buf[q] === MINUS;
+    if (negative) q++;
+    let n = 0;
+    let digits = 0;
+    for (; q < end; q++) {
+      const c = buf[q]!;
+      if (c === CR) break;
+      if (c < 0x30 || c > 0x39 || ++digits > 15) return -1;
+      n = n * 10 + (c - 0x30);
+    }
+    if (digits === 0 || q + 1 >= end || buf[q + 1] !== 10) return -1;
+    this._v = negative ? -n : n;
+    return q + 2;
+  }
+
+  /** A scalar value of `type` at `pos`, whole; -1 when it is not one or not all here. */
+  private _inlineScalar(buf: Buffer, pos: number, end: number, type: number): number {
+    if (pos >= end) return -1;
+    switch (type) {
+      case INTEGER:
+        return this._inlineInt(buf, pos, end);
+      case STRING:
+      case DOUBLE:
+      case BOOLEAN: {
+        if (buf[pos] !== DOLLAR) return -1;
+        let q = pos + 1;
+        let len = 0;
+        for (; q < end; q++) {
+          const c = buf[q]!;
+          if (c === CR) break;
+          if (c < 0x30 || c > 0x39) return -1;
+          len = len * 10 + (c - 0x30);
+        }
+        const start = q + 2;
+        const stop = start + len;
+        if (q === pos + 1 || stop + 2 > end || buf[q + 1] !== 10 || buf[stop] !== CR || buf[stop + 1] !== 10)
+          return -1;
+        this._v =
+          type === STRING
+            ? utf8(buf, start, stop)
+            : type === BOOLEAN
+              ? len === 4 && buf[start] === 0x74
+              : doubleBytes(buf, start, stop, pos);
+        return stop + 2;
+      }
+      case NULL:
+        if (buf[pos] === UNDERSCORE && pos + 2 < end) {
+          this._v = null;
+          return pos + 3;
+        }
+        if (buf[pos] === DOLLAR && buf[pos + 1] === MINUS && pos + 4 < end) {
+          this._v = null;
+          return pos + 5;
+        }
+        return -1;
+      case DATETIME:
+      case DATE:
+      case TIME:
+      case DURATION: {
+        const q = this._inlineInt(buf, pos, end);
+        if (q < 0) return -1;
+        const seconds = this._v as number;
+        this._v =
+          type === DATETIME
+            ? new LocalDateTime(seconds)
+            : type === DATE
+              ? new LocalDate(Math.floor(seconds / 86400))
+              : type === TIME
+                ? new LocalTime(seconds + 2_208_988_800)
+                : new Duration(seconds);
+        return q;
+      }
+      default:
+        return -1;
+    }
+  }
+
+  private _text(buf: Buffer): string {
+    return utf8(buf, this._start, this._end);
+  }
+
+  /** The token just read, as the scalar of value type `type`. */
+  private _scalar(buf: Buffer, type: number, pos: number): unknown {
+    const kind = this._kind;
+    if (kind === T_NULL) {
+      if (type === NULL) return null;
+      this._fail(`null where a value of type ${type} was expected`, pos);
+    }
+    switch (type) {
+      case STRING:
+        if (kind !== T_BULK) this._fail('a string is a bulk string', pos);
+        return utf8(buf, this._start, this._end);
+      case INTEGER:
+        if (kind !== T_INT) this._fail('an integer is a RESP integer', pos);
+        return this._big;
+      case BOOLEAN:
+        if (kind !== T_BULK) this._fail('a boolean is a bulk string', pos);
+        return this._end - this._start === 4 && buf[this._start] === 0x74;
+      case DOUBLE:
+        if (kind === T_DOUBLE || kind === T_BULK) return doubleBytes(buf, this._start, this._end, pos);
+        return this._fail('a double is a bulk string', pos);
+      case DATETIME:
+      case DATE:
+      case TIME:
+      case DURATION: {
+        if (kind !== T_INT) this._fail('a temporal value is a RESP integer', pos);
+        const seconds = Number(this._big);
+        if (type === DATETIME) return new LocalDateTime(seconds);
+        if (type === DATE) return new LocalDate(Math.floor(seconds / 86400));
+        if (type === TIME) return new LocalTime(seconds + 2_208_988_800);
+        return new Duration(seconds);
+      }
+      default:
+        return this._fail(`unknown FalkorDB value type ${type}`, pos);
+    }
+  }
+
+  /** After a cell's or property's type: an aggregate frame for its value, or undefined for scalars. */
+  private _openValue(buf: Buffer, type: number, pos: number): Frame | undefined {
+    if (type < ARRAY || type > VECTORF32) return undefined;
+    if (this._kind !== T_ARRAY) this._fail(`a value of type ${type} is an array`, pos);
+    const n = this._num;
+    switch (type) {
+      case ARRAY:
+        return this._push(LIST, n, new Array(n));
+      case MAP:
+        return this._push(MAP_BODY, n, {});
+      case NODE:
+        return this._push(NODE_BODY, n, undefined);
+      case EDGE:
+        return this._push(EDGE_BODY, n, undefined);
+      case PATH:
+        return this._push(PATH_BODY, n, undefined);
+      case POINT:
+        return this._push(POINT_BODY, n, undefined);
+      default:
+        void buf;
+        return this._push(VECTOR, n, new Float32Array(n));
+    }
+  }
+
+  /** A value is complete: hand it to the frame below. */
+  private _give(value: unknown): void {
+    const f = this._stack[this._depth]!;
+    const i = f.i++;
+    switch (f.tag) {
+      case ROW:
+        if (this._rowShape === 'array') (f.a as unknown[])[i] = value;
+        else if (this._unsafeColumn) setKey(f.a as Record<string, unknown>, this._columns[i]!, value);
+        else (f.a as Record<string, unknown>)[this._columns[i]!] = value;
+        return;
+      case LIST:
+        (f.a as unknown[])[i] = value;
+        return;
+      case MAP_BODY:
+        setKey(f.a as Record<string, unknown>, f.b as string, value);
+        f.b = undefined;
+        return;
+      case PROP: {
+        const target = f.a as Properties;
+        const id = f.b as number;
+        const name = this._names.propertyKeys[id];
+        if (name === undefined) this._fixups.push({ kind: 'property', target, id, value });
+        else setKey(target, name, value);
+        return;
+      }
+      case NODE_BODY:
+        if (i === 1) f.c = value;
+        else f.d = value;
+        return;
+      case EDGE_BODY:
+        f.a = value;
+        return;
+      case PATH_BODY:
+        if (i === 0) f.b = value;
+        else f.c = value;
+        return;
+      case ROWS:
+        if (this._onRow !== undefined) this._onRow(value);
+        else (f.a as unknown[])[i] = value;
+        return;
+      default:
+        f.a = value;
+    }
+  }
+
+  /** Closes the top frame; returns its value. */
+  private _close(): unknown {
+    const f = this._stack[this._depth--]!;
+    switch (f.tag) {
+      case NODE_BODY:
+        return new Node(f.b as number, (f.c as string[]) ?? [], (f.d as Properties) ?? {});
+      case EDGE_BODY: {
+        const type = this._names.relationshipTypes[f.c as number];
+        const edge = new Edge(
+          f.b as number,
+          type ?? '',
+          f.d as number,
+          f.e as number,
+          (f.a as Properties) ?? {},
+        );
+        if (type === undefined) this._fixups.push({ kind: 'type', target: edge, id: f.c as number });
+        return edge;
+      }
+      case PATH_BODY:
+        return new Path((f.b as Node[]) ?? [], (f.c as Edge[]) ?? []);
+      case POINT_BODY:
+        return new Point(f.b as number, f.c as number);
+      default:
+        return f.a;
+    }
+  }
+
+  parse(buf: Buffer, pos: number, end: number): number {
+    this.need = 0;
+    this._base = 0;
+    for (;;) {
+      if (this._depth < 0) {
+        // The reply's first token.
+        if (this.result !== undefined) return pos;
+        const next = this._token(buf, pos, end);
+        if (next < 0) return pos;
+        if (this._kind === T_ERROR) {
+          this.result = createReplyError(utf8(buf, this._start, this._end));
+          this.done = true;
+          return next;
+        }
+        if (this._kind !== T_ARRAY) this._fail('a compact reply is an array', pos);
+        const result: CompactResult = { columns: [], rows: [], stats: emptyStats(), unresolved: false };
+        this.result = result;
+        this._push(TOP, this._num, result);
+        pos = next;
+        continue;
+      }
+      const f = this._stack[this._depth]!;
+      // A frame whose elements are all in: close it and give its value to its parent.
+      if (f.i >= f.n && f.tag !== CELL && f.tag !== PROP) {
+        if (f.tag === TOP) {
+          const result = f.a as CompactResult;
+          result.unresolved = this._fixups.length > 0;
+          this._depth = -1;
+          this.done = true;
+          return pos;
+        }
+        if (f.tag === HEADER) {
+          const columns = f.a as string[];
+          this._columns = columns;
+          this._unsafeColumn = columns.includes('__proto__');
+        }
+        const value = this._close();
+        const parent = this._stack[this._depth]!;
+        if (parent.tag === TOP) parent.i++;
+        else if (parent.tag === CELL) {
+          // The cell's value: the cell is done too.
+          this._depth--;
+          this._give(value);
+        } else if (parent.tag === PROP) {
+          this._give(value);
+          this._depth--;
+          this._stack[this._depth]!.i++;
+        } else this._give(value);
+        continue;
+      }
+      const tag = f.tag;
+      if (tag === ROW || tag === LIST || (tag === MAP_BODY && (f.i & 1) === 1)) {
+        const q = this._inlineCell(buf, pos, end);
+        if (q >= 0) {
+          this._give(this._v);
+          pos = q;
+          continue;
+        }
+      } else if (tag === PROPS) {
+        const q = this._inlineProp(buf, pos, end, f.a as Properties);
+        if (q >= 0) {
+          f.i++;
+          pos = q;
+          continue;
+        }
+      }
+      const next = this._token(buf, pos, end);
+      if (next < 0) return pos;
+      switch (tag) {
+        case TOP: {
+          const result = f.a as CompactResult;
+          if (this._kind === T_ERROR && f.n === 2 && f.i === 0) {
+            result.versionMismatch = -1;
+            f.i++;
+          } else if (this._kind === T_INT && f.n === 2 && f.i === 1 && result.versionMismatch === -1) {
+            result.versionMismatch = Number(this._big);
+            f.i++;
+          } else if (this._kind === T_ARRAY) {
+            if (f.n === 3 && f.i === 0) this._push(HEADER, this._num, result.columns);
+            else if (f.n === 3 && f.i === 1) this._push(ROWS, this._num, result.rows);
+            else this._push(STATS, this._num, result.stats);
+          } else this._fail('unexpected element at the top of a compact reply', pos);
+          break;
+        }
+        case HEADER:
+          if (this._kind !== T_ARRAY || this._num !== 2) this._fail('a column is [type, name]', pos);
+          this._push(HEADER_PAIR, 2, undefined);
+          break;
+        case HEADER_PAIR:
+          if (f.i === 1) {
+            if (this._kind !== T_BULK) this._fail('a column name is a bulk string', pos);
+            (this._stack[this._depth - 1]!.a as string[]).push(this._text(buf));
+          }
+          f.i++;
+          if (f.i === 2) {
+            this._depth--;
+            this._stack[this._depth]!.i++;
+          }
+          break;
+        case STATS:
+          if (this._kind !== T_BULK) this._fail('a statistic is a bulk string', pos);
+          addStat(f.a as QueryStats, this._text(buf));
+          f.i++;
+          break;
+        case ROWS:
+          if (this._kind !== T_ARRAY) this._fail('a row is an array', pos);
+          this._push(ROW, this._num, this._rowShape === 'array' ? new Array(this._num) : {});
+          break;
+        case ROW:
+        case LIST:
+        case PATH_BODY:
+          if (this._kind !== T_ARRAY || this._num !== 2) this._fail('a value is [type, value]', pos);
+          this._push(CELL, 2, undefined).b = -1;
+          break;
+        case MAP_BODY:
+          if ((f.i & 1) === 0) {
+            // The key (a plain bulk string); the next token opens its [type, value].
+            if (this._kind !== T_BULK) this._fail('a map key is a bulk string', pos);
+            f.b = this._text(buf);
+            f.i++;
+          } else {
+            if (this._kind !== T_ARRAY || this._num !== 2) this._fail('a map value is [type, value]', pos);
+            this._push(CELL, 2, undefined).b = -1;
+          }
+          break;
+        case CELL:
+          if (f.b === -1) {
+            if (this._kind !== T_INT) this._fail('a value type is an integer', pos);
+            f.b = this._big;
+          } else {
+            const type = f.b as number;
+            const opened = this._openValue(buf, type, pos);
+            if (opened === undefined) {
+              const value = this._scalar(buf, type, pos);
+              this._depth--;
+              this._give(value);
+            }
+          }
+          break;
+        case NODE_BODY:
+          if (f.i === 0) {
+            if (this._kind !== T_INT) this._fail('a node id is an integer', pos);
+            f.b = this._big;
+            f.i++;
+          } else if (f.i === 1) {
+            if (this._kind !== T_ARRAY) this._fail('node labels are an array', pos);
+            this._push(LABELS, this._num, new Array(this._num));
+          } else {
+            if (this._kind !== T_ARRAY) this._fail('node properties are an array', pos);
+            this._push(PROPS, this._num, {});
+          }
+          break;
+        case LABELS: {
+          if (this._kind !== T_INT) this._fail('a label id is an integer', pos);
+          const id = this._big as number;
+          const name = this._names.labels[id];
+          const labels = f.a as string[];
+          if (name === undefined) {
+            this._fixups.push({ kind: 'label', target: labels, index: f.i, id });
+            labels[f.i] = '';
+          } else labels[f.i] = name;
+          f.i++;
+          break;
+        }
+        case PROPS:
+          if (this._kind !== T_ARRAY || this._num !== 3)
+            this._fail('a property is [keyId, type, value]', pos);
+          this._push(PROP, 3, f.a).b = -1;
+          break;
+        case PROP:
+          if (f.b === -1) {
+            if (this._kind !== T_INT) this._fail('a property key id is an integer', pos);
+            f.b = this._big;
+          } else if (f.c === undefined) {
+            if (this._kind !== T_INT) this._fail('a value type is an integer', pos);
+            f.c = this._big;
+          } else {
+            const type = f.c as number;
+            const opened = this._openValue(buf, type, pos);
+            if (opened === undefined) {
+              const value = this._scalar(buf, type, pos);
+              this._give(value);
+              this._depth--;
+              this._stack[this._depth]!.i++;
+            }
+          }
+          break;
+        case EDGE_BODY:
+          if (f.i < 4) {
+            if (this._kind !== T_INT) this._fail('edge ids are integers', pos);
+            if (f.i === 0) f.b = this._big;
+            else if (f.i === 1) f.c = this._big;
+            else if (f.i === 2) f.d = this._big;
+            else f.e = this._big;
+            f.i++;
+          } else {
+            if (this._kind !== T_ARRAY) this._fail('edge properties are an array', pos);
+            this._push(PROPS, this._num, {});
+          }
+          break;
+        case POINT_BODY: {
+          if (this._kind !== T_BULK && this._kind !== T_DOUBLE) this._fail('a coordinate is a number', pos);
+          const v = doubleBytes(buf, this._start, this._end, pos);
+          if (f.i === 0) f.b = v;
+          else f.c = v;
+          f.i++;
+          break;
+        }
+        case VECTOR:
+          if (this._kind !== T_BULK && this._kind !== T_DOUBLE)
+            this._fail('a vector element is a number', pos);
+          (f.a as Float32Array)[f.i++] = doubleBytes(buf, this._start, this._end, pos);
+          break;
+        default:
+          this._fail('unexpected state', pos);
+      }
+      pos = next;
+    }
+  }
+
+  /** The ids the schema lacked, by kind: what a refresh must cover. */
+  missing(): { labels: number; relationshipTypes: number; propertyKeys: number } {
+    const max = { labels: -1, relationshipTypes: -1, propertyKeys: -1 };
+    for (const fix of this._fixups) {
+      const kind =
+        fix.kind === 'label' ? 'labels' : fix.kind === 'type' ? 'relationshipTypes' : 'propertyKeys';
+      if (fix.id > max[kind]) max[kind] = fix.id;
+    }
+    return max;
+  }
+
+  /**
+   * Sets the names that were missing, from refreshed schema names. Throws a ProtocolError if an
+   * id is still unknown (the server sent an id it does not list).
+   */
+  resolve(names: SchemaNames): void {
+    for (const fix of this._fixups) {
+      if (fix.kind === 'label') {
+        const name = names.labels[fix.id];
+        if (name === undefined) throw new ProtocolError(`unknown label id ${fix.id}`, 0);
+        fix.target[fix.index] = name;
+      } else if (fix.kind === 'type') {
+        const name = names.relationshipTypes[fix.id];
+        if (name === undefined) throw new ProtocolError(`unknown relationship type id ${fix.id}`, 0);
+        (fix.target as { type: string }).type = name;
+      } else {
+        const name = names.propertyKeys[fix.id];
+        if (name === undefined) throw new ProtocolError(`unknown property key id ${fix.id}`, 0);
+        setKey(fix.target, name, fix.value);
+      }
+    }
+    this._fixups = [];
+  }
+}
