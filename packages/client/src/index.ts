@@ -54,6 +54,6 @@ export { type CommandTrace, commandChannel, connectionChannel } from './diagnost
 export { ClientOptionsError, ConnectionError, TimeoutError } from './errors.js';
 export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.js';
 export type { Commands } from './generated/commands.js';
-export type { Chain } from './pipeline.js';
+export type { Chain, QueuedOptions } from './pipeline.js';
 export type { PoolOptions, PoolStats } from './pool.js';
 export type { MessageListener } from './pubsub.js';

@@ -20,15 +20,31 @@ export type Chain<R extends unknown[]> = {
 } & {
   /** Sends every queued command in one write and resolves with their replies, in order. */
   exec(): Promise<R>;
-  /** Adds any command. */
-  addCommand(argv: CommandArgument[]): Chain<[...R, unknown]>;
+  /**
+   * Adds any command; `transform` shapes its reply, `reader` decodes it in one pass (a
+   * ReplyReader / ReplyParser: how the FalkorDB add-on queues graph queries; `pipeline()` only —
+   * inside `multi()` the replies arrive inside EXEC's array).
+   */
+  addCommand(argv: CommandArgument[], options?: QueuedOptions): Chain<[...R, unknown]>;
   /** How many commands are queued. */
   readonly length: number;
 };
 
+/** Per-command options of `addCommand`. */
+export interface QueuedOptions {
+  /** Shapes the reply (after decoding). */
+  transform?: ReplyTransformFunction;
+  /** Decodes the reply itself (pipeline() only). */
+  reader?: SendOptions['reader'];
+  /** Told this command's outcome when it settles (pipeline() only): its error, or its reply. */
+  onSettled?: (error: unknown, reply?: unknown) => void;
+}
+
 interface Queued {
   argv: CommandArgument[];
   transform: ReplyTransformFunction | undefined;
+  reader?: SendOptions['reader'];
+  onSettled?: (error: unknown, reply?: unknown) => void;
 }
 
 /** Collects commands; the generated methods call its sendCommand, which queues and chains. */
@@ -55,8 +71,16 @@ export class Pipeline implements CommandSender {
     return this as unknown as Promise<unknown>;
   }
 
-  addCommand(argv: CommandArgument[]): this {
-    this.#queued.push({ argv, transform: undefined });
+  addCommand(argv: CommandArgument[], options: QueuedOptions = {}): this {
+    if ((options.reader !== undefined || options.onSettled !== undefined) && this.#transaction) {
+      throw new TypeError('reader and onSettled cannot be used inside multi(): replies arrive inside EXEC');
+    }
+    this.#queued.push({
+      argv,
+      transform: options.transform,
+      reader: options.reader,
+      onSettled: options.onSettled,
+    });
     return this;
   }
 
@@ -70,7 +94,25 @@ export class Pipeline implements CommandSender {
     if (!this.#transaction) {
       // Issued in one tick: the connection writes them in one buffer. Errors stay in place.
       return Promise.all(
-        queued.map((q) => target.sendCommand(q.argv, q.transform, options).catch((err: unknown) => err)),
+        queued.map((q) => {
+          const sent = target.sendCommand(
+            q.argv,
+            q.transform,
+            q.reader ? { ...options, reader: q.reader } : options,
+          );
+          const settled = q.onSettled;
+          if (settled === undefined) return sent.catch((err: unknown) => err);
+          return sent.then(
+            (reply) => {
+              settled(undefined, reply);
+              return reply;
+            },
+            (err: unknown) => {
+              settled(err);
+              return err;
+            },
+          );
+        }),
       );
     }
     // MULTI, the commands (each answered QUEUED or an error), EXEC with every reply in order.

@@ -31,6 +31,36 @@ describe('pipeline()', () => {
     expect(range).toEqual([{ member: 'b', score: 2 }]);
     expect((info as { server: Record<string, string> }).server.redis_version).toBe('8.2.3');
   });
+
+  it('addCommand with a reply reader of its own and an outcome callback (pipeline only)', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await client.rpush('list', 'a', 'b', 'c');
+    // A ReplyReader that counts the elements instead of building the array.
+    const counter = {
+      begin: () => ({ n: 0 }),
+      add: (state: unknown) => {
+        (state as { n: number }).n++;
+      },
+      end: (state: unknown) => ({ count: (state as { n: number }).n }),
+    };
+    const outcomes: unknown[] = [];
+    const replies = await client
+      .pipeline()
+      .addCommand(['LRANGE', 'list', '0', '-1'], {
+        reader: counter,
+        onSettled: (e, r) => outcomes.push(e ?? r),
+      })
+      .addCommand(['LPUSH', 'missing-args'], { onSettled: (e) => outcomes.push(e) })
+      .addCommand(['LRANGE', 'list', '0', '0'])
+      .exec();
+    expect(replies[0]).toEqual({ count: 3 });
+    expect(replies[1]).toBeInstanceOf(ReplyError);
+    expect(replies[2]).toEqual(['a']);
+    expect(outcomes[0]).toEqual({ count: 3 });
+    expect(outcomes[1]).toBe(replies[1]);
+    expect(() => client.multi().addCommand(['GET', 'x'], { reader: counter })).toThrow(/inside multi/);
+  });
 });
 
 describe('multi()', () => {

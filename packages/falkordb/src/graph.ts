@@ -1,7 +1,14 @@
 // The graph API: falkordb(client) → db.graph(name) → query / roQuery / queryStream, management
 // commands, and the schema cache that resolves label, type and property-key ids (kept honest with
 // the server's schema `version`, protocol doc §1.7).
-import { type Client, type ClientOptions, createClient, ReplyError, type Session } from '@pyrsedis/client';
+import {
+  type Client,
+  type ClientOptions,
+  createClient,
+  type QueuedOptions,
+  ReplyError,
+  type Session,
+} from '@pyrsedis/client';
 import { GraphError, graphError } from './errors.js';
 import { type CypherParams, withParams } from './params.js';
 import { CompactParser, type CompactResult, type RowShape, type SchemaNames } from './parser.js';
@@ -328,6 +335,45 @@ export class Graph {
     options: QueryOptions = {},
   ): AsyncGenerator<Row> {
     return this.#stream('GRAPH.RO_QUERY', cypher, options) as AsyncGenerator<Row>;
+  }
+
+  /**
+   * Queues a query on a `client.pipeline()`: it goes out in the pipeline's single write and is
+   * decoded by the same one-pass parser. The promise settles with its result once the pipeline
+   * ran (the pipeline's own slot holds the raw decoded form). Should the server answer `version
+   * mismatch` (the graph's names changed; the query did not run), the query is sent again on its
+   * own after the names are refreshed — so it then runs after the pipeline's other commands.
+   *
+   * ```ts
+   * const pipe = client.pipeline();
+   * const friends = g.queue(pipe, 'MATCH (:Person {id: $id})-[:KNOWS]->(f) RETURN f', { params: { id: 1 } });
+   * pipe.incr('lookups');
+   * await pipe.exec();
+   * (await friends).rows;
+   * ```
+   */
+  queue<Row = Record<string, unknown>>(
+    pipeline: { addCommand(argv: (string | number)[], options?: QueuedOptions): unknown },
+    cypher: string,
+    options: QueryOptions & { readOnly?: boolean } = {},
+  ): Promise<QueryResult<Row>> {
+    const command = options.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
+    const parser = new CompactParser(this.#schema.names, { rowShape: options.rowShape });
+    return new Promise<CompactResult>((resolve, reject) => {
+      pipeline.addCommand(this.#argv(command, withParams(cypher, options.params), options), {
+        reader: parser,
+        onSettled: (error, reply) =>
+          error === undefined ? resolve(reply as CompactResult) : reject(graphError(error)),
+      });
+    }).then(async (result) => {
+      if (result.versionMismatch !== undefined) {
+        this.#schema.version = result.versionMismatch;
+        await this.#schema.refresh();
+        return this.#query(command, cypher, options);
+      }
+      if (result.unresolved) await this.#resolve(parser);
+      return { columns: result.columns, rows: result.rows as Row[], stats: result.stats };
+    }) as Promise<QueryResult<Row>>;
   }
 
   #argv(command: string, text: string, options: QueryOptions): (string | number)[] {

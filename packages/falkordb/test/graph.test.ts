@@ -1,5 +1,5 @@
 // The graph API against a real Redis 8.2 + FalkorDB 4.16 (and Valkey 8 + FalkorDB).
-import { createClient } from '@pyrsedis/client';
+import { createClient, ReplyError } from '@pyrsedis/client';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
 import {
@@ -198,6 +198,39 @@ describe('queries against Redis 8.2 + FalkorDB 4.16', () => {
     expect(JSON.stringify(await db.udfList())).toContain('mylib');
     await db.udfDelete('mylib');
     await db.udfFlush();
+  });
+});
+
+describe('graph queries in a pipeline', () => {
+  it('go out with the other commands in one write, decoded by the same parser; errors stay in place', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('piped');
+    await g.query('CREATE (:P {n: 1})-[:T]->(:P {n: 2})');
+    // That write changed the graph's schema version; this read learns the new one.
+    expect((await g.roQuery('MATCH (p:P) RETURN count(p) AS c')).rows).toEqual([{ c: 2 }]);
+    const pipe = client.pipeline();
+    const nodes = g.queue<{ p: Node }>(pipe, 'MATCH (p:P) RETURN p ORDER BY p.n');
+    pipe.incr('counter');
+    const bad = g.queue(pipe, 'RETURN 1 +');
+    const count = g.queue<{ c: number }>(pipe, 'MATCH ()-[t:T]->() RETURN count(t) AS c', { readOnly: true });
+    const replies = await pipe.exec();
+    expect(replies[1]).toBe(1);
+    expect(replies[2]).toBeInstanceOf(ReplyError); // the raw slot; the queued promise has the typed error
+    expect((await nodes).rows.map((r) => r.p)).toEqual([
+      new Node(0, ['P'], { n: 1 }),
+      new Node(1, ['P'], { n: 2 }),
+    ]);
+    await expect(bad).rejects.toBeInstanceOf(GraphSyntaxError);
+    expect((await count).rows).toEqual([{ c: 1 }]);
+    // The graph is recreated elsewhere: the queued query meets a version mismatch, and is re-sent.
+    await using other = await createClient({ port: server.port }).connect();
+    await other.sendCommand(['GRAPH.DELETE', 'piped']);
+    await other.sendCommand(['GRAPH.QUERY', 'piped', "CREATE (:Q {m: 'x'}), (:P {n: 3})"]);
+    const again = client.pipeline();
+    const fresh = g.queue<{ p: Node }>(again, 'MATCH (p:P) RETURN p');
+    await again.exec();
+    expect((await fresh).rows.map((r) => r.p)).toEqual([new Node(1, ['P'], { n: 3 })]);
   });
 });
 
