@@ -657,6 +657,7 @@ export class CompactParser implements ReplyParser {
     }
   }
 
+  /** Parses what has arrived (called by the RESP decoder); returns where it stopped. */
   parse(buf: Buffer, pos: number, end: number): number {
     this.need = 0;
     this._base = 0;

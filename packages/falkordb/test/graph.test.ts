@@ -214,7 +214,7 @@ describe('graph queries in a pipeline', () => {
     pipe.incr('counter');
     const bad = g.queue(pipe, 'RETURN 1 +');
     const count = g.queue<{ c: number }>(pipe, 'MATCH ()-[t:T]->() RETURN count(t) AS c', { readOnly: true });
-    const replies = await pipe.exec();
+    const replies = (await pipe.exec()) as unknown[];
     expect(replies[1]).toBe(1);
     expect(replies[2]).toBeInstanceOf(ReplyError); // the raw slot; the queued promise has the typed error
     expect((await nodes).rows.map((r) => r.p)).toEqual([
