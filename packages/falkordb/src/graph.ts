@@ -535,6 +535,28 @@ export class Graph {
     }
   }
 
+  /**
+   * The compact reply as the server sends it, decoded generically: `[header, rows, stats]` with
+   * `[type, value]` cells and label / type / property-key ids unresolved — for those who want ids.
+   * No version check, no schema cache involved.
+   */
+  async queryRaw(cypher: string, options: QueryOptions & { readOnly?: boolean } = {}): Promise<unknown[]> {
+    const argv: (string | number)[] = [
+      options.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY',
+      this.name,
+      withParams(cypher, options.params),
+      '--compact',
+    ];
+    if (options.timeout !== undefined) argv.push('TIMEOUT', options.timeout);
+    try {
+      return (await this.#db.client.isolated((session) =>
+        session.sendCommand(argv, undefined, { timeoutMs: options.timeoutMs, signal: options.signal }),
+      )) as unknown[];
+    } catch (err) {
+      throw graphError(err);
+    }
+  }
+
   /** `GRAPH.EXPLAIN`: the execution plan, one line per operation (the query does not run). */
   async explain(cypher: string, options: { params?: CypherParams } = {}): Promise<string[]> {
     return this.#plan('GRAPH.EXPLAIN', cypher, options);
