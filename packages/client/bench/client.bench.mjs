@@ -140,7 +140,14 @@ for (let i = 0; i < LIST_ELEMENTS; i += 10_000) {
 await setup.close();
 
 const clients = {};
-for (const [name, make] of Object.entries(adapters)) clients[name] = await make();
+// `--without GLIDE` leaves contenders out by name prefix. Measured: merely having a GLIDE client
+// open slows the other clients of the same process (its native runtime threads compete for the
+// 2 cores: our GET 1 MiB x50 went from 40-50 ms to 61-86 ms with an idle GLIDE client open).
+const without = process.argv.flatMap((a, i) => (a === '--without' ? [process.argv[i + 1]] : []));
+for (const [name, make] of Object.entries(adapters)) {
+  if (without.some((prefix) => name.startsWith(prefix))) continue;
+  clients[name] = await make();
+}
 const bun = await startBun();
 const benchmark = await findRedisBenchmark();
 
@@ -335,10 +342,19 @@ for (const spec of makeCases({ quick })) {
 for (const c of Object.values(clients)) await c.close();
 await bun.close?.();
 await server.stop();
-writeResults(path.join(here, 'results', quick ? 'quick.json' : 'latest.json'), {
-  package: '@pyrsedis/client',
-  server: `redis ${server.version}`,
-  bun: bun.version ?? bun.unavailable,
-  redisBenchmark: benchmark.name ?? benchmark.unavailable,
-  results,
-});
+const resultName = quick ? 'quick.json' : without.length ? 'latest-without-glide.json' : 'latest.json';
+writeResults(
+  path.join(
+    here,
+    'results',
+    without.length && !quick ? resultName.replace('glide', without.join('-').toLowerCase()) : resultName,
+  ),
+  {
+    package: '@pyrsedis/client',
+    without,
+    server: `redis ${server.version}`,
+    bun: bun.version ?? bun.unavailable,
+    redisBenchmark: benchmark.name ?? benchmark.unavailable,
+    results,
+  },
+);
