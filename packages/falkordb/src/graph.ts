@@ -343,6 +343,8 @@ export class Graph {
    * ran (the pipeline's own slot holds the raw decoded form). Should the server answer `version
    * mismatch` (the graph's names changed; the query did not run), the query is sent again on its
    * own after the names are refreshed — so it then runs after the pipeline's other commands.
+   * A failure rejects the promise and is also in place in `exec()`'s results; a promise nobody
+   * awaits is not reported as an unhandled rejection.
    *
    * ```ts
    * const pipe = client.pipeline();
@@ -359,7 +361,7 @@ export class Graph {
   ): Promise<QueryResult<Row>> {
     const command = options.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
     const parser = new CompactParser(this.#schema.names, { rowShape: options.rowShape });
-    return new Promise<CompactResult>((resolve, reject) => {
+    const queued = new Promise<CompactResult>((resolve, reject) => {
       pipeline.addCommand(this.#argv(command, withParams(cypher, options.params), options), {
         reader: parser,
         onSettled: (error, reply) =>
@@ -374,6 +376,10 @@ export class Graph {
       if (result.unresolved) await this.#resolve(parser);
       return { columns: result.columns, rows: result.rows as Row[], stats: result.stats };
     }) as Promise<QueryResult<Row>>;
+    // It settles while `exec()` runs, usually before anyone awaits it: never an unhandled
+    // rejection (the error is also in place in the pipeline's results).
+    queued.catch(() => {});
+    return queued;
   }
 
   #argv(command: string, text: string, options: QueryOptions): (string | number)[] {
