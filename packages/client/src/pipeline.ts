@@ -121,6 +121,8 @@ export class Pipeline implements CommandSender {
       target.sendCommand(q.argv, undefined, options).catch((err: unknown) => err),
     );
     const exec = target.sendCommand(['EXEC'], undefined, options);
+    // If MULTI fails (a dead connection), EXEC fails too: that rejection must not go unhandled.
+    exec.catch(() => {});
     await multi;
     const queueErrors = await Promise.all(acks);
     let replies: unknown;

@@ -1,7 +1,7 @@
 // pipeline() and multi() against Redis 8.2.
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { createClient, ReplyError } from '../src/index.js';
+import { ConnectionError, createClient, ReplyError } from '../src/index.js';
 
 describe('pipeline()', () => {
   it('sends chained commands in one go; replies in order, errors in place, typed per command', async () => {
@@ -98,5 +98,16 @@ describe('multi()', () => {
     await using client = await createClient({ port: server.port }).connect();
     expect((client as unknown as Record<string, unknown>).exec).toBeUndefined();
     expect((client as unknown as Record<string, unknown>).discard).toBeUndefined();
+  });
+
+  it('a transaction on a dead connection rejects once, with no unhandled rejection left behind', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, offlineQueue: false }).connect();
+    client.on('error', () => {});
+    await server.kill();
+    if (client.state !== 'reconnecting') await new Promise((resolve) => client.once('reconnecting', resolve));
+    await expect(client.multi().set('a', '1').exec()).rejects.toBeInstanceOf(ConnectionError);
+    // Give a stray rejection a chance to surface (vitest fails the file on one).
+    await new Promise((resolve) => setTimeout(resolve, 50));
   });
 });
