@@ -164,9 +164,15 @@ export class FalkorDB implements AsyncDisposable {
     this.#ownsClient = ownsClient;
   }
 
-  /** Connects a client of its own (for users coming from the official `falkordb` package). */
+  /**
+   * Connects a client of its own (for users coming from the official `falkordb` package): options
+   * or a URL — `redis://`, `rediss://`, or the official client's `falkor://` / `falkors://`.
+   */
   static async connect(options?: ClientOptions | string, falkor: FalkorDBOptions = {}): Promise<FalkorDB> {
-    const client = await createClient(options).connect();
+    // The official client's URL schemes: falkor:// and falkors:// (TLS) are redis:// and rediss://.
+    const resolved =
+      typeof options === 'string' ? options.replace(/^falkor(s?):\/\//i, 'redis$1://') : options;
+    const client = await createClient(resolved).connect();
     return new FalkorDB(client, falkor, true);
   }
 

@@ -170,7 +170,7 @@ describe('queries against Redis 8.2 + FalkorDB 4.16', () => {
 
   it('management: list, explain, profile, slowlog, memory usage, config, info, UDFs', async () => {
     await using server = await startServer({ falkordb: true });
-    await using db = await FalkorDB.connect({ port: server.port });
+    await using db = await FalkorDB.connect(`falkor://127.0.0.1:${server.port}`);
     const g = db.graph('admin');
     await g.query('UNWIND range(1, 50000) AS i CREATE (:N {i: i})');
     expect(await db.list()).toEqual(['admin']);
