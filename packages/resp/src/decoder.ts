@@ -330,6 +330,8 @@ export class RespDecoder {
         data = this._fillBulk(data);
         if (data.length === 0) return;
       }
+      // Chunks held back for a parser's need: joined with the cut tail in one concatenation.
+      let parts: Buffer[] | undefined;
       if (this._parser !== undefined) {
         const have = this._buf.length - this._pos + this._heldBytes + data.length;
         if (have < this._parser.need) {
@@ -339,7 +341,8 @@ export class RespDecoder {
           return;
         }
         if (this._held.length > 0) {
-          data = Buffer.concat([...this._held, data]);
+          parts = this._held;
+          parts.push(data);
           this._held = [];
           this._heldBytes = 0;
         }
@@ -347,10 +350,11 @@ export class RespDecoder {
       if (this._pos < this._buf.length) {
         // The token cut by the last boundary: parse it again with the new bytes behind it.
         this._base += this._pos;
-        this._buf = Buffer.concat([this._buf.subarray(this._pos), data]);
+        const tail = this._buf.subarray(this._pos);
+        this._buf = Buffer.concat(parts === undefined ? [tail, data] : [tail, ...parts]);
       } else {
         this._base += this._buf.length;
-        this._buf = data;
+        this._buf = parts === undefined ? data : Buffer.concat(parts);
       }
       this._pos = 0;
       this._replyStart = 0;
@@ -586,7 +590,6 @@ export class RespDecoder {
     const parser = this._parser!;
     const next = parser.parse(buf, pos, end);
     if (!parser.done) {
-      this._pos = next;
       this._incomplete(next);
       return -1;
     }
