@@ -154,7 +154,7 @@ export class ClientCache {
   probe(argv: CommandArgument[], buffers: boolean): CacheProbe {
     const found = lookupCommand(argv);
     if (found === undefined || !CACHEABLE.has(found.name)) {
-      this.probeWrite(argv);
+      this.#dropWritten(found, argv);
       return undefined;
     }
     const { info } = found;
@@ -213,7 +213,10 @@ export class ClientCache {
    * before it.
    */
   probeWrite(argv: CommandArgument[]): undefined {
-    const found = lookupCommand(argv);
+    return this.#dropWritten(lookupCommand(argv), argv);
+  }
+
+  #dropWritten(found: ReturnType<typeof lookupCommand>, argv: CommandArgument[]): undefined {
     if (found === undefined) {
       // A module command (GRAPH.QUERY, JSON.SET...): its keys are unknown; it may write any.
       this.clear();

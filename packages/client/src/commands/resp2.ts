@@ -2,6 +2,8 @@
 // the reply schemas (codegen/src/emit/command-table.ts resp2Shape): maps arrive as flat arrays,
 // doubles as strings, booleans as 0/1, and WITHSCORES-like pair lists flattened.
 import { parseDouble } from '@pyrsedis/resp';
+import type { CommandInfo } from './command-info.js';
+import { type CommandArgument, commandKeyIndexes } from './keys.js';
 
 /** How one RESP2 reply differs from its RESP3 form (generated data, see COMMAND_TABLE). */
 export type Resp2Shape =
@@ -100,12 +102,13 @@ const SCORED_PAIRS: Resp2Shape = { pairs: [null, 'double'] };
  * `WITHSCORES` (after the keys) turns a flat list into [member, score] pairs.
  */
 export function resp2ShapeOf(
-  name: string,
+  found: { name: string; info: CommandInfo },
   shape: Resp2Shape,
-  argv: readonly unknown[],
-  lastKey: number,
+  argv: readonly CommandArgument[],
 ): Resp2Shape {
-  if (!SCORED.has(name)) return shape;
+  if (!SCORED.has(found.name)) return shape;
+  // Only after the keys: a key may be named WITHSCORES.
+  const lastKey = Math.max(-1, ...commandKeyIndexes(argv, found.info));
   for (let i = Math.max(lastKey + 1, 2); i < argv.length; i++) {
     const arg = argv[i];
     if (typeof arg === 'string' && arg.length === 10 && arg.toUpperCase() === 'WITHSCORES')

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { encodeCommands, type ProtocolError, ReplyError, type ReplyPlan, RespDecoder } from '@pyrsedis/resp';
-import { commandKeyIndexes, lookupCommand } from '../commands/keys.js';
+import { lookupCommand } from '../commands/keys.js';
 import { fromResp2, resp2ShapeOf } from '../commands/resp2.js';
 import type { CommandArgument, ReplyTransformFunction, SendOptions } from '../commands/sender.js';
 import { commandChannel, commandTraced, connectionChannel } from '../diagnostics.js';
@@ -518,8 +518,7 @@ export class Connection extends EventEmitter {
       const found = lookupCommand(argv);
       const shape = found?.info.resp2;
       if (shape !== undefined) {
-        const lastKey = Math.max(-1, ...commandKeyIndexes(argv, found!.info));
-        value = fromResp2(value, resp2ShapeOf(found!.name, shape, argv, lastKey));
+        value = fromResp2(value, resp2ShapeOf(found!, shape, argv));
       }
     }
     if (pending.transform !== undefined) {
