@@ -18,6 +18,7 @@ export {
   PermissionError,
   ProtocolError,
   PyrsedisError,
+  parseDouble,
   ReadOnlyError,
   RedirectError,
   ReplyError,

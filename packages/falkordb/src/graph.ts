@@ -302,6 +302,13 @@ export class Graph {
     }
   }
 
+  /** A command on the client's shared connection; server errors become their graph classes. */
+  #command(argv: (string | number)[]): Promise<unknown> {
+    return this.#db.client.sendCommand(argv).catch((err: unknown) => {
+      throw graphError(err);
+    });
+  }
+
   /** The names cached for this graph (labels, relationship types, property keys by id). */
   get schema(): Readonly<SchemaNames> {
     return this.#schema.names;
@@ -580,24 +587,14 @@ export class Graph {
   }
 
   async #plan(command: string, cypher: string, options: { params?: CypherParams }): Promise<string[]> {
-    try {
-      const reply = await this.#db.client.sendCommand([
-        command,
-        this.name,
-        withParams(cypher, options.params),
-      ]);
-      return Array.isArray(reply) ? (reply as string[]) : [String(reply)];
-    } catch (err) {
-      throw graphError(err);
-    }
+    const reply = await this.#command([command, this.name, withParams(cypher, options.params)]);
+    return Array.isArray(reply) ? (reply as string[]) : [String(reply)];
   }
 
   /** `GRAPH.DELETE`: removes the graph; its cached names go too. */
   async delete(): Promise<void> {
     try {
-      await this.#db.client.sendCommand(['GRAPH.DELETE', this.name]);
-    } catch (err) {
-      throw graphError(err);
+      await this.#command(['GRAPH.DELETE', this.name]);
     } finally {
       this.#schema.clear();
     }
@@ -606,11 +603,7 @@ export class Graph {
   /** `GRAPH.COPY name destination`: a new graph with the same data; returns its handle. */
   async copy(destination: string): Promise<Graph> {
     const target = this.#db.graph(destination);
-    try {
-      await this.#db.client.sendCommand(['GRAPH.COPY', this.name, destination]);
-    } catch (err) {
-      throw graphError(err);
-    }
+    await this.#command(['GRAPH.COPY', this.name, destination]);
     target.#schema.clear();
     return target;
   }
@@ -672,20 +665,12 @@ export class Graph {
    * `listConstraints()` shows its status go from `UNDER CONSTRUCTION` to `OPERATIONAL`.
    */
   async createConstraint(spec: ConstraintSpec): Promise<void> {
-    try {
-      await this.#db.client.sendCommand(this.#constraintArgv('CREATE', spec));
-    } catch (err) {
-      throw graphError(err);
-    }
+    await this.#command(this.#constraintArgv('CREATE', spec));
   }
 
   /** Drops a constraint. */
   async dropConstraint(spec: ConstraintSpec): Promise<void> {
-    try {
-      await this.#db.client.sendCommand(this.#constraintArgv('DROP', spec));
-    } catch (err) {
-      throw graphError(err);
-    }
+    await this.#command(this.#constraintArgv('DROP', spec));
   }
 
   /** The graph's constraints (`CALL db.constraints()`): type, label, properties, entitytype, status. */

@@ -3,7 +3,7 @@
 // statistics directly — no intermediate arrays, no string made for a boolean or an id, no second
 // pass. Resumable: it parses what has arrived and goes on when the next chunk comes, so decoding
 // overlaps the transfer. Format: ../shared/falkordb-protocol.md §1.
-import { createReplyError, ProtocolError, type ReplyParser } from '@pyrsedis/client';
+import { createReplyError, ProtocolError, parseDouble, type ReplyParser } from '@pyrsedis/client';
 import {
   Duration,
   Edge,
@@ -189,18 +189,17 @@ function setKey(target: Record<string, unknown>, key: string, value: unknown): v
 
 /** `%.15g` text to a number; `inf`, `-inf`, `nan`, `-nan` mapped explicitly (Number() says NaN). */
 function doubleText(text: string, offset: number): number {
-  const n = Number(text);
-  if (!Number.isNaN(n) && text.length > 0) return n;
-  switch (text) {
-    case 'inf':
-      return Number.POSITIVE_INFINITY;
-    case '-inf':
-      return Number.NEGATIVE_INFINITY;
-    case 'nan':
-    case '-nan':
-      return Number.NaN;
-  }
-  throw new ProtocolError(`FalkorDB double "${text}" is not a number`, offset);
+  const n = parseDouble(text);
+  if (n === undefined) throw new ProtocolError(`FalkorDB double "${text}" is not a number`, offset);
+  return n;
+}
+
+/** A temporal value from its whole seconds (protocol doc §1.6: TIME counts from 1900-01-01). */
+function temporal(type: number, seconds: number): LocalDateTime | LocalDate | LocalTime | Duration {
+  if (type === DATETIME) return new LocalDateTime(seconds);
+  if (type === DATE) return new LocalDate(Math.floor(seconds / 86400));
+  if (type === TIME) return new LocalTime(seconds + 2_208_988_800);
+  return new Duration(seconds);
 }
 
 const POW10 = [
@@ -505,15 +504,7 @@ export class CompactParser implements ReplyParser {
       case DURATION: {
         const q = this._inlineInt(buf, pos, end);
         if (q < 0) return -1;
-        const seconds = this._v as number;
-        this._v =
-          type === DATETIME
-            ? new LocalDateTime(seconds)
-            : type === DATE
-              ? new LocalDate(Math.floor(seconds / 86400))
-              : type === TIME
-                ? new LocalTime(seconds + 2_208_988_800)
-                : new Duration(seconds);
+        this._v = temporal(type, this._v as number);
         return q;
       }
       default:
@@ -550,11 +541,7 @@ export class CompactParser implements ReplyParser {
       case TIME:
       case DURATION: {
         if (kind !== T_INT) this._fail('a temporal value is a RESP integer', pos);
-        const seconds = Number(this._big);
-        if (type === DATETIME) return new LocalDateTime(seconds);
-        if (type === DATE) return new LocalDate(Math.floor(seconds / 86400));
-        if (type === TIME) return new LocalTime(seconds + 2_208_988_800);
-        return new Duration(seconds);
+        return temporal(type, Number(this._big));
       }
       default:
         return this._fail(`unknown FalkorDB value type ${type}`, pos);
