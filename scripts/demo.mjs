@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The main job for now (`npm start`): start the embedded Redis 8.2 + FalkorDB, connect with
-// @pyrsedis/client, show typed commands, a pipeline, and a graph query. The demo grows as the
-// packages land (the FalkorDB add-on will decode graph replies into Node/Edge values).
+// @pyrsedis/client, show typed commands, a pipeline, and graph queries through @pyrsedis/falkordb
+// (rows decoded straight into Node / Edge values).
 import { createClient } from '../packages/client/dist/index.js';
+import { falkordb } from '../packages/falkordb/dist/index.js';
 import { startServer } from '../packages/test-server/dist/index.js';
 
 const server = await startServer({ flavor: 'redis8', falkordb: true });
@@ -25,17 +26,16 @@ try {
     .exec();
   console.log(`pipeline → ${JSON.stringify({ greeting, ttl, visits })}`);
 
-  await client.sendCommand([
-    'GRAPH.QUERY',
-    'demo',
-    "CREATE (:Person {name: 'Ada'})-[:KNOWS {since: 1843}]->(:Person {name: 'Charles'})",
-  ]);
-  const [columns, rows] = await client.sendCommand([
-    'GRAPH.QUERY',
-    'demo',
-    'MATCH (a:Person)-[k:KNOWS]->(b:Person) RETURN a.name, k.since, b.name',
-  ]);
-  console.log(`GRAPH.QUERY demo → columns ${JSON.stringify(columns)}, rows ${JSON.stringify(rows)}`);
+  const social = falkordb(client).graph('demo');
+  await social.query("CREATE (:Person {name: 'Ada'})-[:KNOWS {since: 1843}]->(:Person {name: 'Charles'})");
+  const { columns, rows } = await social.roQuery(
+    'MATCH (a:Person)-[k:KNOWS]->(b:Person) WHERE a.name = $name RETURN a, k, b.name',
+    { params: { name: 'Ada' } },
+  );
+  const [{ a, k }] = rows;
+  console.log(`graph query → columns ${JSON.stringify(columns)}`);
+  console.log(`  a: Node ${JSON.stringify(a)}`);
+  console.log(`  k: Edge ${JSON.stringify(k)}, b.name: ${rows[0]['b.name']}`);
 } finally {
   await client.close();
   await server.stop();
