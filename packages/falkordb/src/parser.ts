@@ -4,6 +4,7 @@
 // pass. Resumable: it parses what has arrived and goes on when the next chunk comes, so decoding
 // overlaps the transfer. Format: ../shared/falkordb-protocol.md §1.
 import { createReplyError, ProtocolError, parseDouble, type ReplyParser } from '@pyrsedis/client';
+import { type RowFactory, rowFactory, setKey } from './rows.js';
 import {
   Duration,
   Edge,
@@ -180,13 +181,6 @@ function latin1(buf: Buffer, start: number, end: number): string {
     : buf.toString('latin1', start, end);
 }
 
-/** Sets a key on an object built from server data: `__proto__` becomes an own property. */
-function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__')
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
-}
-
 /** `%.15g` text to a number; `inf`, `-inf`, `nan`, `-nan` mapped explicitly (Number() says NaN). */
 function doubleText(text: string, offset: number): number {
   const n = parseDouble(text);
@@ -221,16 +215,19 @@ export function doubleBytes(buf: Buffer, start: number, stop: number, offset: nu
   let m = 0;
   let scale = -1;
   let digits = 0;
+  let seen = false;
   for (; i < stop; i++) {
     const c = buf[i]!;
     if (c >= 0x30 && c <= 0x39) {
       m = m * 10 + (c - 0x30);
-      if (++digits > 15) return doubleText(latin1(buf, start, stop), offset);
+      // Leading zeros (`0.000123`) are not significant: only digits from the first non-zero count.
+      if (m !== 0 && ++digits > 15) return doubleText(latin1(buf, start, stop), offset);
       if (scale >= 0) scale++;
+      seen = true;
     } else if (c === 0x2e && scale < 0) scale = 0;
     else return doubleText(latin1(buf, start, stop), offset);
   }
-  if (digits === 0 || scale === 0) return doubleText(latin1(buf, start, stop), offset);
+  if (!seen || scale === 0 || scale > 22) return doubleText(latin1(buf, start, stop), offset);
   const v = scale > 0 ? m / POW10[scale]! : m;
   return negative ? -v : v;
 }
@@ -242,6 +239,25 @@ const T_BULK = 3;
 const T_NULL = 4;
 const T_DOUBLE = 5;
 const T_ERROR = 6;
+
+// V8 holds the hidden classes of instances weakly once built: with no parser alive during a
+// full GC they die, and every optimised function that checks for them is thrown away (traced
+// as "weak objects" deopts) — the next reply then runs unoptimised for thousands of rows. So one
+// instance of each is kept for the life of the module (in a static field of CompactParser: a
+// module-level constant that no function reads is not kept by V8 after the module has run).
+// Its fields that hold values of any type are widened to "any value" first: a field first seen
+// holding small integers and later a double or an object would otherwise move instances to a
+// new hidden class that only the (weak) transition tree holds, and the deopts would come back.
+function widened<T extends object>(object: T, fields: readonly string[]): T {
+  const target = object as Record<string, unknown>;
+  for (const field of fields) {
+    const value = target[field];
+    target[field] = 0.5;
+    target[field] = 1n;
+    target[field] = value;
+  }
+  return object;
+}
 
 /**
  * Decodes one compact reply from raw bytes. (TypeScript-private members: `#private` fields cost
@@ -259,7 +275,14 @@ export class CompactParser implements ReplyParser {
   private readonly _rowShape: RowShape;
   private readonly _onRow: ((row: unknown) => void) | undefined;
   private _columns: string[] = [];
-  private _unsafeColumn = false;
+  /** Builds a row object from its values (per column list, see rows.ts). */
+  private _makeRow: RowFactory | undefined = undefined;
+  /** Scratch values of the row being read inline (object rows copy them out). */
+  private _cells: unknown[] = [];
+  /** Inline rows that failed one after another: the rows are not all-scalar, stop trying. */
+  private _rowMisses = 0;
+  /** Length of the last array header read inline. */
+  private _n = 0;
   private _fixups: Fixup[] = [];
   private readonly _stack: Frame[] = [];
   private _depth = -1;
@@ -271,6 +294,24 @@ export class CompactParser implements ReplyParser {
   private _big: bigint | number = 0;
   private _start = 0;
   private _end = 0;
+
+  // Instances kept alive for their hidden classes (see `widened`).
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: it is read by no one on purpose
+  private static _kept: readonly unknown[] = [];
+  static {
+    CompactParser._kept = [
+      widened(new CompactParser({ labels: [], relationshipTypes: [], propertyKeys: [] }), [
+        'result',
+        '_v',
+        '_big',
+      ]),
+      widened(new Frame(), ['a', 'b', 'c', 'd', 'e']),
+      new Node(0, [], {}),
+      new Edge(0, '', 0, 0, {}),
+      new Path([], []),
+      new Point(0, 0),
+    ];
+  }
 
   constructor(names: SchemaNames, options: { rowShape?: RowShape; onRow?: (row: unknown) => void } = {}) {
     this._names = names;
@@ -409,28 +450,133 @@ export class CompactParser implements ReplyParser {
       buf[pos] !== STAR ||
       buf[pos + 1] !== 0x32 ||
       buf[pos + 2] !== CR ||
+      buf[pos + 3] !== 10 ||
       buf[pos + 4] !== COLON
     )
       return -1;
-    let p = pos + 5;
-    let type = buf[p++]! - 0x30;
-    if (buf[p] !== CR) type = type * 10 + (buf[p++]! - 0x30);
-    if (p + 1 >= end || buf[p] !== CR) return -1;
-    return this._inlineScalar(buf, p + 2, end, type);
+    const p = this._inlineInt(buf, pos + 4, end);
+    if (p < 0) return -1;
+    return this._inlineScalar(buf, p, end, this._v as number);
+  }
+
+  /** `*<n>\r\n` at `pos`, its length in `_n`; -1 when it is not one or not all here. */
+  private _inlineCount(buf: Buffer, pos: number, end: number): number {
+    if (buf[pos] !== STAR) return -1;
+    let p = pos + 1;
+    let n = 0;
+    for (; p < end; p++) {
+      const c = buf[p]!;
+      if (c === CR) break;
+      if (c < 0x30 || c > 0x39) return -1;
+      n = n * 10 + (c - 0x30);
+    }
+    if (p === pos + 1 || p + 1 >= end || buf[p + 1] !== 10) return -1;
+    this._n = n;
+    return p + 2;
+  }
+
+  /**
+   * Fast path: a whole row whose cells are all inline values (scalars, nodes, edges), built in
+   * one step (the row object from its column list's factory). The row in `_v`; -1 when a cell is
+   * not inline or not all here — the general path then reads the row.
+   */
+  private _inlineRow(buf: Buffer, pos: number, end: number): number {
+    let p = this._inlineCount(buf, pos, end);
+    const n = this._n;
+    if (p < 0 || n !== this._columns.length) return -1;
+    const array = this._rowShape === 'array';
+    const values = array ? new Array(n) : this._cells;
+    for (let i = 0; i < n; i++) {
+      p = this._inlineCell(buf, p, end);
+      if (p < 0) return -1;
+      values[i] = this._v;
+    }
+    this._v = array ? values : this._makeRow!(values);
+    return p;
+  }
+
+  /** A whole node value `*3 :id *L [:labelId...] *P [props...]` at `pos`, as a Node in `_v`. */
+  private _inlineNode(buf: Buffer, pos: number, end: number): number {
+    let p = this._inlineCount(buf, pos, end);
+    if (p < 0 || this._n !== 3) return -1;
+    p = this._inlineInt(buf, p, end);
+    if (p < 0) return -1;
+    const id = this._v as number;
+    p = this._inlineCount(buf, p, end);
+    if (p < 0) return -1;
+    const count = this._n;
+    const labels = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      p = this._inlineInt(buf, p, end);
+      if (p < 0) return -1;
+      const labelId = this._v as number;
+      const name = this._names.labels[labelId];
+      if (name === undefined) {
+        this._fixups.push({ kind: 'label', target: labels, index: i, id: labelId });
+        labels[i] = '';
+      } else labels[i] = name;
+    }
+    p = this._inlineProps(buf, p, end);
+    if (p < 0) return -1;
+    this._v = new Node(id, labels, this._v as Properties);
+    return p;
+  }
+
+  /** A whole edge value `*5 :id :typeId :src :dst *P [props...]` at `pos`, as an Edge in `_v`. */
+  private _inlineEdge(buf: Buffer, pos: number, end: number): number {
+    let p = this._inlineCount(buf, pos, end);
+    if (p < 0 || this._n !== 5) return -1;
+    p = this._inlineInt(buf, p, end);
+    if (p < 0) return -1;
+    const id = this._v as number;
+    p = this._inlineInt(buf, p, end);
+    if (p < 0) return -1;
+    const typeId = this._v as number;
+    p = this._inlineInt(buf, p, end);
+    if (p < 0) return -1;
+    const source = this._v as number;
+    p = this._inlineInt(buf, p, end);
+    if (p < 0) return -1;
+    const destination = this._v as number;
+    p = this._inlineProps(buf, p, end);
+    if (p < 0) return -1;
+    const type = this._names.relationshipTypes[typeId];
+    const edge = new Edge(id, type ?? '', source, destination, this._v as Properties);
+    if (type === undefined) this._fixups.push({ kind: 'type', target: edge, id: typeId });
+    this._v = edge;
+    return p;
+  }
+
+  /** `*P` then P whole scalar properties, as a new properties object in `_v`. */
+  private _inlineProps(buf: Buffer, pos: number, end: number): number {
+    let p = this._inlineCount(buf, pos, end);
+    if (p < 0) return -1;
+    const count = this._n;
+    const properties: Properties = {};
+    for (let i = 0; i < count; i++) {
+      p = this._inlineProp(buf, p, end, properties);
+      if (p < 0) return -1;
+    }
+    this._v = properties;
+    return p;
   }
 
   /** Fast path for a whole `*3 :keyId :type <scalar>` property, set on `target`. */
   private _inlineProp(buf: Buffer, pos: number, end: number, target: Properties): number {
-    if (pos + 12 > end || buf[pos] !== STAR || buf[pos + 1] !== 0x33 || buf[pos + 2] !== CR) return -1;
+    if (
+      pos + 12 > end ||
+      buf[pos] !== STAR ||
+      buf[pos + 1] !== 0x33 ||
+      buf[pos + 2] !== CR ||
+      buf[pos + 3] !== 10
+    )
+      return -1;
     let p = this._inlineInt(buf, pos + 4, end);
     if (p < 0) return -1;
     const id = this._v as number;
-    if (buf[p] !== COLON) return -1;
-    let type = buf[p + 1]! - 0x30;
-    p += 2;
-    if (buf[p] !== CR) type = type * 10 + (buf[p++]! - 0x30);
-    if (p + 1 >= end || buf[p] !== CR) return -1;
-    p = this._inlineScalar(buf, p + 2, end, type);
+    p = this._inlineInt(buf, p, end);
+    if (p < 0) return -1;
+    p = this._inlineScalar(buf, p, end, this._v as number);
     if (p < 0) return -1;
     const name = this._names.propertyKeys[id];
     if (name === undefined) this._fixups.push({ kind: 'property', target, id, value: this._v });
@@ -507,6 +653,10 @@ export class CompactParser implements ReplyParser {
         this._v = temporal(type, this._v as number);
         return q;
       }
+      case NODE:
+        return this._inlineNode(buf, pos, end);
+      case EDGE:
+        return this._inlineEdge(buf, pos, end);
       default:
         return -1;
     }
@@ -578,10 +728,6 @@ export class CompactParser implements ReplyParser {
     const i = f.i++;
     switch (f.tag) {
       case ROW:
-        if (this._rowShape === 'array') (f.a as unknown[])[i] = value;
-        else if (this._unsafeColumn) setKey(f.a as Record<string, unknown>, this._columns[i]!, value);
-        else (f.a as Record<string, unknown>)[this._columns[i]!] = value;
-        return;
       case LIST:
         (f.a as unknown[])[i] = value;
         return;
@@ -639,6 +785,8 @@ export class CompactParser implements ReplyParser {
         return new Path((f.b as Node[]) ?? [], (f.c as Edge[]) ?? []);
       case POINT_BODY:
         return new Point(f.b as number, f.c as number);
+      case ROW:
+        return this._rowShape === 'array' ? f.a : this._makeRow!(f.a as unknown[]);
       default:
         return f.a;
     }
@@ -679,7 +827,8 @@ export class CompactParser implements ReplyParser {
         if (f.tag === HEADER) {
           const columns = f.a as string[];
           this._columns = columns;
-          this._unsafeColumn = columns.includes('__proto__');
+          this._makeRow = rowFactory(columns);
+          this._cells = new Array(columns.length);
         }
         const value = this._close();
         const parent = this._stack[this._depth]!;
@@ -696,7 +845,16 @@ export class CompactParser implements ReplyParser {
         continue;
       }
       const tag = f.tag;
-      if (tag === ROW || tag === LIST || (tag === MAP_BODY && (f.i & 1) === 1)) {
+      if (tag === ROWS && this._rowMisses < 8) {
+        const q = this._inlineRow(buf, pos, end);
+        if (q >= 0) {
+          this._rowMisses = 0;
+          this._give(this._v);
+          pos = q;
+          continue;
+        }
+        this._rowMisses++;
+      } else if (tag === ROW || tag === LIST || (tag === MAP_BODY && (f.i & 1) === 1)) {
         const q = this._inlineCell(buf, pos, end);
         if (q >= 0) {
           this._give(this._v);
@@ -751,7 +909,9 @@ export class CompactParser implements ReplyParser {
           break;
         case ROWS:
           if (this._kind !== T_ARRAY) this._fail('a row is an array', pos);
-          this._push(ROW, this._num, this._rowShape === 'array' ? new Array(this._num) : {});
+          if (this._num !== this._columns.length)
+            this._fail(`a row of ${this._num} values for ${this._columns.length} columns`, pos);
+          this._push(ROW, this._num, new Array(this._num));
           break;
         case ROW:
         case LIST:

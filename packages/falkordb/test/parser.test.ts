@@ -228,6 +228,12 @@ describe('CompactParser on captured replies', () => {
       '-inf',
       '12.',
       '.5',
+      // Leading zeros are not significant digits: 15 digits after them still take the fast path.
+      '0.791346057759568',
+      '-0.000791346057759568',
+      '0.0000000000000000000001234',
+      '0.00000000000000000000001234',
+      '00012.5',
     ];
     for (let i = 0; i < 20_000; i++) {
       const x = (random() - 0.5) * 10 ** Math.floor(random() * 40 - 20);

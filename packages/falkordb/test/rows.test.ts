@@ -1,0 +1,144 @@
+// Row objects are built by a function made per column list (rows.ts): column names come from the
+// query (aliases), so hostile names must stay data — also where code generation from strings is
+// disallowed and rows are built key by key instead. Replies here are hand-made compact bytes.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProtocolError } from '@pyrsedis/client';
+import { describe, expect, it } from 'vitest';
+import type { CompactResult, SchemaNames } from '../src/parser.js';
+import { decodeWith } from './helpers.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const names: SchemaNames = { labels: ['L'], relationshipTypes: ['T'], propertyKeys: ['p', '__proto__'] };
+
+const bulk = (text: string) => `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+const int = (n: number) => `:${n}\r\n`;
+const arr = (n: number) => `*${n}\r\n`;
+const STATS = `${arr(1)}${bulk('Query internal execution time: 0.1 milliseconds')}`;
+
+/** A compact reply: columns, then rows of [type, value] cells given as raw RESP text. */
+function reply(columns: string[], rows: string[][]): Buffer {
+  let text = arr(3) + arr(columns.length);
+  for (const name of columns) text += arr(2) + int(1) + bulk(name);
+  text += arr(rows.length);
+  for (const row of rows) text += arr(row.length) + row.join('');
+  return Buffer.from(text + STATS);
+}
+const str = (s: string) => arr(2) + int(2) + bulk(s);
+const num = (n: number) => arr(2) + int(3) + int(n);
+
+const HOSTILE = [
+  '__proto__',
+  'constructor',
+  'a"b',
+  "c'd",
+  'e\\f',
+  'g\nh',
+  'i\u2028j',
+  '}; globalThis.pwned = 1; ({',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a column name that looks like code
+  '`${globalThis.pwned = 2}`',
+  'ü 名前',
+  '',
+  'toString',
+];
+
+const hostileBytes = reply(HOSTILE, [HOSTILE.map((_, i) => num(i)), HOSTILE.map((c) => str(c))]);
+
+describe('row objects', () => {
+  it('keep every column name as data: quotes, newlines, code, __proto__ (own), empty', () => {
+    const { rows } = decodeWith([hostileBytes], names).result as CompactResult;
+    expect(rows).toHaveLength(2);
+    for (const [r, row] of (rows as Record<string, unknown>[]).entries()) {
+      expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+      expect(Object.keys(row)).toEqual(HOSTILE);
+      HOSTILE.forEach((name, i) => {
+        expect(Object.getOwnPropertyDescriptor(row, name)?.value).toBe(r === 0 ? i : name);
+      });
+    }
+    expect((globalThis as { pwned?: unknown }).pwned).toBeUndefined();
+    expect(({} as Record<string, unknown>).constructor).toBe(Object);
+  });
+
+  it('are the same when code generation from strings is disallowed (rows built key by key)', () => {
+    // A child Node with the flag, decoding the same bytes with the built package.
+    const script = `
+      const { RespDecoder } = await import('@pyrsedis/resp');
+      const { CompactParser } = await import(${JSON.stringify(path.join(here, '../dist/index.js'))});
+      let threw = false;
+      try { new Function('return 1'); } catch { threw = true; }
+      let out;
+      const d = new RespDecoder({ onReply: (r) => { out = r; }, planReply: () => new CompactParser(${JSON.stringify(names)}) });
+      d.feed(Buffer.from(${JSON.stringify(hostileBytes.toString('base64'))}, 'base64'));
+      const rows = out.rows.map((row) => ({
+        proto: Object.getPrototypeOf(row) === Object.prototype,
+        entries: Object.keys(row).map((k) => [k, Object.getOwnPropertyDescriptor(row, k).value]),
+      }));
+      process.stdout.write(JSON.stringify({ threw, rows, pwned: globalThis.pwned ?? null }));
+    `;
+    const output = execFileSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script],
+      { cwd: here, encoding: 'utf8' },
+    );
+    const child = JSON.parse(output);
+    expect(child.threw).toBe(true);
+    expect(child.pwned).toBeNull();
+    const { rows } = decodeWith([hostileBytes], names).result as CompactResult;
+    expect(child.rows).toEqual(
+      (rows as Record<string, unknown>[]).map((row) => ({
+        proto: true,
+        entries: Object.keys(row).map((k) => [k, Object.getOwnPropertyDescriptor(row, k)?.value]),
+      })),
+    );
+  });
+
+  it('rows of many columns and many column lists (the factory cache is bounded)', () => {
+    const wide = Array.from({ length: 600 }, (_, i) => `c${i}`);
+    const { rows } = decodeWith([reply(wide, [wide.map((_, i) => num(i))])], names).result as CompactResult;
+    expect(Object.values(rows[0] as object)).toEqual(wide.map((_, i) => i));
+    for (let k = 0; k < 300; k++) {
+      const columns = [`x${k}`, `y${k}`];
+      const result = decodeWith([reply(columns, [[num(k), str('v')]])], names).result as CompactResult;
+      expect(result.rows).toEqual([{ [`x${k}`]: k, [`y${k}`]: 'v' }]);
+    }
+  });
+
+  it('a row whose length differs from the columns is a ProtocolError, whole or split', () => {
+    const bytes = reply(['a', 'b'], [[num(1), num(2)], [num(3)]]);
+    for (const chunks of [[bytes], [bytes.subarray(0, 60), bytes.subarray(60)]]) {
+      expect(() => decodeWith(chunks, names)).toThrow(ProtocolError);
+      expect(() => decodeWith(chunks, names)).toThrow(/a row of 1 values for 2 columns/);
+    }
+  });
+
+  it('a malformed type code is a ProtocolError, never another type (every split point)', () => {
+    // `:3\x1f` once parsed as 3 * 10 + (0x1f - 0x30) = 13 (datetime) by an unchecked fast path.
+    const good = reply(['a'], [[num(7)]]);
+    const bad = Buffer.from(
+      good.toString('latin1').replace(`${arr(2)}${int(3)}${int(7)}`, `${arr(2)}:3\x1f\r\n${int(7)}`),
+      'latin1',
+    );
+    expect(bad.length).toBe(good.length + 1);
+    for (let cut = 0; cut <= bad.length; cut++) {
+      const chunks = cut === 0 ? [bad] : [bad.subarray(0, cut), bad.subarray(cut)];
+      expect(() => decodeWith(chunks, names), `cut at ${cut}`).toThrow(ProtocolError);
+    }
+  });
+
+  it('properties named __proto__ on nodes are own data', () => {
+    const node = `${arr(2)}${int(8)}${arr(3)}${int(5)}${arr(1)}${int(0)}${arr(2)}${arr(3)}${int(0)}${int(3)}${int(1)}${arr(3)}${int(1)}${int(2)}${bulk('x')}`;
+    const bytes = reply(['n'], [[node]]);
+    for (let cut = 0; cut <= bytes.length; cut += 7) {
+      const chunks = cut === 0 ? [bytes] : [bytes.subarray(0, cut), bytes.subarray(cut)];
+      const { rows } = decodeWith(chunks, names).result as CompactResult;
+      const n = (rows[0] as { n: { id: number; labels: string[]; properties: object } }).n;
+      expect(n.id).toBe(5);
+      expect(n.labels).toEqual(['L']);
+      expect(Object.getPrototypeOf(n.properties)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(n.properties, '__proto__')?.value).toBe('x');
+      expect((n.properties as { p: number }).p).toBe(1);
+    }
+  });
+});
