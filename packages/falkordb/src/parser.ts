@@ -4,7 +4,7 @@
 // pass. Resumable: it parses what has arrived and goes on when the next chunk comes, so decoding
 // overlaps the transfer. Format: ../shared/falkordb-protocol.md §1.
 import { createReplyError, ProtocolError, parseDouble, type ReplyParser } from '@pyrsedis/client';
-import { type RowFactory, rowFactory, setKey } from './rows.js';
+import { type RowFactory, rowFactory, type Shape, setKey, shapesFor } from './rows.js';
 import {
   Duration,
   Edge,
@@ -283,6 +283,11 @@ export class CompactParser implements ReplyParser {
   private _rowMisses = 0;
   /** Length of the last array header read inline. */
   private _n = 0;
+  /** Property maps by key-id sequence (shared by the parsers of one schema). */
+  private readonly _shapes: Shape;
+  /** Scratch: the values and key ids of the properties being read inline. */
+  private _propValues: unknown[] = [];
+  private _propIds: number[] = [];
   private _fixups: Fixup[] = [];
   private readonly _stack: Frame[] = [];
   private _depth = -1;
@@ -315,6 +320,7 @@ export class CompactParser implements ReplyParser {
 
   constructor(names: SchemaNames, options: { rowShape?: RowShape; onRow?: (row: unknown) => void } = {}) {
     this._names = names;
+    this._shapes = shapesFor(names.propertyKeys);
     this._rowShape = options.rowShape ?? 'object';
     this._onRow = options.onRow;
   }
@@ -547,22 +553,47 @@ export class CompactParser implements ReplyParser {
     return p;
   }
 
-  /** `*P` then P whole scalar properties, as a new properties object in `_v`. */
+  /**
+   * `*P` then P whole scalar properties, as a new properties object in `_v`: values gathered,
+   * then one object made for their key-id sequence (see Shape); key by key when an id is new to
+   * the schema names.
+   */
   private _inlineProps(buf: Buffer, pos: number, end: number): number {
     let p = this._inlineCount(buf, pos, end);
     if (p < 0) return -1;
     const count = this._n;
+    const values = this._propValues;
+    const ids = this._propIds;
+    const keys = this._names.propertyKeys;
+    let shape: Shape | undefined = this._shapes;
+    for (let i = 0; i < count; i++) {
+      p = this._inlinePropValue(buf, p, end);
+      if (p < 0) return -1;
+      values[i] = this._v;
+      ids[i] = this._pid;
+      if (shape !== undefined) shape = shape.child(this._pid, keys);
+    }
+    if (shape !== undefined) {
+      this._v = shape.make(values);
+      return p;
+    }
     const properties: Properties = {};
     for (let i = 0; i < count; i++) {
-      p = this._inlineProp(buf, p, end, properties);
-      if (p < 0) return -1;
+      const id = ids[i]!;
+      const name = keys[id];
+      if (name === undefined)
+        this._fixups.push({ kind: 'property', target: properties, id, value: values[i] });
+      else setKey(properties, name, values[i]);
     }
     this._v = properties;
     return p;
   }
 
-  /** Fast path for a whole `*3 :keyId :type <scalar>` property, set on `target`. */
-  private _inlineProp(buf: Buffer, pos: number, end: number, target: Properties): number {
+  /** Key id of the last property read inline. */
+  private _pid = 0;
+
+  /** A whole `*3 :keyId :type <scalar>` property: its key id in `_pid`, its value in `_v`. */
+  private _inlinePropValue(buf: Buffer, pos: number, end: number): number {
     if (
       pos + 12 > end ||
       buf[pos] !== STAR ||
@@ -573,11 +604,17 @@ export class CompactParser implements ReplyParser {
       return -1;
     let p = this._inlineInt(buf, pos + 4, end);
     if (p < 0) return -1;
-    const id = this._v as number;
+    this._pid = this._v as number;
     p = this._inlineInt(buf, p, end);
     if (p < 0) return -1;
-    p = this._inlineScalar(buf, p, end, this._v as number);
+    return this._inlineScalar(buf, p, end, this._v as number);
+  }
+
+  /** Fast path for a whole `*3 :keyId :type <scalar>` property, set on `target`. */
+  private _inlineProp(buf: Buffer, pos: number, end: number, target: Properties): number {
+    const p = this._inlinePropValue(buf, pos, end);
     if (p < 0) return -1;
+    const id = this._pid;
     const name = this._names.propertyKeys[id];
     if (name === undefined) this._fixups.push({ kind: 'property', target, id, value: this._v });
     else if (name === '__proto__') setKey(target, name, this._v);

@@ -64,3 +64,56 @@ export function rowFactory(columns: readonly string[]): RowFactory {
   cache.set(key, factory);
   return factory;
 }
+
+/**
+ * Property maps of nodes and edges by their key ids in wire order: a tree per property-key list
+ * whose paths are the id sequences seen, each node knowing its key names and (once asked) the
+ * factory for objects with those keys. Reading a node then costs an array index per property
+ * instead of a megamorphic keyed store. Bounded (4,096 shapes per key list, 256 keys per shape):
+ * past that, or for an id the list lacks, the caller builds the object key by key.
+ */
+export class Shape {
+  /** Key names of this shape, in order. */
+  readonly keys: readonly string[];
+  private readonly _next: (Shape | undefined)[] = [];
+  private readonly _root: { count: number };
+  private _make: RowFactory | undefined = undefined;
+
+  constructor(keys: readonly string[], root: { count: number }) {
+    this.keys = keys;
+    this._root = root;
+  }
+
+  /** The shape with one more key, the property of id `id`; undefined past the bounds. */
+  child(id: number, names: readonly string[]): Shape | undefined {
+    let next = this._next[id];
+    if (next !== undefined) return next;
+    const name = names[id];
+    if (name === undefined || this._root.count >= MAX_SHAPES || this.keys.length >= MAX_KEYS || id > 65_535)
+      return undefined;
+    this._root.count++;
+    next = new Shape([...this.keys, name], this._root);
+    this._next[id] = next;
+    return next;
+  }
+
+  /** The object for these keys from `values` (in key order). */
+  make(values: readonly unknown[]): Record<string, unknown> {
+    if (this._make === undefined) this._make = rowFactory(this.keys);
+    return this._make(values);
+  }
+}
+
+const MAX_SHAPES = 4096;
+const MAX_KEYS = 256;
+const shapeRoots = new WeakMap<readonly string[], Shape>();
+
+/** The root shape (no keys) for a property-key list. */
+export function shapesFor(propertyKeys: readonly string[]): Shape {
+  let root = shapeRoots.get(propertyKeys);
+  if (root === undefined) {
+    root = new Shape([], { count: 0 });
+    shapeRoots.set(propertyKeys, root);
+  }
+  return root;
+}

@@ -141,4 +141,24 @@ describe('row objects', () => {
       expect((n.properties as { p: number }).p).toBe(1);
     }
   });
+
+  it('node properties in more key orders than the shape cache holds: all decoded right', () => {
+    const keys = Array.from({ length: 80 }, (_, i) => `k${i}`);
+    const schema: SchemaNames = { labels: ['L'], relationshipTypes: [], propertyKeys: keys };
+    const rows: string[][] = [];
+    const expected: Record<string, number>[] = [];
+    for (let i = 0; i < 80; i++)
+      for (let j = 0; j < 80; j++) {
+        if (i === j) continue;
+        const props = `${arr(2)}${arr(3)}${int(i)}${int(3)}${int(j)}${arr(3)}${int(j)}${int(3)}${int(i)}`;
+        rows.push([`${arr(2)}${int(8)}${arr(3)}${int(rows.length)}${arr(1)}${int(0)}${props}`]);
+        expected.push({ [`k${i}`]: j, [`k${j}`]: i });
+      }
+    expect(rows.length).toBeGreaterThan(4096);
+    const { rows: decoded } = decodeWith([reply(['n'], rows)], schema).result as CompactResult;
+    expect(decoded.map((r) => (r as { n: { properties: object } }).n.properties)).toEqual(expected);
+    expect(decoded.map((r) => Object.keys((r as { n: { properties: object } }).n.properties))).toEqual(
+      expected.map((e) => Object.keys(e)),
+    );
+  });
 });
