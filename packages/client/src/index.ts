@@ -19,6 +19,7 @@ export {
   ProtocolError,
   PyrsedisError,
   parseDouble,
+  pinHiddenClass,
   ReadOnlyError,
   RedirectError,
   ReplyError,

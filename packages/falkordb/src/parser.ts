@@ -3,7 +3,13 @@
 // statistics directly — no intermediate arrays, no string made for a boolean or an id, no second
 // pass. Resumable: it parses what has arrived and goes on when the next chunk comes, so decoding
 // overlaps the transfer. Format: ../shared/falkordb-protocol.md §1.
-import { createReplyError, ProtocolError, parseDouble, type ReplyParser } from '@pyrsedis/client';
+import {
+  createReplyError,
+  ProtocolError,
+  parseDouble,
+  pinHiddenClass,
+  type ReplyParser,
+} from '@pyrsedis/client';
 import { type RowFactory, rowFactory, type Shape, setKey, shapesFor } from './rows.js';
 import {
   Duration,
@@ -240,25 +246,6 @@ const T_NULL = 4;
 const T_DOUBLE = 5;
 const T_ERROR = 6;
 
-// V8 holds the hidden classes of instances weakly once built: with no parser alive during a
-// full GC they die, and every optimised function that checks for them is thrown away (traced
-// as "weak objects" deopts) — the next reply then runs unoptimised for thousands of rows. So one
-// instance of each is kept for the life of the module (in a static field of CompactParser: a
-// module-level constant that no function reads is not kept by V8 after the module has run).
-// Its fields that hold values of any type are widened to "any value" first: a field first seen
-// holding small integers and later a double or an object would otherwise move instances to a
-// new hidden class that only the (weak) transition tree holds, and the deopts would come back.
-function widened<T extends object>(object: T, fields: readonly string[]): T {
-  const target = object as Record<string, unknown>;
-  for (const field of fields) {
-    const value = target[field];
-    target[field] = 0.5;
-    target[field] = 1n;
-    target[field] = value;
-  }
-  return object;
-}
-
 /**
  * Decodes one compact reply from raw bytes. (TypeScript-private members: `#private` fields cost
  * ~2x in this hot loop on Node 20.) Give it to the client per call (`{ reader }`): the
@@ -300,22 +287,18 @@ export class CompactParser implements ReplyParser {
   private _start = 0;
   private _end = 0;
 
-  // Instances kept alive for their hidden classes (see `widened`).
-  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: it is read by no one on purpose
-  private static _kept: readonly unknown[] = [];
   static {
-    CompactParser._kept = [
-      widened(new CompactParser({ labels: [], relationshipTypes: [], propertyKeys: [] }), [
-        'result',
-        '_v',
-        '_big',
-      ]),
-      widened(new Frame(), ['a', 'b', 'c', 'd', 'e']),
-      new Node(0, [], {}),
-      new Edge(0, '', 0, 0, {}),
-      new Path([], []),
-      new Point(0, 0),
-    ];
+    // A parser is made per reply: keep the hidden classes of the hot ones (see pinHiddenClass).
+    pinHiddenClass(new CompactParser({ labels: [], relationshipTypes: [], propertyKeys: [] }), [
+      'result',
+      '_v',
+      '_big',
+    ]);
+    pinHiddenClass(new Frame(), ['a', 'b', 'c', 'd', 'e']);
+    pinHiddenClass(new Node(0, [], {}));
+    pinHiddenClass(new Edge(0, '', 0, 0, {}));
+    pinHiddenClass(new Path([], []));
+    pinHiddenClass(new Point(0, 0));
   }
 
   constructor(names: SchemaNames, options: { rowShape?: RowShape; onRow?: (row: unknown) => void } = {}) {

@@ -161,4 +161,33 @@ describe('row objects', () => {
       expected.map((e) => Object.keys(e)),
     );
   });
+
+  it('the parser stays optimised across full GCs between replies (no "weak objects" deopt)', () => {
+    const many = reply(
+      ['a', 'b'],
+      Array.from({ length: 20_000 }, (_, i) => [num(i), str(`s${i}`)]),
+    );
+    const script = `
+      const { RespDecoder } = await import('@pyrsedis/resp');
+      const { CompactParser } = await import(${JSON.stringify(path.join(here, '../dist/index.js'))});
+      const bytes = (await import('node:fs')).readFileSync(0);
+      for (let k = 0; k < 8; k++) {
+        globalThis.gc();
+        let out;
+        const d = new RespDecoder({ onReply: (r) => { out = r; }, planReply: () => new CompactParser(${JSON.stringify(names)}) });
+        d.feed(bytes);
+        if (out.rows.length !== 20000) process.exit(3);
+      }
+    `;
+    const trace = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--trace-opt', '--trace-deopt', '--input-type=module', '-e', script],
+      { cwd: here, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, input: many },
+    );
+    expect(trace).toMatch(/completed optimizing[^\n]*_inlineRow/);
+    const weak = trace
+      .split('\n')
+      .filter((line) => line.includes('weak objects') && /_inline|parse|_give/.test(line));
+    expect(weak).toEqual([]);
+  });
 });

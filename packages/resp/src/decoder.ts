@@ -6,8 +6,10 @@
 // the one token cut by a chunk boundary (a header line, a small bulk) is kept and parsed again
 // once the next chunk arrives. A large bulk cut by a boundary is copied into its own buffer as
 // the chunks arrive, each byte once.
+
 import { isAscii } from 'node:buffer';
 import { createReplyError, ProtocolError, type ReplyError } from './errors.js';
+import { pinHiddenClass } from './pin.js';
 import { AttributedValue, VerbatimString } from './values.js';
 
 // Type bytes.
@@ -290,6 +292,12 @@ export class RespDecoder {
   private _replyStart = 0;
   private _failure: ProtocolError | undefined = undefined;
   private _feeding = false;
+
+  static {
+    // `decode()` makes a decoder per call: keep the hidden classes of the hot ones (see pin.ts).
+    pinHiddenClass(new RespDecoder({ onReply: () => {} }), ['_topAttributes', '_reader', '_parser', '_bulk']);
+    pinHiddenClass(new Frame(), ['container', 'key', 'attributes', 'reader']);
+  }
 
   constructor(options: RespDecoderOptions) {
     if (typeof options?.onReply !== 'function') throw new TypeError('RespDecoder needs an onReply function');

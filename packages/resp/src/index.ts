@@ -37,4 +37,5 @@ export {
   TryAgainError,
   WrongTypeError,
 } from './errors.js';
+export { pinHiddenClass } from './pin.js';
 export { AttributedValue, VerbatimString } from './values.js';
