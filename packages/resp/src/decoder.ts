@@ -54,6 +54,8 @@ const MAX_SAFE_DIGITS = 15;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const EMPTY: Buffer = Buffer.alloc(0);
+/** Bytes of a new chunk copied behind a cut token to finish it (the rest is parsed in place). */
+const STITCH = 1024;
 
 /** The kinds of RESP aggregates, as a {@link ReplyReader} sees them. */
 export type AggregateKind = 'array' | 'set' | 'map' | 'push' | 'attribute';
@@ -334,45 +336,78 @@ export class RespDecoder {
     let data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this._feeding = true;
     try {
-      if (this._bulkActive) {
-        data = this._fillBulk(data);
-        if (data.length === 0) return;
-      }
-      // Chunks held back for a parser's need: joined with the cut tail in one concatenation.
-      let parts: Buffer[] | undefined;
-      if (this._parser !== undefined) {
-        const have = this._buf.length - this._pos + this._heldBytes + data.length;
-        if (have < this._parser.need) {
-          this._held.push(data);
-          this._heldBytes += data.length;
-          this._checkBuffered(have);
-          return;
-        }
-        if (this._held.length > 0) {
-          parts = this._held;
-          parts.push(data);
-          this._held = [];
-          this._heldBytes = 0;
-        }
-      }
-      if (this._pos < this._buf.length) {
-        // The token cut by the last boundary: parse it again with the new bytes behind it.
-        this._base += this._pos;
-        const tail = this._buf.subarray(this._pos);
-        this._buf = Buffer.concat(parts === undefined ? [tail, data] : [tail, ...parts]);
-      } else {
-        this._base += this._buf.length;
-        this._buf = parts === undefined ? data : Buffer.concat(parts);
-      }
-      this._pos = 0;
-      this._replyStart = 0;
-      this._parse();
+      while (data.length > 0) data = this._feedOnce(data);
     } catch (err) {
       if (err instanceof ProtocolError) this._fail(err);
       throw err;
     } finally {
       this._feeding = false;
     }
+  }
+
+  /** Parses `data` behind what is buffered; returns bytes left for another round, or EMPTY. */
+  private _feedOnce(data: Buffer): Buffer {
+    if (this._bulkActive) {
+      data = this._fillBulk(data);
+      if (data.length === 0) return EMPTY;
+    }
+    // Chunks held back for a parser's need: joined with the cut tail in one concatenation.
+    let parts: Buffer[] | undefined;
+    if (this._parser !== undefined) {
+      const have = this._buf.length - this._pos + this._heldBytes + data.length;
+      if (have < this._parser.need) {
+        this._held.push(data);
+        this._heldBytes += data.length;
+        this._checkBuffered(have);
+        return EMPTY;
+      }
+      if (this._held.length > 0) {
+        parts = this._held;
+        parts.push(data);
+        this._held = [];
+        this._heldBytes = 0;
+      }
+    }
+    if (this._pos < this._buf.length) {
+      // The token cut by the last boundary: parse it again with the new bytes behind it.
+      this._base += this._pos;
+      const tail = this._buf.subarray(this._pos);
+      if (parts === undefined && tail.length <= STITCH && data.length >= 2 * STITCH)
+        return this._stitch(tail, data);
+      this._buf = Buffer.concat(parts === undefined ? [tail, data] : [tail, ...parts]);
+    } else {
+      this._base += this._buf.length;
+      this._buf = parts === undefined ? data : Buffer.concat(parts);
+    }
+    this._pos = 0;
+    this._replyStart = 0;
+    this._parse();
+    return EMPTY;
+  }
+
+  /**
+   * A short cut token and a large chunk: rather than copying the whole chunk behind the token,
+   * parse the token with only the chunk's first STITCH bytes behind it, then go on in the chunk
+   * itself (zero-copy views stay views of the chunk). Returns bytes left for another round.
+   */
+  private _stitch(tail: Buffer, data: Buffer): Buffer {
+    const stitched = Buffer.concat([tail, data.subarray(0, STITCH)]);
+    const rest = data.subarray(STITCH);
+    this._buf = stitched;
+    this._pos = 0;
+    this._replyStart = 0;
+    this._parse();
+    // A bulk begun in the stitch takes the rest; an emptied buffer takes it as a fresh one; a
+    // token longer than the stitch is joined with it whole.
+    if (this._bulkActive || this._buf !== stitched || this._pos < tail.length) return rest;
+    // Stopped inside the chunk's first bytes: go on in the chunk itself from there.
+    const offset = this._pos - tail.length;
+    this._base += tail.length;
+    this._buf = data;
+    this._pos = offset;
+    this._replyStart = offset;
+    this._parse();
+    return EMPTY;
   }
 
   private _checkBuffered(pending: number): void {

@@ -1,6 +1,6 @@
 // Every split point: a stream decoded in pieces must give exactly what it gives whole.
 import { describe, expect, it } from 'vitest';
-import type { DecodeOptions } from '../src/index.js';
+import { type DecodeOptions, ProtocolError } from '../src/index.js';
 import { b, decodeChunks as decodeRaw, fingerprint, randomChunks, splitAt } from './helpers.js';
 
 const decodeChunks = (chunks: Buffer[], options: DecodeOptions = {}) =>
@@ -136,5 +136,66 @@ describe('large values in chunks', () => {
       const max = seed % 4 === 0 ? 70_000 : seed % 2 === 0 ? 997 : 13;
       expect(decodeChunks(randomChunks(stream, seed, max)), `seed ${seed}`).toBe(ref);
     }
+  });
+});
+
+describe('a cut token finished from the next chunk (stitched: the chunk itself is not copied)', () => {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 3000; i++) {
+    parts.push(
+      b(
+        `*4\r\n$${String(i).length}\r\n${i}\r\n:${i * 7919}\r\n%1\r\n+k\r\n,${i / 3}\r\n|1\r\n+a\r\n#t\r\n_\r\n`,
+      ),
+    );
+    // Bulks around the stitch size (1 KiB) and beyond it, so that cuts land in every kind.
+    if (i % 97 === 0) parts.push(b(bulk('y'.repeat(900 + (i % 5) * 100))));
+    if (i % 500 === 0) parts.push(b(bulk('z'.repeat(30_000))));
+    if (i % 301 === 0) parts.push(b(`>2\r\n+message\r\n${bulk(`push ${i}`)}`));
+  }
+  const stream = Buffer.concat(parts);
+
+  it('gives the whole-stream result for chunks of 2 KiB to 70 KiB, strings and Buffers', () => {
+    for (const options of [{}, { strings: 'buffer' as const }]) {
+      const ref = whole(stream, options);
+      for (let seed = 1; seed <= 30; seed++) {
+        const chunks = randomChunks(stream, seed, seed % 3 === 0 ? 70_000 : seed % 3 === 1 ? 9_000 : 3_000);
+        expect(decodeChunks(chunks, options), `seed ${seed}`).toBe(ref);
+      }
+    }
+  });
+
+  it('gives the whole-stream result with the cut at every offset inside a token longer than the stitch', () => {
+    const token = b(bulk('w'.repeat(1500)));
+    const before = b(':1\r\n');
+    const after = Buffer.concat([b('+after\r\n'), b(bulk('v'.repeat(5000)))]);
+    const s = Buffer.concat([before, token, after]);
+    const ref = whole(s);
+    for (let cut = 1; cut < before.length + token.length; cut++) {
+      expect(decodeChunks([s.subarray(0, cut), s.subarray(cut)]), `cut at ${cut}`).toBe(ref);
+    }
+  });
+
+  it('hands out Buffer views of the chunk itself after a cut (no copy of the chunk)', () => {
+    const head = b(`*2\r\n$3\r\nabc\r\n$3\r\nd`);
+    const rest = Buffer.concat([b('ef\r\n'), ...Array.from({ length: 2000 }, (_, i) => b(bulk(`v${i}`)))]);
+    const { replies } = decodeRaw([head, rest], { strings: 'buffer' });
+    expect(replies).toHaveLength(2001);
+    const last = replies[2000] as Buffer;
+    expect(last.toString()).toBe('v1999');
+    expect(last.buffer).toBe(rest.buffer);
+  });
+
+  it('reports a malformed byte after a stitch at its offset in the stream', () => {
+    const good = Buffer.concat(Array.from({ length: 400 }, (_, i) => b(bulk(`v${i}`))));
+    const bad = Buffer.concat([good, b('?oops\r\n')]);
+    const cut = 10; // inside the first bulk: the second chunk is stitched
+    let caught: unknown;
+    try {
+      decodeRaw([bad.subarray(0, cut), bad.subarray(cut)]);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ProtocolError);
+    expect((caught as ProtocolError).offset).toBe(good.length);
   });
 });
