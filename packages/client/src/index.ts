@@ -24,6 +24,7 @@ export {
   RedirectError,
   ReplyError,
   TryAgainError,
+  utf8Text,
   WrongTypeError,
 } from '@pyrsedis/resp';
 export type { CacheStats, ClientCacheOptions } from './cache.js';

@@ -9,6 +9,7 @@ import {
   parseDouble,
   pinHiddenClass,
   type ReplyParser,
+  utf8Text as utf8,
 } from '@pyrsedis/client';
 import { type RowFactory, rowFactory, type Shape, setKey, shapesFor } from './rows.js';
 import {
@@ -172,19 +173,9 @@ function addStat(stats: QueryStats, text: string): void {
   }
 }
 
-interface SliceBuffer {
-  utf8Slice(start: number, end: number): string;
-  latin1Slice(start: number, end: number): string;
-}
-// Buffer#utf8Slice is what toString('utf8', ...) calls after its argument checks.
-const fastSlice = typeof (Buffer.prototype as Partial<SliceBuffer>).utf8Slice === 'function';
-function utf8(buf: Buffer, start: number, end: number): string {
-  return fastSlice ? (buf as unknown as SliceBuffer).utf8Slice(start, end) : buf.toString('utf8', start, end);
-}
+// Doubles' special texts and integers beyond 2^53 are read from latin1 text.
 function latin1(buf: Buffer, start: number, end: number): string {
-  return fastSlice
-    ? (buf as unknown as SliceBuffer).latin1Slice(start, end)
-    : buf.toString('latin1', start, end);
+  return buf.toString('latin1', start, end);
 }
 
 /** `%.15g` text to a number; `inf`, `-inf`, `nan`, `-nan` mapped explicitly (Number() says NaN). */

@@ -10,6 +10,7 @@
 import { isAscii } from 'node:buffer';
 import { createReplyError, ProtocolError, type ReplyError } from './errors.js';
 import { pinHiddenClass } from './pin.js';
+import { latin1Slice as latin1, utf8Slice as utf8, utf8Text } from './text.js';
 import { AttributedValue, VerbatimString } from './values.js';
 
 // Type bytes.
@@ -160,17 +161,6 @@ const DEFAULT_LIMITS: DecoderLimits = {
   maxBufferedBytes: 1024 * 1024 * 1024,
 };
 
-type SliceBuffer = Buffer & {
-  utf8Slice(start: number, end: number): string;
-  latin1Slice(start: number, end: number): string;
-};
-
-// Buffer#utf8Slice is what Buffer#toString('utf8') calls after its argument checks; fall back
-// where a runtime lacks it.
-const hasFastSlice = typeof (Buffer.prototype as Partial<SliceBuffer>).utf8Slice === 'function';
-function utf8(buf: Buffer, start: number, end: number): string {
-  return hasFastSlice ? (buf as SliceBuffer).utf8Slice(start, end) : buf.toString('utf8', start, end);
-}
 /**
  * A bulk string's text. Large ASCII texts decode as latin1 (the same characters): V8 builds a
  * one-byte string without the UTF-8 state machine, ~6x faster at 1 MiB; `isAscii` (simdutf)
@@ -179,14 +169,10 @@ function utf8(buf: Buffer, start: number, end: number): string {
 function bulkText(buf: Buffer, start: number, end: number): string {
   if (end - start >= LARGE_TEXT && hasIsAscii && isAscii(buf.subarray(start, end)))
     return latin1(buf, start, end);
-  return utf8(buf, start, end);
+  return utf8Text(buf, start, end);
 }
 const LARGE_TEXT = 65536;
 const hasIsAscii = typeof isAscii === 'function';
-
-function latin1(buf: Buffer, start: number, end: number): string {
-  return hasFastSlice ? (buf as SliceBuffer).latin1Slice(start, end) : buf.toString('latin1', start, end);
-}
 
 function validateLimits(limits: Partial<DecoderLimits> | undefined): DecoderLimits {
   const out = { ...DEFAULT_LIMITS };
@@ -776,7 +762,7 @@ export class RespDecoder {
             this._incomplete(start);
             return;
           }
-          const text = utf8(buf, pos + 1, cr);
+          const text = utf8Text(buf, pos + 1, cr);
           value = type === SIMPLE ? text : replyError(text);
           pos = cr + 2;
           break;
@@ -1016,7 +1002,7 @@ export class RespDecoder {
           const dataStart = i + 2;
           const dataEnd = dataStart + len;
           if (dataEnd + 2 > end || len > maxBulk || buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) break;
-          value = asBuffer ? buf.subarray(dataStart, dataEnd) : utf8(buf, dataStart, dataEnd);
+          value = asBuffer ? buf.subarray(dataStart, dataEnd) : utf8Text(buf, dataStart, dataEnd);
           pos = dataEnd + 2;
         }
       } else if (type === INTEGER) {
@@ -1089,12 +1075,12 @@ export class RespDecoder {
       if (frame.hasKey) {
         object[frame.key as string] = asBuffer
           ? buf.subarray(dataStart, dataEnd)
-          : utf8(buf, dataStart, dataEnd);
+          : utf8Text(buf, dataStart, dataEnd);
         frame.hasKey = false;
         frame.key = undefined;
       } else {
         // Keys are always strings in object mode, whatever the string mode.
-        frame.key = utf8(buf, dataStart, dataEnd);
+        frame.key = utf8Text(buf, dataStart, dataEnd);
         frame.hasKey = true;
       }
       pos = dataEnd + 2;

@@ -38,4 +38,5 @@ export {
   WrongTypeError,
 } from './errors.js';
 export { pinHiddenClass } from './pin.js';
+export { utf8Text } from './text.js';
 export { AttributedValue, VerbatimString } from './values.js';
