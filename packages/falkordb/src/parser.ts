@@ -90,6 +90,9 @@ const VECTOR = 15;
 const STATS = 16;
 
 const CR = 13;
+/** Elements of one aggregate at most (as the RESP decoder's default limit): lists, vectors and
+ * rows are allocated from their announced length, so a hostile length must not allocate first. */
+const MAX_ELEMENTS = 16 * 1024 * 1024;
 const STAR = 0x2a;
 const COLON = 0x3a;
 const DOLLAR = 0x24;
@@ -368,6 +371,7 @@ export class CompactParser implements ReplyParser {
     switch (type) {
       case STAR:
         if (negative) this._fail('a null array', pos);
+        if (n > MAX_ELEMENTS) this._fail(`an aggregate of ${n} elements (at most ${MAX_ELEMENTS})`, pos);
         this._kind = T_ARRAY;
         this._num = n;
         return next;
@@ -384,6 +388,7 @@ export class CompactParser implements ReplyParser {
         return next;
       case DOLLAR: {
         if (negative) {
+          if (n !== 1) this._fail('a negative bulk length other than -1', pos);
           this._kind = T_NULL;
           return next;
         }
@@ -450,7 +455,7 @@ export class CompactParser implements ReplyParser {
       if (c < 0x30 || c > 0x39) return -1;
       n = n * 10 + (c - 0x30);
     }
-    if (p === pos + 1 || p + 1 >= end || buf[p + 1] !== 10) return -1;
+    if (p === pos + 1 || p + 1 >= end || buf[p + 1] !== 10 || n > MAX_ELEMENTS) return -1;
     this._n = n;
     return p + 2;
   }
@@ -581,7 +586,11 @@ export class CompactParser implements ReplyParser {
     this._pid = this._v as number;
     p = this._inlineInt(buf, p, end);
     if (p < 0) return -1;
-    return this._inlineScalar(buf, p, end, this._v as number);
+    const type = this._v as number;
+    // Properties hold no nodes or edges; if a reply says otherwise, the general path reads it (an
+    // inline node here would reuse the property scratch it is being read into).
+    if (type === NODE || type === EDGE) return -1;
+    return this._inlineScalar(buf, p, end, type);
   }
 
   /** Fast path for a whole `*3 :keyId :type <scalar>` property, set on `target`. */
@@ -646,11 +655,18 @@ export class CompactParser implements ReplyParser {
         return stop + 2;
       }
       case NULL:
-        if (buf[pos] === UNDERSCORE && pos + 2 < end) {
+        if (buf[pos] === UNDERSCORE && pos + 2 < end && buf[pos + 1] === CR && buf[pos + 2] === 10) {
           this._v = null;
           return pos + 3;
         }
-        if (buf[pos] === DOLLAR && buf[pos + 1] === MINUS && pos + 4 < end) {
+        if (
+          buf[pos] === DOLLAR &&
+          pos + 4 < end &&
+          buf[pos + 1] === MINUS &&
+          buf[pos + 2] === 0x31 &&
+          buf[pos + 3] === CR &&
+          buf[pos + 4] === 10
+        ) {
           this._v = null;
           return pos + 5;
         }
@@ -804,9 +820,9 @@ export class CompactParser implements ReplyParser {
   }
 
   /** Parses what has arrived (called by the RESP decoder); returns where it stopped. */
-  parse(buf: Buffer, pos: number, end: number): number {
+  parse(buf: Buffer, pos: number, end: number, offset = 0): number {
     this.need = 0;
-    this._base = 0;
+    this._base = offset;
     for (;;) {
       if (this._depth < 0) {
         // The reply's first token.

@@ -190,4 +190,50 @@ describe('row objects', () => {
       .filter((line) => line.includes('weak objects') && /_inline|parse|_give/.test(line));
     expect(weak).toEqual([]);
   });
+
+  it('malformed bytes found by review: a null without CRLF, a hostile aggregate length', () => {
+    const nullCell = `${arr(2)}${int(1)}`;
+    for (const bad of [reply(['a'], [[`${nullCell}_XY`]]), reply(['a'], [[`${nullCell}$-2\r\n`]])])
+      for (const chunks of [[bad], Array.from(bad, (_, i) => bad.subarray(i, i + 1))])
+        expect(() => decodeWith(chunks, names)).toThrow(ProtocolError);
+    // A vector of 300M elements announced: refused before anything is allocated for it.
+    const before = process.memoryUsage().arrayBuffers;
+    const vector = reply(['v'], [[`${arr(2)}${int(12)}${arr(300_000_000)}`]]);
+    expect(() => decodeWith([vector], names)).toThrow(/an aggregate of 300000000 elements/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+    expect(() => decodeWith([reply(['v'], [[`${arr(2)}${int(6)}${arr(99_999_999_999)}`]])], names)).toThrow(
+      ProtocolError,
+    );
+  });
+
+  it('a node as a property value reads the same whole and split (the fast path defers to the general one)', () => {
+    const inner = `${arr(3)}${int(7)}${arr(0)}${arr(1)}${arr(3)}${int(1)}${int(3)}${int(5)}`;
+    const outer = `${arr(2)}${int(8)}${arr(3)}${int(1)}${arr(0)}${arr(1)}${arr(3)}${int(0)}${int(8)}${inner}`;
+    const bytes = reply(['c'], [[outer]]);
+    const whole = decodeWith([bytes], names).result as CompactResult;
+    const props = (whole.rows[0] as { c: { properties: Record<string, unknown> } }).c.properties;
+    expect(Object.keys(props)).toEqual(['p']);
+    for (let cut = 1; cut < bytes.length; cut++)
+      expect(
+        (decodeWith([bytes.subarray(0, cut), bytes.subarray(cut)], names).result as CompactResult).rows,
+      ).toEqual(whole.rows);
+  });
+
+  it('error offsets are stream offsets, wherever the chunks were cut', () => {
+    const bad = reply(
+      ['a'],
+      [...Array.from({ length: 200 }, () => [num(1)]), [`${arr(2)}${int(99)}${int(7)}`]],
+    );
+    const offsets = new Set<number>();
+    for (const cut of [bad.length, 40, 1000, bad.length - 30]) {
+      try {
+        decodeWith(cut === bad.length ? [bad] : [bad.subarray(0, cut), bad.subarray(cut)], names);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProtocolError);
+        offsets.add((err as ProtocolError).offset);
+      }
+    }
+    expect(offsets.size).toBe(1);
+    expect([...offsets][0]).toBeGreaterThan(bad.indexOf(':99') - 1);
+  });
 });

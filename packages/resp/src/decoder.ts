@@ -122,9 +122,10 @@ export interface ReplyParser {
   /**
    * Parses from `buf[pos]` up to `end`; returns the position after what it consumed. Bytes not
    * consumed (a token cut by a chunk boundary) are presented again, with the next chunk's behind
-   * them. Throws a {@link ProtocolError} on malformed input.
+   * them. Throws a {@link ProtocolError} on malformed input; `offset` is the stream offset of
+   * `buf[0]` (bytes fed to the decoder before it), for the error's `offset`.
    */
-  parse(buf: Buffer, pos: number, end: number): number;
+  parse(buf: Buffer, pos: number, end: number, offset: number): number;
   /** True once the reply is complete: `result` is then emitted as the reply. */
   readonly done: boolean;
   /** The decoded reply. */
@@ -280,6 +281,8 @@ export class RespDecoder {
   private _replyStart = 0;
   private _failure: ProtocolError | undefined = undefined;
   private _feeding = false;
+  /** Parsing a cut token with the next chunk's first bytes behind it (see `_stitch`). */
+  private _stitching = false;
 
   static {
     // `decode()` makes a decoder per call: keep the hidden classes of the hot ones (see pin.ts).
@@ -382,7 +385,24 @@ export class RespDecoder {
     this._buf = stitched;
     this._pos = 0;
     this._replyStart = 0;
-    this._parse();
+    // The limit on buffered bytes is checked once the chunk is used up, not at the stitch's end
+    // (the reply may well complete in the chunk: the result must not depend on where it was cut).
+    this._stitching = true;
+    try {
+      this._parse();
+    } catch (err) {
+      // A callback threw (or the stream is malformed): keep the chunk's unread bytes buffered, as
+      // without the stitch, so that the next feed goes on where this one stopped.
+      if (this._buf === stitched && !this._bulkActive) {
+        this._base += this._pos;
+        this._buf = Buffer.concat([stitched.subarray(this._pos), rest]);
+        this._pos = 0;
+        this._replyStart = 0;
+      }
+      throw err;
+    } finally {
+      this._stitching = false;
+    }
     // A bulk begun in the stitch takes the rest; an emptied buffer takes it as a fresh one; a
     // token longer than the stitch is joined with it whole.
     if (this._bulkActive || this._buf !== stitched || this._pos < tail.length) return rest;
@@ -617,7 +637,7 @@ export class RespDecoder {
   /** Lets the reply's own parser consume what it can; returns the new position, or -1 when it waits. */
   private _runParser(buf: Buffer, pos: number, end: number): number {
     const parser = this._parser!;
-    const next = parser.parse(buf, pos, end);
+    const next = parser.parse(buf, pos, end, this._base);
     if (!parser.done) {
       this._incomplete(next);
       return -1;
@@ -838,7 +858,7 @@ export class RespDecoder {
     const tail = buf.length - pos;
     if (this._depth > 0 || tail > 0 || this._bulkActive) {
       const pending = this._replyConsumed + (buf.length - this._replyStart);
-      if (pending > this._limits.maxBufferedBytes) {
+      if (pending > this._limits.maxBufferedBytes && !this._stitching) {
         throw this._error(
           `incomplete reply exceeds maxBufferedBytes (${this._limits.maxBufferedBytes})`,
           pos,

@@ -1,6 +1,6 @@
 // Every split point: a stream decoded in pieces must give exactly what it gives whole.
 import { describe, expect, it } from 'vitest';
-import { type DecodeOptions, ProtocolError } from '../src/index.js';
+import { type DecodeOptions, ProtocolError, RespDecoder } from '../src/index.js';
 import { b, decodeChunks as decodeRaw, fingerprint, randomChunks, splitAt } from './helpers.js';
 
 const decodeChunks = (chunks: Buffer[], options: DecodeOptions = {}) =>
@@ -197,5 +197,42 @@ describe('a cut token finished from the next chunk (stitched: the chunk itself i
     }
     expect(caught).toBeInstanceOf(ProtocolError);
     expect((caught as ProtocolError).offset).toBe(good.length);
+  });
+
+  it('the buffered-bytes limit does not depend on where a completed reply was cut', () => {
+    // One 4,807-byte reply, limit 3,000: complete in the second chunk however the first is cut.
+    const reply = b(`*1200\r\n${':1\r\n'.repeat(1200)}`);
+    for (const cut of [2101, 2900, 2999]) {
+      const { replies } = decodeRaw([reply.subarray(0, cut), reply.subarray(cut)], {
+        limits: { maxBufferedBytes: 3000 },
+      });
+      expect(replies, `cut at ${cut}`).toHaveLength(1);
+    }
+    // ...and still enforced when the reply stays incomplete.
+    expect(() =>
+      decodeRaw([reply.subarray(0, 2101), reply.subarray(2101, 4000)], {
+        limits: { maxBufferedBytes: 3000 },
+      }),
+    ).toThrow(/maxBufferedBytes/);
+  });
+
+  it('a callback that throws during a stitch loses none of the chunk', () => {
+    const s = b(`+first\r\n${Array.from({ length: 600 }, (_, i) => `:${i}\r\n`).join('')}+last\r\n`);
+    const got: unknown[] = [];
+    let thrown = false;
+    const decoder = new RespDecoder({
+      onReply: (r) => {
+        got.push(r);
+        if (r === 'first' && !thrown) {
+          thrown = true;
+          throw new Error('user callback');
+        }
+      },
+    });
+    decoder.feed(s.subarray(0, 3));
+    expect(() => decoder.feed(s.subarray(3))).toThrow('user callback');
+    decoder.feed(b('+after\r\n'));
+    expect(got).toHaveLength(603);
+    expect(got.slice(-2)).toEqual(['last', 'after']);
   });
 });
