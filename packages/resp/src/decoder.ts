@@ -1165,7 +1165,7 @@ export class RespDecoder {
               frame.key = undefined;
               if (frame.kind === K_MAP && this._maps === 1)
                 (container as Map<unknown, unknown>).set(key, value);
-              else (container as Record<string, unknown>)[objectKey(key)] = value;
+              else (container as Record<string, unknown>)[objectKey(key, this._base + pos)] = value;
             }
         }
       }
@@ -1232,9 +1232,15 @@ export function parseDouble(text: string): number | undefined {
   return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : undefined;
 }
 
-function objectKey(key: unknown): string {
+function objectKey(key: unknown, offset: number): string {
   if (typeof key === 'string') return key;
   if (Buffer.isBuffer(key)) return key.toString('utf8');
+  if (typeof key === 'object' && key !== null)
+    // An aggregate (or attributed) key has no faithful string form: a map of them needs `maps: 'map'`.
+    throw new ProtocolError(
+      `a map key that is an aggregate cannot key an object (decode maps as 'map')`,
+      offset,
+    );
   return String(key);
 }
 

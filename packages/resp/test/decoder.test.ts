@@ -190,6 +190,15 @@ describe('aggregates', () => {
     expect(err).toBeInstanceOf(ReplyError);
   });
 
+  it('a map key that is an aggregate: a ProtocolError in object mode, kept as is in Map mode', () => {
+    // Was a TypeError from String(nullPrototypeObject), after which the decoder emitted {} as a reply.
+    for (const bytes of ['%1\r\n%0\r\n:1\r\n', '%1\r\n*2\r\n:1\r\n:2\r\n:1\r\n']) {
+      expect(protocolError(bytes).message).toMatch(/aggregate cannot key an object/);
+      const map = decode(b(bytes), { maps: 'map' }) as Map<unknown, unknown>;
+      expect([...map.values()]).toEqual([1]);
+    }
+  });
+
   it('maps as null-prototype objects that never touch a prototype', () => {
     const map = decode(
       b('%3\r\n+__proto__\r\n:1\r\n+constructor\r\n:2\r\n$8\r\ntoString\r\n:3\r\n'),
