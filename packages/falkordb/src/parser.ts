@@ -358,6 +358,9 @@ export class CompactParser implements ReplyParser {
       n = n * 10 + (c - 0x30);
       digits++;
     }
+    // Only a double's text or an error line may hold other bytes than digits.
+    if (digits < 0 && type === DOLLAR) this._fail('unexpected byte in a bulk length', i);
+    if (type === UNDERSCORE && (digits !== 0 || negative)) this._fail('a null is `_` alone on its line', pos);
     let lineEnd = i;
     if (digits < 0 || type === MINUS || type === BANG || type === COMMA) {
       lineEnd = buf.indexOf(CR, pos + 1);
@@ -651,7 +654,7 @@ export class CompactParser implements ReplyParser {
             ? utf8(buf, start, stop)
             : type === BOOLEAN
               ? len === 4 && buf[start] === 0x74
-              : doubleBytes(buf, start, stop, pos);
+              : doubleBytes(buf, start, stop, this._base + pos);
         return stop + 2;
       }
       case NULL:
@@ -711,7 +714,8 @@ export class CompactParser implements ReplyParser {
         if (kind !== T_BULK) this._fail('a boolean is a bulk string', pos);
         return this._end - this._start === 4 && buf[this._start] === 0x74;
       case DOUBLE:
-        if (kind === T_DOUBLE || kind === T_BULK) return doubleBytes(buf, this._start, this._end, pos);
+        if (kind === T_DOUBLE || kind === T_BULK)
+          return doubleBytes(buf, this._start, this._end, this._base + pos);
         return this._fail('a double is a bulk string', pos);
       case DATETIME:
       case DATE:
@@ -1034,7 +1038,7 @@ export class CompactParser implements ReplyParser {
           break;
         case POINT_BODY: {
           if (this._kind !== T_BULK && this._kind !== T_DOUBLE) this._fail('a coordinate is a number', pos);
-          const v = doubleBytes(buf, this._start, this._end, pos);
+          const v = doubleBytes(buf, this._start, this._end, this._base + pos);
           if (f.i === 0) f.b = v;
           else f.c = v;
           f.i++;
@@ -1043,7 +1047,7 @@ export class CompactParser implements ReplyParser {
         case VECTOR:
           if (this._kind !== T_BULK && this._kind !== T_DOUBLE)
             this._fail('a vector element is a number', pos);
-          (f.a as Float32Array)[f.i++] = doubleBytes(buf, this._start, this._end, pos);
+          (f.a as Float32Array)[f.i++] = doubleBytes(buf, this._start, this._end, this._base + pos);
           break;
         default:
           this._fail('unexpected state', pos);

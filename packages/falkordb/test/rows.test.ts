@@ -5,8 +5,9 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProtocolError } from '@pyrsedis/client';
+import { AttributedValue, RespDecoder } from '@pyrsedis/resp';
 import { describe, expect, it } from 'vitest';
-import type { CompactResult, SchemaNames } from '../src/parser.js';
+import { CompactParser, type CompactResult, type SchemaNames } from '../src/parser.js';
 import { decodeWith } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -235,5 +236,62 @@ describe('row objects', () => {
     }
     expect(offsets.size).toBe(1);
     expect([...offsets][0]).toBeGreaterThan(bad.indexOf(':99') - 1);
+  });
+
+  it('the general path refuses what the fast path refuses: bad bulk lengths and nulls', () => {
+    for (const cell of [
+      `${arr(2)}${int(2)}$1x\r\nA\r\n`,
+      `${arr(2)}${int(1)}$-1x\r\n`,
+      `${arr(2)}${int(1)}_5\r\n`,
+      `${arr(2)}${int(1)}_-\r\n`,
+    ])
+      expect(() => decodeWith([reply(['a'], [[cell]])], names), JSON.stringify(cell)).toThrow(ProtocolError);
+  });
+
+  it('a malformed double is reported at its stream offset however the chunks were cut', () => {
+    const bad = reply(
+      ['a'],
+      [...Array.from({ length: 100 }, () => [num(1)]), [`${arr(2)}${int(5)}${bulk('1x5')}`]],
+    );
+    const offsets = new Set<number>();
+    for (const cut of [bad.length, 30, 1000]) {
+      try {
+        decodeWith(cut === bad.length ? [bad] : [bad.subarray(0, cut), bad.subarray(cut)], names);
+      } catch (err) {
+        expect((err as Error).message).toMatch(/double "1x5"/);
+        offsets.add((err as ProtocolError).offset);
+      }
+    }
+    expect(offsets.size).toBe(1);
+  });
+
+  it('a compact reply counts toward maxBufferedBytes like any other, and keeps the attributes sent before it', () => {
+    const rows = Array.from({ length: 2000 }, (_, i) => [num(i)]);
+    const bytes = reply(['a'], rows);
+    const chunks = [bytes.subarray(0, 60)];
+    for (let o = 60; o < bytes.length; o += 900) chunks.push(bytes.subarray(o, o + 900));
+    const decoder = new RespDecoder({
+      limits: { maxBufferedBytes: 4000 },
+      onReply: () => {},
+      planReply: () => new CompactParser(names),
+    });
+    expect(() => {
+      for (const c of chunks) decoder.feed(c);
+    }).toThrow(/maxBufferedBytes/);
+    const out: unknown[] = [];
+    let n = 0;
+    const d2 = new RespDecoder({
+      onReply: (r) => out.push(r),
+      planReply: () => (n++ === 0 ? new CompactParser(names) : undefined),
+    });
+    d2.feed(
+      Buffer.concat([
+        Buffer.from('|1\r\n+key\r\n+val\r\n'),
+        reply(['a'], [[num(1)]]),
+        Buffer.from('+OK\r\n'),
+      ]),
+    );
+    expect(out[0]).toBeInstanceOf(AttributedValue);
+    expect(out[1]).toBe('OK');
   });
 });

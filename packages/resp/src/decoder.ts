@@ -283,6 +283,8 @@ export class RespDecoder {
   private _feeding = false;
   /** Parsing a cut token with the next chunk's first bytes behind it (see `_stitch`). */
   private _stitching = false;
+  /** Bytes of that chunk after the stitch. */
+  private _stitchRest = 0;
 
   static {
     // `decode()` makes a decoder per call: keep the hidden classes of the hot ones (see pin.ts).
@@ -388,6 +390,7 @@ export class RespDecoder {
     // The limit on buffered bytes is checked once the chunk is used up, not at the stitch's end
     // (the reply may well complete in the chunk: the result must not depend on where it was cut).
     this._stitching = true;
+    this._stitchRest = rest.length;
     try {
       this._parse();
     } catch (err) {
@@ -644,7 +647,13 @@ export class RespDecoder {
     }
     this._parser = undefined;
     this._pos = next;
-    this._emit(parser.result, next);
+    let result = parser.result;
+    if (this._topAttributes !== undefined) {
+      // Attributes sent before the reply belong to it, as for any other reply.
+      result = new AttributedValue(result, this._topAttributes);
+      this._topAttributes = undefined;
+    }
+    this._emit(result, next);
     return next;
   }
 
@@ -856,7 +865,7 @@ export class RespDecoder {
     const buf = this._buf;
     const pos = this._pos;
     const tail = buf.length - pos;
-    if (this._depth > 0 || tail > 0 || this._bulkActive) {
+    if (this._depth > 0 || tail > 0 || this._bulkActive || this._parser !== undefined) {
       const pending = this._replyConsumed + (buf.length - this._replyStart);
       if (pending > this._limits.maxBufferedBytes && !this._stitching) {
         throw this._error(
@@ -885,7 +894,9 @@ export class RespDecoder {
     const buf = this._buf;
     const have = buf.length - dataStart;
     this._replyConsumed += buf.length - this._replyStart;
-    if (this._replyConsumed + (len + 2 - have) > this._limits.maxBufferedBytes) {
+    // While stitching, the rest of the chunk is here too (the limit must not depend on the cut).
+    const here = have + (this._stitching ? this._stitchRest : 0);
+    if (this._replyConsumed + Math.max(0, len + 2 - here) > this._limits.maxBufferedBytes) {
       throw this._error(
         `incomplete reply exceeds maxBufferedBytes (${this._limits.maxBufferedBytes})`,
         dataStart,

@@ -235,4 +235,14 @@ describe('a cut token finished from the next chunk (stitched: the chunk itself i
     expect(got).toHaveLength(603);
     expect(got.slice(-2)).toEqual(['last', 'after']);
   });
+
+  it('a large bulk begun inside the stitch: the limit counts the whole chunk as here', () => {
+    const reply = b(`*2\r\n:1\r\n$40000\r\n${'x'.repeat(40000)}\r\n`);
+    for (const cut of [5, 8, 12]) {
+      const { replies } = decodeRaw([reply.subarray(0, cut), reply.subarray(cut)], {
+        limits: { maxBufferedBytes: 20000 },
+      });
+      expect((replies[0] as string[])[1], `cut at ${cut}`).toHaveLength(40000);
+    }
+  });
 });
