@@ -497,12 +497,7 @@ export class CompactParser implements ReplyParser {
     for (let i = 0; i < count; i++) {
       p = this._inlineInt(buf, p, end);
       if (p < 0) return -1;
-      const labelId = this._v as number;
-      const name = this._names.labels[labelId];
-      if (name === undefined) {
-        this._fixups.push({ kind: 'label', target: labels, index: i, id: labelId });
-        labels[i] = '';
-      } else labels[i] = name;
+      this._setLabel(labels, i, this._v as number);
     }
     p = this._inlineProps(buf, p, end);
     if (p < 0) return -1;
@@ -528,10 +523,7 @@ export class CompactParser implements ReplyParser {
     const destination = this._v as number;
     p = this._inlineProps(buf, p, end);
     if (p < 0) return -1;
-    const type = this._names.relationshipTypes[typeId];
-    const edge = new Edge(id, type ?? '', source, destination, this._v as Properties);
-    if (type === undefined) this._fixups.push({ kind: 'type', target: edge, id: typeId });
-    this._v = edge;
+    this._v = this._edge(id, typeId, source, destination, this._v as Properties);
     return p;
   }
 
@@ -560,13 +552,7 @@ export class CompactParser implements ReplyParser {
       return p;
     }
     const properties: Properties = {};
-    for (let i = 0; i < count; i++) {
-      const id = ids[i]!;
-      const name = keys[id];
-      if (name === undefined)
-        this._fixups.push({ kind: 'property', target: properties, id, value: values[i] });
-      else setKey(properties, name, values[i]);
-    }
+    for (let i = 0; i < count; i++) this._setProperty(properties, ids[i]!, values[i]);
     this._v = properties;
     return p;
   }
@@ -599,13 +585,38 @@ export class CompactParser implements ReplyParser {
   /** Fast path for a whole `*3 :keyId :type <scalar>` property, set on `target`. */
   private _inlineProp(buf: Buffer, pos: number, end: number, target: Properties): number {
     const p = this._inlinePropValue(buf, pos, end);
-    if (p < 0) return -1;
-    const id = this._pid;
-    const name = this._names.propertyKeys[id];
-    if (name === undefined) this._fixups.push({ kind: 'property', target, id, value: this._v });
-    else if (name === '__proto__') setKey(target, name, this._v);
-    else target[name] = this._v;
+    if (p >= 0) this._setProperty(target, this._pid, this._v);
     return p;
+  }
+
+  /** Sets property `id` on `target`, or notes it for after a schema refresh. */
+  private _setProperty(target: Properties, id: number, value: unknown): void {
+    const name = this._names.propertyKeys[id];
+    if (name === undefined) this._fixups.push({ kind: 'property', target, id, value });
+    else setKey(target, name, value);
+  }
+
+  /** Label `id`'s name into `labels[index]`, or '' noted for after a schema refresh. */
+  private _setLabel(labels: string[], index: number, id: number): void {
+    const name = this._names.labels[id];
+    if (name === undefined) {
+      this._fixups.push({ kind: 'label', target: labels, index, id });
+      labels[index] = '';
+    } else labels[index] = name;
+  }
+
+  /** An edge with its type's name, or '' noted for after a schema refresh. */
+  private _edge(
+    id: number,
+    typeId: number,
+    source: number,
+    destination: number,
+    properties: Properties,
+  ): Edge {
+    const type = this._names.relationshipTypes[typeId];
+    const edge = new Edge(id, type ?? '', source, destination, properties);
+    if (type === undefined) this._fixups.push({ kind: 'type', target: edge, id: typeId });
+    return edge;
   }
 
   /** `:<n>\r\n` with at most 15 digits at `pos`; the value in `_v`. */
@@ -766,14 +777,9 @@ export class CompactParser implements ReplyParser {
         setKey(f.a as Record<string, unknown>, f.b as string, value);
         f.b = undefined;
         return;
-      case PROP: {
-        const target = f.a as Properties;
-        const id = f.b as number;
-        const name = this._names.propertyKeys[id];
-        if (name === undefined) this._fixups.push({ kind: 'property', target, id, value });
-        else setKey(target, name, value);
+      case PROP:
+        this._setProperty(f.a as Properties, f.b as number, value);
         return;
-      }
       case NODE_BODY:
         if (i === 1) f.c = value;
         else f.d = value;
@@ -800,18 +806,14 @@ export class CompactParser implements ReplyParser {
     switch (f.tag) {
       case NODE_BODY:
         return new Node(f.b as number, (f.c as string[]) ?? [], (f.d as Properties) ?? {});
-      case EDGE_BODY: {
-        const type = this._names.relationshipTypes[f.c as number];
-        const edge = new Edge(
+      case EDGE_BODY:
+        return this._edge(
           f.b as number,
-          type ?? '',
+          f.c as number,
           f.d as number,
           f.e as number,
           (f.a as Properties) ?? {},
         );
-        if (type === undefined) this._fixups.push({ kind: 'type', target: edge, id: f.c as number });
-        return edge;
-      }
       case PATH_BODY:
         return new Path((f.b as Node[]) ?? [], (f.c as Edge[]) ?? []);
       case POINT_BODY:
@@ -990,13 +992,7 @@ export class CompactParser implements ReplyParser {
           break;
         case LABELS: {
           if (this._kind !== T_INT) this._fail('a label id is an integer', pos);
-          const id = this._big as number;
-          const name = this._names.labels[id];
-          const labels = f.a as string[];
-          if (name === undefined) {
-            this._fixups.push({ kind: 'label', target: labels, index: f.i, id });
-            labels[f.i] = '';
-          } else labels[f.i] = name;
+          this._setLabel(f.a as string[], f.i, this._big as number);
           f.i++;
           break;
         }

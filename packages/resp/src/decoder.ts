@@ -281,9 +281,8 @@ export class RespDecoder {
   private _replyStart = 0;
   private _failure: ProtocolError | undefined = undefined;
   private _feeding = false;
-  /** Parsing a cut token with the next chunk's first bytes behind it (see `_stitch`). */
-  private _stitching = false;
-  /** Bytes of that chunk after the stitch. */
+  /** While a cut token is parsed with a chunk's first bytes behind it (`_stitch`): the bytes of
+   * that chunk after the stitch, here too; 0 otherwise. */
   private _stitchRest = 0;
 
   static {
@@ -383,14 +382,12 @@ export class RespDecoder {
    */
   private _stitch(tail: Buffer, data: Buffer): Buffer {
     const stitched = Buffer.concat([tail, data.subarray(0, STITCH)]);
-    const rest = data.subarray(STITCH);
     this._buf = stitched;
     this._pos = 0;
     this._replyStart = 0;
     // The limit on buffered bytes is checked once the chunk is used up, not at the stitch's end
     // (the reply may well complete in the chunk: the result must not depend on where it was cut).
-    this._stitching = true;
-    this._stitchRest = rest.length;
+    this._stitchRest = data.length - STITCH;
     try {
       this._parse();
     } catch (err) {
@@ -398,17 +395,17 @@ export class RespDecoder {
       // without the stitch, so that the next feed goes on where this one stopped.
       if (this._buf === stitched && !this._bulkActive) {
         this._base += this._pos;
-        this._buf = Buffer.concat([stitched.subarray(this._pos), rest]);
+        this._buf = Buffer.concat([stitched.subarray(this._pos), data.subarray(STITCH)]);
         this._pos = 0;
         this._replyStart = 0;
       }
       throw err;
     } finally {
-      this._stitching = false;
+      this._stitchRest = 0;
     }
     // A bulk begun in the stitch takes the rest; an emptied buffer takes it as a fresh one; a
     // token longer than the stitch is joined with it whole.
-    if (this._bulkActive || this._buf !== stitched || this._pos < tail.length) return rest;
+    if (this._bulkActive || this._buf !== stitched || this._pos < tail.length) return data.subarray(STITCH);
     // Stopped inside the chunk's first bytes: go on in the chunk itself from there.
     const offset = this._pos - tail.length;
     this._base += tail.length;
@@ -647,13 +644,8 @@ export class RespDecoder {
     }
     this._parser = undefined;
     this._pos = next;
-    let result = parser.result;
-    if (this._topAttributes !== undefined) {
-      // Attributes sent before the reply belong to it, as for any other reply.
-      result = new AttributedValue(result, this._topAttributes);
-      this._topAttributes = undefined;
-    }
-    this._emit(result, next);
+    // As any top-level value (attributes sent before it included).
+    this._place(parser.result, next);
     return next;
   }
 
@@ -867,7 +859,7 @@ export class RespDecoder {
     const tail = buf.length - pos;
     if (this._depth > 0 || tail > 0 || this._bulkActive || this._parser !== undefined) {
       const pending = this._replyConsumed + (buf.length - this._replyStart);
-      if (pending > this._limits.maxBufferedBytes && !this._stitching) {
+      if (pending > this._limits.maxBufferedBytes && this._stitchRest === 0) {
         throw this._error(
           `incomplete reply exceeds maxBufferedBytes (${this._limits.maxBufferedBytes})`,
           pos,
@@ -895,7 +887,7 @@ export class RespDecoder {
     const have = buf.length - dataStart;
     this._replyConsumed += buf.length - this._replyStart;
     // While stitching, the rest of the chunk is here too (the limit must not depend on the cut).
-    const here = have + (this._stitching ? this._stitchRest : 0);
+    const here = have + this._stitchRest;
     if (this._replyConsumed + Math.max(0, len + 2 - here) > this._limits.maxBufferedBytes) {
       throw this._error(
         `incomplete reply exceeds maxBufferedBytes (${this._limits.maxBufferedBytes})`,
