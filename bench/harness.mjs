@@ -33,6 +33,8 @@ export function percentile(values, p) {
  * @param {Record<string, () => unknown>} spec.contenders  name -> run (ours first by convention)
  * @param {string} spec.ours   the contender that is us
  * @param {string} [spec.floor]  the contender that is the allocation floor (not a peer)
+ * @param {string[]} [spec.references]  contenders that are yardsticks, not peers (e.g. a minimal
+ *   single-purpose loop): reported, never counted as the best peer
  * @param {number} [spec.bytes]  bytes processed per run (for MB/s)
  * @param {number} [spec.elements] elements per run (for elements/s)
  * @param {number} [spec.reps]
@@ -54,7 +56,8 @@ export async function measureCase(spec) {
     for (const name of order) times[name].push(await timeOnce(spec.contenders[name]));
   }
   const medians = Object.fromEntries(names.map((n) => [n, median(times[n])]));
-  const peers = names.filter((n) => n !== spec.ours && n !== spec.floor);
+  const references = spec.references ?? [];
+  const peers = names.filter((n) => n !== spec.ours && n !== spec.floor && !references.includes(n));
   const bestPeer = peers.length ? peers.reduce((a, b) => (medians[a] <= medians[b] ? a : b)) : undefined;
   const contenders = {};
   for (const name of names) {
@@ -79,6 +82,17 @@ export async function measureCase(spec) {
     speedupVsBestPeer: bestPeer ? round(medians[bestPeer] / ours) : undefined,
     // 1 = as fast as merely allocating the output; 1.5 = 50% above the floor.
     ratioToFloor: spec.floor ? round(ours / medians[spec.floor]) : undefined,
+    // The most any decoder could gain on the best peer if its own work were only the floor's (or
+    // a reference's): a goal above this ceiling cannot be met.
+    ceilingVsBestPeer: bestPeer && spec.floor ? round(medians[bestPeer] / medians[spec.floor]) : undefined,
+    references: references.length
+      ? Object.fromEntries(
+          references.map((n) => [
+            n,
+            { ceilingVsBestPeer: bestPeer ? round(medians[bestPeer] / medians[n]) : undefined },
+          ]),
+        )
+      : undefined,
   };
 }
 
@@ -102,6 +116,11 @@ export function printCase(result) {
     parts.push(`${result.speedupVsBestPeer.toFixed(2)}x the best peer (${result.bestPeer})`);
   if (result.ratioToFloor !== undefined)
     parts.push(`${result.ratioToFloor.toFixed(2)}x the allocation floor`);
+  if (result.ceilingVsBestPeer !== undefined)
+    parts.push(`ceiling (best peer ÷ floor) ${result.ceilingVsBestPeer.toFixed(2)}x`);
+  for (const [name, r] of Object.entries(result.references ?? {}))
+    if (r.ceilingVsBestPeer !== undefined)
+      parts.push(`best peer ÷ ${name} ${r.ceilingVsBestPeer.toFixed(2)}x`);
   if (parts.length) lines.push(`  → ours: ${parts.join(', ')}`);
   console.log(lines.join('\n'));
 }
