@@ -26,7 +26,8 @@ const touch = (text) => (typeof text === 'string' ? text.charCodeAt(text.length 
 const fieldCount = (reply) => (Array.isArray(reply) ? reply.length : Object.keys(reply ?? {}).length);
 
 /**
- * The cases, in order. `needs` names the adapter method the case relies on beyond set/get, so a
+ * The cases, in order. `socketFloor` marks the one-command-at-a-time cases that the bare-socket
+ * yardstick (socket-floor.mjs) can run. `needs` names the adapter method the case relies on beyond set/get, so a
  * client without it is reported as not available (with its reason) instead of being faked.
  * `check` returns a problem description, or undefined when the result is right.
  */
@@ -54,6 +55,7 @@ export function makeCases({ quick = false } = {}) {
       id: 'set-get-sequential',
       name: 'SET+GET x1,000, each awaited',
       ops: 2000,
+      socketFloor: true,
       run: async (c) => {
         let last;
         for (let i = 0; i < 1000; i++) {
@@ -114,6 +116,7 @@ function bigGets(label, key, size, times) {
       name: `GET ${label} x${times} (Buffer)`,
       ops: times,
       bytes: times * size,
+      socketFloor: true,
       run: async (c) => {
         let last;
         for (let i = 0; i < times; i++) last = await c.getBuffer(key);
@@ -126,6 +129,7 @@ function bigGets(label, key, size, times) {
       name: `GET ${label} x${times} (string)`,
       ops: times,
       bytes: times * size,
+      socketFloor: true,
       run: async (c) => {
         let last;
         for (let i = 0; i < times; i++) {

@@ -19,6 +19,7 @@ import Redis from 'ioredis';
 import { createClient as createNodeRedis } from 'redis';
 import { createClient, withBuffers } from '../dist/index.js';
 import { HASH_FIELDS, LIST_ELEMENTS, MIB, makeCases, PIPELINE_SIZE } from './cases.mjs';
+import { socketFloor } from './socket-floor.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -148,6 +149,9 @@ for (const [name, make] of Object.entries(adapters)) {
   if (without.some((prefix) => name.startsWith(prefix))) continue;
   clients[name] = await make();
 }
+// Not a peer: the floor of any Node client on the one-at-a-time cases (see socket-floor.mjs).
+const FLOOR = 'Node net.Socket (floor)';
+const floor = await socketFloor(port);
 const bun = await startBun();
 const benchmark = await findRedisBenchmark();
 
@@ -324,6 +328,10 @@ for (const spec of makeCases({ quick })) {
   else if (spec.needs && bun.notAvailable?.[spec.needs])
     notAvailable[bun.name] = bun.notAvailable[spec.needs];
   else contenders[bun.name] = (check) => bun.run(spec.id, check);
+  if (spec.socketFloor) {
+    contenders[FLOOR] = nodeContender(spec, floor);
+    references.push(FLOOR);
+  }
   if (spec.reference === 'redis-benchmark') {
     const name = benchmark.name ?? 'redis-benchmark (C, ref)';
     if (benchmark.unavailable) notAvailable[name] = benchmark.unavailable;
@@ -340,6 +348,7 @@ for (const spec of makeCases({ quick })) {
 }
 
 for (const c of Object.values(clients)) await c.close();
+await floor.close();
 await bun.close?.();
 await server.stop();
 const resultName = quick ? 'quick.json' : without.length ? 'latest-without-glide.json' : 'latest.json';
