@@ -240,6 +240,25 @@ const T_NULL = 4;
 const T_DOUBLE = 5;
 const T_ERROR = 6;
 
+/** Label ids above this get a fresh labels array per node (a shared one per id below it). */
+const MAX_SHARED_LABELS = 4096;
+const labelArrays = new WeakMap<readonly string[], (readonly string[])[]>();
+
+/**
+ * The shared one-label arrays for a list of label names (one list per graph and schema version):
+ * most nodes carry one label, and one frozen `['Person']` for all of them spares an array per
+ * node. An entry is checked against the current name before use, so a list refreshed in place
+ * never hands out a stale name.
+ */
+function sharedLabelArrays(names: readonly string[]): (readonly string[])[] {
+  let arrays = labelArrays.get(names);
+  if (arrays === undefined) {
+    arrays = [];
+    labelArrays.set(names, arrays);
+  }
+  return arrays;
+}
+
 /**
  * Decodes one compact reply from raw bytes. (TypeScript-private members: `#private` fields cost
  * ~2x in this hot loop on Node 20.) Give it to the client per call (`{ reader }`): the
@@ -253,6 +272,8 @@ export class CompactParser implements ReplyParser {
   /** Bytes needed before parsing can go on (a long bulk string cut by a chunk boundary). */
   need = 0;
   private readonly _names: SchemaNames;
+  /** Frozen one-label arrays by label id, shared by every node carrying just that label. */
+  private readonly _singleLabels: (readonly string[])[];
   private readonly _rowShape: RowShape;
   private readonly _onRow: ((row: unknown) => void) | undefined;
   private _columns: string[] = [];
@@ -297,6 +318,7 @@ export class CompactParser implements ReplyParser {
 
   constructor(names: SchemaNames, options: { rowShape?: RowShape; onRow?: (row: unknown) => void } = {}) {
     this._names = names;
+    this._singleLabels = sharedLabelArrays(names.labels);
     this._shapes = shapesFor(names.propertyKeys);
     this._rowShape = options.rowShape ?? 'object';
     this._onRow = options.onRow;
@@ -492,12 +514,33 @@ export class CompactParser implements ReplyParser {
     const id = this._v as number;
     p = this._inlineCount(buf, p, end);
     if (p < 0) return -1;
-    const count = this._n;
-    const labels = new Array<string>(count);
-    for (let i = 0; i < count; i++) {
+    const count = this._n as number; // set again by the _inlineCount above
+    let labels: readonly string[];
+    const one = count === 1 ? this._singleLabels : undefined;
+    if (one !== undefined) {
       p = this._inlineInt(buf, p, end);
       if (p < 0) return -1;
-      this._setLabel(labels, i, this._v as number);
+      const labelId = this._v as number;
+      const name = this._names.labels[labelId];
+      const shared = one[labelId];
+      if (shared !== undefined && shared[0] === name) labels = shared;
+      else if (name !== undefined && labelId < MAX_SHARED_LABELS) {
+        const frozen = Object.freeze([name]);
+        one[labelId] = frozen;
+        labels = frozen;
+      } else {
+        const fresh = new Array<string>(1);
+        this._setLabel(fresh, 0, labelId);
+        labels = fresh;
+      }
+    } else {
+      const fresh = new Array<string>(count);
+      for (let i = 0; i < count; i++) {
+        p = this._inlineInt(buf, p, end);
+        if (p < 0) return -1;
+        this._setLabel(fresh, i, this._v as number);
+      }
+      labels = fresh;
     }
     p = this._inlineProps(buf, p, end);
     if (p < 0) return -1;

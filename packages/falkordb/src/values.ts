@@ -8,12 +8,15 @@ export type Properties = Record<string, unknown>;
 export class Node {
   /** Internal id; the server reuses ids of deleted nodes. */
   readonly id: number;
-  /** Label names, in the server's order. */
-  readonly labels: string[];
+  /**
+   * Label names, in the server's order. Read-only: nodes that carry a single label share one
+   * frozen array per label (most nodes have one; a shared array spares one allocation per node).
+   */
+  readonly labels: readonly string[];
   /** Property names to values. */
   readonly properties: Properties;
 
-  constructor(id: number, labels: string[], properties: Properties) {
+  constructor(id: number, labels: readonly string[], properties: Properties) {
     this.id = id;
     this.labels = labels;
     this.properties = properties;

@@ -183,6 +183,43 @@ describe('CompactParser on captured replies', () => {
     });
   });
 
+  it('nodes with one label share one frozen labels array per label; the name is checked on every use', () => {
+    // A compact reply in the server's format: column n, rows of nodes (id, [label ids], no props).
+    const node = (id: number, labels: number[]) =>
+      `*2\r\n:8\r\n*3\r\n:${id}\r\n*${labels.length}\r\n${labels.map((l) => `:${l}\r\n`).join('')}*0\r\n`;
+    const stat = 'Query internal execution time: 0.1 milliseconds';
+    const reply = Buffer.from(
+      `*3\r\n*1\r\n*2\r\n:1\r\n$1\r\nn\r\n*4\r\n` +
+        `*1\r\n${node(0, [0])}*1\r\n${node(1, [0])}*1\r\n${node(2, [0, 1])}` +
+        // A node inside a list goes the general (frame by frame) way.
+        `*1\r\n*2\r\n:6\r\n*1\r\n${node(3, [0])}` +
+        `*1\r\n$${stat.length}\r\n${stat}\r\n`,
+    );
+    const schema: SchemaNames = { labels: ['Person', 'Admin'], relationshipTypes: [], propertyKeys: [] };
+    const rows = () => (decodeWith([reply], schema).result as { rows: { n: unknown }[] }).rows;
+    const [a, b, c, list] = rows() as [{ n: Node }, { n: Node }, { n: Node }, { n: Node[] }];
+    expect(a.n).toEqual(new Node(0, ['Person'], {}));
+    expect(b.n.labels).toBe(a.n.labels);
+    expect(Object.isFrozen(a.n.labels)).toBe(true);
+    expect(() => (a.n.labels as string[]).push('x')).toThrow(TypeError);
+    expect(c.n.labels).toEqual(['Person', 'Admin']);
+    expect(c.n.labels).not.toBe(a.n.labels);
+    expect(list.n[0]).toEqual(new Node(3, ['Person'], {}));
+    // The next reply shares the same array; a list whose names changed in place gets the new name.
+    expect((rows()[0]!.n as Node).labels).toBe(a.n.labels);
+    schema.labels[0] = 'Renamed';
+    const renamed = rows() as { n: Node }[];
+    expect(renamed[0]!.n.labels).toEqual(['Renamed']);
+    expect(renamed[1]!.n.labels).toBe(renamed[0]!.n.labels);
+    expect(a.n.labels).toEqual(['Person']);
+    // An id the names do not cover yet is resolved after a refresh, never shared half-made.
+    const partial: SchemaNames = { labels: [], relationshipTypes: [], propertyKeys: [] };
+    const { result, reader } = decodeWith([reply], partial);
+    expect(reader.unresolved).toBe(true);
+    reader.resolve(schema);
+    expect((result as { rows: { n: Node }[] }).rows[0]!.n.labels).toEqual(['Renamed']);
+  });
+
   it('the version check: an error and the current version, nothing else', () => {
     for (const name of ['error-version-mismatch', 'resp3-error-version-mismatch']) {
       const result = decodeFixture(name, names);
