@@ -10,6 +10,9 @@
 //   --batch N       nodes (and edges) per UNWIND batch while loading (default 100,000)
 //   --only a,b      case ids to run (see CASES)
 //   --no-memory     skip the per-contender child processes that measure peak heap and RSS
+//   --out NAME      results file name (default latest.json; quick.json with --quick)
+// Node flags given to this process (e.g. --max-semi-space-size=64) apply to every contender,
+// memory children included, and are recorded in the results.
 //
 // Per case and contender: end-to-end time; FalkorDB's own "Query internal execution time" from
 // the reply's statistics (the server's share: execution only, excluding queueing and writing the
@@ -693,7 +696,8 @@ function peakRssBytes() {
 }
 
 async function runChild(job) {
-  const child = spawn(process.execPath, ['--expose-gc', thisFile, '--child', JSON.stringify(job)], {
+  const flags = [...new Set(['--expose-gc', ...process.execArgv])];
+  const child = spawn(process.execPath, [...flags, thisFile, '--child', JSON.stringify(job)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -873,10 +877,18 @@ async function main() {
   );
 
   await server.stop();
-  writeResults(path.join(here, 'results', quick ? 'quick.json' : 'latest.json'), {
+  writeResults(path.join(here, 'results', option('out', quick ? 'quick.json' : 'latest.json')), {
     package: '@pyrsedis/falkordb',
     server: serverName,
-    options: { quick, nodes, reps, batch, warmup: WARMUP, only: only.length ? only : undefined },
+    options: {
+      quick,
+      nodes,
+      reps,
+      batch,
+      warmup: WARMUP,
+      only: only.length ? only : undefined,
+      nodeFlags: process.execArgv,
+    },
     load,
     method: {
       timing:
