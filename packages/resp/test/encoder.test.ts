@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, encodeCommand, encodeCommands, RespDecoder } from '../src/index.js';
 
@@ -79,6 +80,59 @@ describe('encodeCommands', () => {
     );
     // The scratch state does not leak into the next call.
     expect(encodeCommands([['PING']]).toString()).toBe('*1\r\n$4\r\nPING\r\n');
+  });
+
+  it('one pass (up to 1 MiB of output) and two passes (beyond) give the same bytes for any arguments', () => {
+    // Beyond 1 MiB the encoder sizes everything first; below, it writes once into a reused scratch
+    // buffer. A command list followed by a 1.5 MiB filler goes the two-pass way; the list alone,
+    // one pass — their bytes must agree, and decode back to the arguments.
+    const filler = ['SET', 'filler', Buffer.alloc(1536 * 1024, 0x61)];
+    const fillerBytes = encodeCommand(filler);
+    const argument = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 40 }), // lone surrogates too: written as U+FFFD
+      fc.string({ minLength: 60, maxLength: 3000 }),
+      fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.bigInt(),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(argument, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 60 }),
+        (commands) => {
+          const onePass = encodeCommands(commands);
+          const twoPass = encodeCommands([...commands, filler]);
+          expect(twoPass.length).toBe(onePass.length + fillerBytes.length);
+          expect(twoPass.subarray(0, onePass.length).equals(onePass)).toBe(true);
+          expect(twoPass.subarray(onePass.length).equals(fillerBytes)).toBe(true);
+          const decoded: unknown[] = [];
+          const decoder = new RespDecoder({ onReply: (r) => decoded.push(r), strings: 'buffer' });
+          decoder.feed(onePass);
+          expect(decoded).toHaveLength(commands.length);
+          decoded.forEach((args, c) => {
+            expect((args as Buffer[]).map((b) => b.toString('latin1'))).toEqual(
+              commands[c]!.map((a) =>
+                (ArrayBuffer.isView(a) ? a : Buffer.from(String(a))).toString('latin1'),
+              ),
+            );
+          });
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('grows its scratch buffer across calls and hands out copies that later calls never touch', () => {
+    const first = encodeCommands([['SET', 'a', 'x'.repeat(200 * 1024)]]);
+    const copy = Buffer.from(first);
+    // Bigger outputs grow the scratch (64 KiB → 1 MiB), then the exact two-pass path takes over.
+    for (const size of [10, 70 * 1024, 500 * 1024, 1024 * 1024 - 40, 1024 * 1024, 3 * 1024 * 1024]) {
+      const value = 'é'.repeat(size >> 1);
+      const out = encodeCommands([['SET', 'k', value]]);
+      expect(decode(out)).toEqual(['SET', 'k', value]);
+    }
+    expect(first.equals(copy)).toBe(true);
   });
 
   it('handles commands with many and large arguments', () => {
