@@ -37,7 +37,7 @@ function badCommand(commandIndex: number, many: boolean): TypeError {
   return new TypeError(
     many
       ? `cannot encode command ${commandIndex}: it must be a non-empty array`
-      : 'cannot encode an empty command',
+      : 'cannot encode an empty command (a command is a non-empty array of arguments)',
   );
 }
 
@@ -282,14 +282,38 @@ function encodeTwoPass(commands: readonly (readonly RespArgument[])[], many: boo
   return buf;
 }
 
+/** True while an encode runs: a nested call (user code run while reading an argument, e.g. a
+ * Proxy or getter) must not write into the shared scratch space of the call it interrupts. */
+let encoding = false;
+
+/** Encodes with the shared scratch space, or with space of its own when nested in another encode. */
+function encode(commands: readonly (readonly RespArgument[])[], many: boolean): Buffer {
+  if (!encoding) {
+    encoding = true;
+    try {
+      return encodeOnePass(commands, many) ?? encodeTwoPass(commands, many);
+    } finally {
+      encoding = false;
+    }
+  }
+  const saved = { scratch, lengths, values };
+  scratch = undefined;
+  lengths = new Float64Array(16);
+  values = new Array(16);
+  try {
+    return encodeOnePass(commands, many) ?? encodeTwoPass(commands, many);
+  } finally {
+    ({ scratch, lengths, values } = saved);
+  }
+}
+
 /**
  * Encodes one command (`['SET', 'key', 'value']`) as a RESP array of bulk strings.
  * Invalid arguments (`undefined`, `null`, objects, `NaN`, `Infinity`, booleans) raise a
  * `TypeError` naming their position, before anything is returned.
  */
 export function encodeCommand(args: readonly RespArgument[]): Buffer {
-  const commands = [args];
-  return encodeOnePass(commands, false) ?? encodeTwoPass(commands, false);
+  return encode([args], false);
 }
 
 /**
@@ -298,5 +322,6 @@ export function encodeCommand(args: readonly RespArgument[]): Buffer {
  * are sized first and written into a single allocation.
  */
 export function encodeCommands(commands: readonly (readonly RespArgument[])[]): Buffer {
-  return encodeOnePass(commands, true) ?? encodeTwoPass(commands, true);
+  if (!Array.isArray(commands)) throw new TypeError('encodeCommands expects an array of commands');
+  return encode(commands, true);
 }

@@ -135,6 +135,32 @@ describe('encodeCommands', () => {
     expect(first.equals(copy)).toBe(true);
   });
 
+  it('an encode nested in another (user code reading an argument) leaves the outer one intact', () => {
+    // A Proxy whose getter encodes a command of its own, on the one-pass and the two-pass path.
+    for (const value of ['v', 'x'.repeat(1536 * 1024)]) {
+      let inner: Buffer | undefined;
+      const args = new Proxy(['SET', 'k', value], {
+        get(target, key, receiver) {
+          if (key === '1') inner = encodeCommand(['ZZZZZZZZ', 'Y'.repeat(3000)]);
+          return Reflect.get(target, key, receiver);
+        },
+      });
+      expect(decode(encodeCommand(args))).toEqual(['SET', 'k', value]);
+      const both = encodeCommands([['PING'], args]);
+      expect(both.equals(Buffer.concat([encodeCommand(['PING']), encodeCommand(['SET', 'k', value])]))).toBe(
+        true,
+      );
+      expect(decode(inner!)).toEqual(['ZZZZZZZZ', 'Y'.repeat(3000)]);
+    }
+    expect(encodeCommand(['PING']).toString()).toBe('*1\r\n$4\r\nPING\r\n');
+  });
+
+  it('refuses what is not a command list, saying so', () => {
+    expect(() => encodeCommands(null as never)).toThrow('encodeCommands expects an array of commands');
+    expect(() => encodeCommand('PING' as never)).toThrow(/a command is a non-empty array of arguments/);
+    expect(encodeCommands([]).length).toBe(0);
+  });
+
   it('handles commands with many and large arguments', () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 7);
     const many = Array.from({ length: 5000 }, (_, i) => `m${i}`);
