@@ -1,8 +1,9 @@
 // @pyrsedis/client vs node-redis 6, ioredis 6 (auto-pipelining on), Valkey GLIDE 2.5 and Bun's
 // RedisClient, with redis-benchmark (C) as the physical reference for SET pipelines: same Redis
 // 8.2, same run, interleaved (the order rotates every repetition), medians.
-// Run: npm run bench -w @pyrsedis/client [-- --quick]
-// (results: packages/client/bench/results/latest.json; quick.json with --quick)
+// Run: npm run bench -w @pyrsedis/client [-- --quick] [-- --without GLIDE] [-- --only id,id]
+// (results: packages/client/bench/results/latest.json; quick.json with --quick; only.json, not
+// committed, with --only: the named cases alone, ids in bench/cases.mjs)
 // Node clients run in this process; Bun's client runs in one warm Bun child (bun-runner.mjs) that
 // times each run itself; redis-benchmark runs once per repetition and its rate is scaled to 5,000.
 import { execFile, spawn } from 'node:child_process';
@@ -315,7 +316,10 @@ async function measure(spec, contenders, notAvailable, references) {
 }
 
 const results = [];
-for (const spec of makeCases({ quick })) {
+const only = process.argv.flatMap((a, i) => (a === '--only' ? (process.argv[i + 1] ?? '').split(',') : []));
+const cases = makeCases({ quick }).filter((spec) => only.length === 0 || only.includes(spec.id));
+if (cases.length === 0) throw new Error(`--only ${only.join(',')}: no such case`);
+for (const spec of cases) {
   const contenders = {};
   const notAvailable = {};
   const references = [];
@@ -351,12 +355,20 @@ for (const c of Object.values(clients)) await c.close();
 await floor.close();
 await bun.close?.();
 await server.stop();
-const resultName = quick ? 'quick.json' : without.length ? 'latest-without-glide.json' : 'latest.json';
+const resultName = only.length
+  ? 'only.json'
+  : quick
+    ? 'quick.json'
+    : without.length
+      ? 'latest-without-glide.json'
+      : 'latest.json';
 writeResults(
   path.join(
     here,
     'results',
-    without.length && !quick ? resultName.replace('glide', without.join('-').toLowerCase()) : resultName,
+    without.length && !quick && !only.length
+      ? resultName.replace('glide', without.join('-').toLowerCase())
+      : resultName,
   ),
   {
     package: '@pyrsedis/client',
