@@ -132,6 +132,15 @@ function writeDecimal(buf: Buffer, offset: number, n: number): number {
   return offset + digits;
 }
 
+/** `$<len>\r\n` at `o`; returns where the bulk's bytes go. */
+function writeBulkHeader(buf: Buffer, o: number, len: number): number {
+  buf[o] = DOLLAR;
+  const at = writeDecimal(buf, o + 1, len);
+  buf[at] = CR;
+  buf[at + 1] = LF;
+  return at + 2;
+}
+
 /** Pass 2: writes what {@link measure} prepared. */
 function write(commands: readonly (readonly RespArgument[])[], buf: Buffer): void {
   let offset = 0;
@@ -146,10 +155,7 @@ function write(commands: readonly (readonly RespArgument[])[], buf: Buffer): voi
       const value = values[slot]!;
       const measured = lengths[slot]!;
       const len = measured < 0 ? -measured - 1 : measured;
-      buf[offset++] = DOLLAR;
-      offset = writeDecimal(buf, offset, len);
-      buf[offset++] = CR;
-      buf[offset++] = LF;
+      offset = writeBulkHeader(buf, offset, len);
       if (typeof value === 'string') {
         if (measured < 0) {
           for (let j = 0; j < len; j++) buf[offset + j] = value.charCodeAt(j);
@@ -194,11 +200,7 @@ function growScratch(buf: Buffer, used: number, size: number): Buffer {
 /** A string's bulk at `o` (`$<len>\r\n<bytes>\r\n`), `buf` having 3 bytes per unit + 16 free. */
 function writeString(buf: Buffer, o: number, value: string): number {
   const n = value.length;
-  buf[o] = DOLLAR;
-  const header = writeDecimal(buf, o + 1, n);
-  buf[header] = CR;
-  buf[header + 1] = LF;
-  const data = header + 2;
+  const data = writeBulkHeader(buf, o, n);
   let j = 0;
   for (; j < n; j++) {
     const code = value.charCodeAt(j);
@@ -209,12 +211,10 @@ function writeString(buf: Buffer, o: number, value: string): number {
   if (j < n) {
     // Not ASCII: the header says the UTF-8 byte length; rewrite it and the data after it.
     const len = Buffer.byteLength(value, 'utf8');
-    const at = writeDecimal(buf, o + 1, len);
-    buf[at] = CR;
-    buf[at + 1] = LF;
-    if (hasFastWrite) (buf as WriteBuffer).utf8Write(value, at + 2, len);
-    else buf.write(value, at + 2, len, 'utf8');
-    end = at + 2 + len;
+    const at = writeBulkHeader(buf, o, len);
+    if (hasFastWrite) (buf as WriteBuffer).utf8Write(value, at, len);
+    else buf.write(value, at, len, 'utf8');
+    end = at + len;
   }
   buf[end] = CR;
   buf[end + 1] = LF;
@@ -252,12 +252,9 @@ function encodeOnePass(commands: readonly (readonly RespArgument[])[], many: boo
           if (need > SCRATCH_LIMIT) return undefined;
           buf = growScratch(buf, o, need);
         }
-        buf[o] = DOLLAR;
-        const at = writeDecimal(buf, o + 1, len);
-        buf[at] = CR;
-        buf[at + 1] = LF;
-        buf.set(arg, at + 2);
-        o = at + 2 + len;
+        const at = writeBulkHeader(buf, o, len);
+        buf.set(arg, at);
+        o = at + len;
         buf[o++] = CR;
         buf[o++] = LF;
         continue;
@@ -288,22 +285,18 @@ let encoding = false;
 
 /** Encodes with the shared scratch space, or with space of its own when nested in another encode. */
 function encode(commands: readonly (readonly RespArgument[])[], many: boolean): Buffer {
-  if (!encoding) {
-    encoding = true;
-    try {
-      return encodeOnePass(commands, many) ?? encodeTwoPass(commands, many);
-    } finally {
-      encoding = false;
-    }
+  const outer = encoding ? { scratch, lengths, values } : undefined;
+  if (outer !== undefined) {
+    scratch = undefined;
+    lengths = new Float64Array(16);
+    values = new Array(16);
   }
-  const saved = { scratch, lengths, values };
-  scratch = undefined;
-  lengths = new Float64Array(16);
-  values = new Array(16);
+  encoding = true;
   try {
     return encodeOnePass(commands, many) ?? encodeTwoPass(commands, many);
   } finally {
-    ({ scratch, lengths, values } = saved);
+    if (outer === undefined) encoding = false;
+    else ({ scratch, lengths, values } = outer);
   }
 }
 
