@@ -516,23 +516,10 @@ export class CompactParser implements ReplyParser {
     if (p < 0) return -1;
     const count = this._n as number; // set again by the _inlineCount above
     let labels: readonly string[];
-    const one = count === 1 ? this._singleLabels : undefined;
-    if (one !== undefined) {
+    if (count === 1) {
       p = this._inlineInt(buf, p, end);
       if (p < 0) return -1;
-      const labelId = this._v as number;
-      const name = this._names.labels[labelId];
-      const shared = one[labelId];
-      if (shared !== undefined && shared[0] === name) labels = shared;
-      else if (name !== undefined && labelId < MAX_SHARED_LABELS) {
-        const frozen = Object.freeze([name]);
-        one[labelId] = frozen;
-        labels = frozen;
-      } else {
-        const fresh = new Array<string>(1);
-        this._setLabel(fresh, 0, labelId);
-        labels = fresh;
-      }
+      labels = this._oneLabel(this._v as number);
     } else {
       const fresh = new Array<string>(count);
       for (let i = 0; i < count; i++) {
@@ -646,6 +633,24 @@ export class CompactParser implements ReplyParser {
       this._fixups.push({ kind: 'label', target: labels, index, id });
       labels[index] = '';
     } else labels[index] = name;
+  }
+
+  /**
+   * The labels of a node carrying label `id` alone: the shared frozen array when the name is known
+   * (checked against the current name), else a fresh one through {@link _setLabel}.
+   */
+  private _oneLabel(id: number): readonly string[] {
+    const name = this._names.labels[id];
+    const shared = this._singleLabels[id];
+    if (shared !== undefined && shared[0] === name) return shared;
+    if (name === undefined || id >= MAX_SHARED_LABELS) {
+      const fresh = new Array<string>(1);
+      this._setLabel(fresh, 0, id);
+      return fresh;
+    }
+    const frozen = Object.freeze([name]);
+    this._singleLabels[id] = frozen;
+    return frozen;
   }
 
   /** An edge with its type's name, or '' noted for after a schema refresh. */
