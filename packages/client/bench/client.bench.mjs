@@ -355,27 +355,19 @@ for (const c of Object.values(clients)) await c.close();
 await floor.close();
 await bun.close?.();
 await server.stop();
+// --without GLIDE (not quick, not --only) → latest-without-glide.json.
 const resultName = only.length
   ? 'only.json'
   : quick
     ? 'quick.json'
     : without.length
-      ? 'latest-without-glide.json'
+      ? `latest-without-${without.join('-').toLowerCase()}.json`
       : 'latest.json';
-writeResults(
-  path.join(
-    here,
-    'results',
-    without.length && !quick && !only.length
-      ? resultName.replace('glide', without.join('-').toLowerCase())
-      : resultName,
-  ),
-  {
-    package: '@pyrsedis/client',
-    without,
-    server: `redis ${server.version}`,
-    bun: bun.version ?? bun.unavailable,
-    redisBenchmark: benchmark.name ?? benchmark.unavailable,
-    results,
-  },
-);
+writeResults(path.join(here, 'results', resultName), {
+  package: '@pyrsedis/client',
+  without,
+  server: `redis ${server.version}`,
+  bun: bun.version ?? bun.unavailable,
+  redisBenchmark: benchmark.name ?? benchmark.unavailable,
+  results,
+});

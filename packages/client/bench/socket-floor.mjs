@@ -1,5 +1,6 @@
 // The physical floor of a Node.js client for one-at-a-time commands: a bare net.Socket that writes
-// each command pre-encoded and waits for exactly its reply, framed by the little it needs to know
+// each command (a string of a few dozen bytes, built per call: ~1 µs against a 100+ µs round
+// trip) and waits for exactly its reply, framed by the little it needs to know
 // (`+OK\r\n` or `$<len>\r\n<bytes>\r\n`), with no RESP decoder, no queue, no options. A reply
 // that spans chunks is gathered into one Buffer (one copy, as any client must to hand out one
 // Buffer); string mode decodes it as UTF-8. It answers only set/get/getBuffer with one command
@@ -8,7 +9,7 @@ import net from 'node:net';
 
 const CR = 13;
 
-/** A RESP command's bytes, built once per call (tiny next to the round trip). */
+/** A RESP command's bytes. */
 const command = (...args) =>
   Buffer.from(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
 
