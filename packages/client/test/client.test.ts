@@ -172,6 +172,22 @@ describe('createClient against Redis 8.2', () => {
     await expect(lost).rejects.toBeInstanceOf(ConnectionError);
   });
 
+  it('close() also ends when the last reply awaited is an error, or belongs to a timed-out command', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port, commandTimeoutMs: 100 }).connect();
+    await client.set('str', 'x');
+    const wrong = client.lpush('str', 'y').catch((e: unknown) => e);
+    await client.close();
+    expect(((await wrong) as ReplyError).code).toBe('WRONGTYPE');
+    const other = await createClient({ port: server.port, commandTimeoutMs: 100 }).connect();
+    const slow = other.sendCommand(['DEBUG', 'SLEEP', '0.3']).catch((e: unknown) => e);
+    expect(await slow).toBeInstanceOf(TimeoutError);
+    const started = Date.now();
+    await other.close(); // the late reply arrives, is dropped, and lets the socket go
+    expect(other.state).toBe('closed');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('the Buffer view returns bulk strings as Buffers', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port }).connect();

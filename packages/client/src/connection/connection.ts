@@ -503,6 +503,13 @@ export class Connection extends EventEmitter {
       );
       return;
     }
+    this.#settle(pending, reply);
+    // Closing gracefully: the last reply awaited (whatever became of it) lets the socket go.
+    if (this.#state === 'closing' && this.#inflight.length === 0) this.#socket?.end();
+  }
+
+  /** A single command's reply: resolved (reshaped, transformed) or rejected; dropped if settled. */
+  #settle(pending: Pending, reply: unknown): void {
     const argv = pending.argv;
     pending.argv = undefined;
     if (pending.settled) return; // timed out or aborted: the late reply is dropped here
@@ -530,7 +537,6 @@ export class Connection extends EventEmitter {
       }
     }
     pending.resolve(value);
-    if (this.#state === 'closing' && this.#inflight.length === 0) this.#socket?.end();
   }
 
   #rejectAll(items: Iterable<Pending>, error: Error, wasWritten: boolean): void {
