@@ -1,7 +1,7 @@
 // createClient: a client over one multiplexed connection, with the whole typed command surface.
 import { EventEmitter } from 'node:events';
 import { type CacheStats, ClientCache } from './cache.js';
-import { commandKeyIndexes, lookupCommand } from './commands/keys.js';
+import { commandKeyIndexes, isBlockingCommand as isBlocking, lookupCommand } from './commands/keys.js';
 import {
   hscanIterator,
   type ScanIteratorOptions,
@@ -18,7 +18,6 @@ import type {
 import { keySlot } from './commands/slot.js';
 import { Connection, type ConnectionState } from './connection/connection.js';
 import { type ClientOptions, resolveOptions } from './connection/options.js';
-import { COMMAND_TABLE, CommandFlag } from './generated/command-table.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 import { type Chain, Pipeline } from './pipeline.js';
 import { LeasePool, type PoolStats } from './pool.js';
@@ -130,6 +129,16 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     if (isBlocking(argv)) return this.#leased(argv, transform, options);
     if (this.#cache !== undefined) return this.#cached(this.#cache, argv, transform, options);
     return this.#route(argv).sendCommand(argv, transform, options);
+  }
+
+  /**
+   * @internal An explicit pipeline as one unit on the one connection (see
+   * {@link CommandSender.sendBatch}); undefined with several connections (commands spread by
+   * key) or a client-side cache (each command probes it).
+   */
+  sendBatch(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> | undefined {
+    if (this.#cache !== undefined || this.#connections.length !== 1) return undefined;
+    return this.#connection.sendBatch(argvs, options);
   }
 
   #cached(
@@ -341,21 +350,6 @@ Object.assign(Client.prototype, COMMAND_METHODS);
 /** Every command of the server as a typed method (generated from its command spec). */
 export interface Client extends Commands<string> {}
 
-const BLOCKING = new Set(
-  Object.entries(COMMAND_TABLE)
-    .filter(([, info]) => (info.flags & CommandFlag.BLOCKING) !== 0)
-    .map(([name]) => name),
-);
-
-function isBlocking(argv: CommandArgument[]): boolean {
-  const name = argv[0];
-  // The generated methods send upper-case names: one set lookup on the hot path.
-  if (typeof name === 'string' && BLOCKING.has(name)) return true;
-  if (typeof name === 'string' && name.charCodeAt(0) < 0x61) return false;
-  const found = lookupCommand(argv);
-  return found !== undefined && BLOCKING.has(found.name);
-}
-
 /**
  * A connection of its own, from `client.isolated()`: the whole command surface, `pipeline()` and
  * `multi()` — with `watch()`, since nothing else runs on this connection.
@@ -379,6 +373,12 @@ export class Session implements CommandSender {
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
     this.#cache?.probeWrite(argv);
     return this.#connection.sendCommand(argv, transform, options);
+  }
+
+  /** @internal An explicit pipeline as one unit (see {@link CommandSender.sendBatch}). */
+  sendBatch(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> | undefined {
+    if (this.#cache !== undefined) return undefined;
+    return this.#connection.sendBatch(argvs, options);
   }
 
   /**

@@ -92,7 +92,28 @@ export class Pipeline implements CommandSender {
     const target = this.#target;
     const options = this.#options;
     if (!this.#transaction) {
-      // Issued in one tick: the connection writes them in one buffer. Errors stay in place.
+      // As one unit where the target can (one promise for all), else one by one issued in one
+      // tick: either way written in one buffer, errors in place.
+      const batch = queued.every((q) => q.reader === undefined && q.onSettled === undefined)
+        ? target.sendBatch?.(
+            queued.map((q) => q.argv),
+            options,
+          )
+        : undefined;
+      if (batch !== undefined) {
+        const replies = await batch;
+        for (let i = 0; i < replies.length; i++) {
+          const transform = queued[i]!.transform;
+          const reply = replies[i];
+          if (transform === undefined || reply instanceof Error) continue;
+          try {
+            replies[i] = transform(reply);
+          } catch (err) {
+            replies[i] = err;
+          }
+        }
+        return replies;
+      }
       return Promise.all(
         queued.map((q) => {
           const sent = target.sendCommand(

@@ -1,7 +1,8 @@
 // pipeline() and multi() against Redis 8.2.
 import { startServer } from '@pyrsedis/test-server';
-import { describe, expect, expectTypeOf, it } from 'vitest';
-import { ConnectionError, createClient, ReplyError } from '../src/index.js';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { Connection } from '../src/connection/connection.js';
+import { ConnectionError, createClient, ReplyError, TimeoutError, withBuffers } from '../src/index.js';
 
 describe('pipeline()', () => {
   it('sends chained commands in one go; replies in order, errors in place, typed per command', async () => {
@@ -60,6 +61,106 @@ describe('pipeline()', () => {
     expect(outcomes[0]).toEqual({ count: 3 });
     expect(outcomes[1]).toBe(replies[1]);
     expect(() => client.multi().addCommand(['GET', 'x'], { reader: counter })).toThrow(/inside multi/);
+  });
+});
+
+describe('pipeline() as one unit (one queue entry, one promise)', () => {
+  it('takes the batch path: replies in order, RESP2 shapes, transforms, Buffers through a view', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, protocol: 2 }).connect();
+    const batches = vi.spyOn(Connection.prototype, 'sendBatch');
+    try {
+      const pipeline = client
+        .pipeline()
+        .hset('h', [
+          { field: 'a', value: '1' },
+          { field: 'b', value: '2' },
+        ])
+        .hgetall('h');
+      for (let i = 0; i < 2000; i++) pipeline.incr('n');
+      pipeline.zadd('z', [{ score: 1.5, member: 'm' }]).zrange('z', 0, -1, { withscores: true });
+      const replies = (await pipeline.exec()) as unknown[];
+      expect(replies.length).toBe(2004);
+      expect(replies[0]).toBe(2);
+      expect(replies[1]).toEqual({ a: '1', b: '2' }); // a RESP2 flat array, reshaped
+      expect(replies[2001]).toBe(2000);
+      expect(replies[2003]).toEqual([{ member: 'm', score: 1.5 }]); // the method's transform
+      const [bytes] = await withBuffers(client).pipeline().get('h:none').hget('h', 'a').exec();
+      expect(bytes).toBeNull();
+      const [, value] = await withBuffers(client).pipeline().get('h:none').hget('h', 'a').exec();
+      expect(Buffer.isBuffer(value)).toBe(true);
+      expect(batches).toHaveBeenCalledTimes(3);
+      expect(batches.mock.results.every((r) => r.value instanceof Promise)).toBe(true);
+    } finally {
+      batches.mockRestore();
+    }
+  });
+
+  it('keeps its place among single commands issued in the same tick', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const before = client.set('x', '1');
+    const pipelined = client.pipeline().incr('x').incr('x').exec();
+    const after = client.get('x');
+    const between = client.pipeline().incr('x').lpush('x', 'wrong').exec();
+    expect(await before).toBe('OK');
+    expect(await pipelined).toEqual([2, 3]);
+    expect(await after).toBe('3');
+    const [four, wrong] = await between;
+    expect(four).toBe(4);
+    expect((wrong as ReplyError).code).toBe('WRONGTYPE');
+    expect((wrong as ReplyError).command).toBe('LPUSH');
+  });
+
+  it('a bad argument is refused in its place, the rest still runs', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const replies = await client
+      .pipeline()
+      .set('a', '1')
+      .addCommand(['SET', 'b', undefined as unknown as string])
+      .get('a')
+      .exec();
+    expect(replies[0]).toBe('OK');
+    expect(replies[1]).toBeInstanceOf(TypeError);
+    expect(replies[2]).toBe('1');
+  });
+
+  it('times out as a whole: every unanswered command gets the TimeoutError in place, late replies go to nobody', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, commandTimeoutMs: 150 }).connect();
+    const started = Date.now();
+    const replies = await client
+      .pipeline()
+      .set('k', 'v')
+      .addCommand(['DEBUG', 'SLEEP', '0.5'])
+      .incr('n')
+      .exec();
+    expect(Date.now() - started).toBeLessThan(450);
+    expect(replies.map((r) => r instanceof TimeoutError)).toEqual([true, true, true]);
+    expect(replies.map((r) => (r as TimeoutError).command)).toEqual(['SET', 'DEBUG', 'INCR']);
+    expect((replies[0] as TimeoutError).mayHaveExecuted).toBe(true);
+    // Once the server is back, the three late replies are dropped; the next command gets its own.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await client.get('k')).toBe('v');
+    expect(await client.get('n')).toBe('1');
+  });
+
+  it('a connection lost mid-pipeline settles every command in place, saying it may have run', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    client.on('error', () => {});
+    const pending = client.pipeline().set('a', '1').addCommand(['DEBUG', 'SLEEP', '2']).get('a').exec();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await server.kill();
+    const replies = await pending;
+    expect(replies.map((r) => (r as ConnectionError).constructor)).toEqual([
+      ConnectionError,
+      ConnectionError,
+      ConnectionError,
+    ]);
+    expect(replies.map((r) => (r as ConnectionError).command)).toEqual(['SET', 'DEBUG', 'GET']);
+    expect(replies.every((r) => (r as ConnectionError).mayHaveExecuted)).toBe(true);
   });
 });
 

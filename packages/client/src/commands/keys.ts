@@ -1,7 +1,7 @@
 // Where a command's keys are: the server's key specs, read from the generated table, applied the
 // way the server applies them (db.c getKeysUsingKeySpecs). The cluster package hashes these keys
 // to route a command; nothing re-parses argv by hand except the two named extractors below.
-import { COMMAND_TABLE } from '../generated/command-table.js';
+import { COMMAND_TABLE, CommandFlag } from '../generated/command-table.js';
 import type { CommandInfo, KeySpec } from './command-info.js';
 
 /** A command argument as the encoder accepts it. */
@@ -32,6 +32,31 @@ export function lookupCommand(
     if (sub !== undefined) return { name: full, info: sub };
   }
   return { name, info };
+}
+
+const blockingByName = new Map<string, boolean>();
+
+/**
+ * Whether a command blocks (the spec's BLOCKING flag: BLPOP, XREAD, WAIT, ...). Memoised per name
+ * as sent (one map lookup on the hot path), except for container commands, whose subcommand
+ * decides.
+ */
+export function isBlockingCommand(argv: readonly CommandArgument[]): boolean {
+  const name = argv[0];
+  if (typeof name === 'string') {
+    const known = blockingByName.get(name);
+    if (known !== undefined) return known;
+  }
+  const found = lookupCommand(argv);
+  const blocking = found !== undefined && (found.info.flags & CommandFlag.BLOCKING) !== 0;
+  if (
+    typeof name === 'string' &&
+    found !== undefined &&
+    !COMMAND_TABLE[found.name.split(' ')[0]!]?.container
+  ) {
+    if (blockingByName.size < 4096) blockingByName.set(name, blocking);
+  }
+  return blocking;
 }
 
 function beginPosition(spec: KeySpec, argv: readonly CommandArgument[]): number {

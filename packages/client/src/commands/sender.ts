@@ -54,6 +54,12 @@ export interface CommandSender {
     transform?: ReplyTransformFunction,
     options?: SendOptions,
   ): Promise<unknown>;
+  /**
+   * Sends the commands of an explicit pipeline as one unit, when the sender can: resolves with
+   * the replies in order, errors in place, and never rejects. Undefined (no method, or the call
+   * returns undefined) means: send them one by one with {@link CommandSender.sendCommand}.
+   */
+  sendBatch?(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> | undefined;
 }
 
 /**
@@ -65,6 +71,10 @@ export function withOptions<T extends CommandSender>(sender: T, options: SendOpt
     sendCommand: {
       value: (argv: CommandArgument[], transform?: ReplyTransformFunction, more?: SendOptions) =>
         sender.sendCommand(argv, transform, more ? { ...options, ...more } : options),
+    },
+    sendBatch: {
+      value: (argvs: CommandArgument[][], more?: SendOptions) =>
+        sender.sendBatch?.(argvs, more ? { ...options, ...more } : options),
     },
   }) as T;
 }

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { encodeCommands, type ProtocolError, ReplyError, type ReplyPlan, RespDecoder } from '@pyrsedis/resp';
-import { lookupCommand } from '../commands/keys.js';
+import { isBlockingCommand, lookupCommand } from '../commands/keys.js';
 import { fromResp2, resp2ShapeOf } from '../commands/resp2.js';
 import type { CommandArgument, ReplyTransformFunction, SendOptions } from '../commands/sender.js';
 import { commandChannel, commandTraced, connectionChannel } from '../diagnostics.js';
@@ -35,6 +35,20 @@ interface Pending {
   noReply: boolean;
   /** Written once on a connection that died, queued again (retryReadOnly). */
   retried: boolean;
+  /** A whole explicit pipeline in one entry (see {@link Connection.sendBatch}). */
+  batch: Batch | undefined;
+}
+
+/**
+ * The commands of an explicit pipeline as one queue entry: encoded up front, their replies
+ * collected in order (errors in place) and handed over together — no promise per command.
+ */
+interface Batch {
+  argvs: CommandArgument[][];
+  bytes: Buffer;
+  replies: unknown[];
+  /** Replies received so far. */
+  received: number;
 }
 
 /** A fresh queue entry; `written` for the handshake, `noReply` for push-answered commands. */
@@ -57,7 +71,16 @@ function newPending(
     onAbort: undefined,
     noReply: fields.noReply ?? false,
     retried: false,
+    batch: undefined,
   };
+}
+
+let capturedResolve: ((value: unknown) => void) | undefined;
+let capturedReject: ((error: Error) => void) | undefined;
+/** A promise executor that hands its settlers over through the two variables above. */
+function captureSettlers(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 const LIB_NAME = 'pyrsedis';
@@ -94,9 +117,7 @@ function isReadOnly(argv: CommandArgument[]): boolean {
 }
 
 function isBlocking(argv: CommandArgument[] | undefined): boolean {
-  if (argv === undefined) return false;
-  const info = lookupCommand(argv)?.info;
-  return info !== undefined && (info.flags & CommandFlag.BLOCKING) !== 0;
+  return argv !== undefined && isBlockingCommand(argv);
 }
 
 /**
@@ -365,33 +386,19 @@ export class Connection extends EventEmitter {
   ): Promise<unknown> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const pending = newPending(argv, resolve, reject, {
+    // The executor is a module function, not a closure per command (one allocation less each).
+    const promise = new Promise(captureSettlers);
+    {
+      const pending = newPending(argv, capturedResolve!, capturedReject!, {
         transform,
         strings: options?.reader ?? (options?.strings === 'buffer' ? 'buffer' : undefined),
         signal,
       });
-      const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs;
-      if (timeoutMs !== undefined) {
-        pending.timer = setTimeout(
-          () =>
-            this.#giveUp(
-              pending,
-              new TimeoutError(`no reply within ${timeoutMs} ms`, {
-                command: commandName(pending.argv),
-                mayHaveExecuted: pending.written || pending.retried,
-              }),
-            ),
-          timeoutMs,
-        );
-      }
-      if (signal !== undefined) {
-        pending.onAbort = () => this.#giveUp(pending, signal.reason as Error);
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
+      this.#watch(pending, options);
       this.#outbox.push(pending);
       this.#scheduleFlush();
-    });
+    }
+    return promise;
   }
 
   /**
@@ -413,11 +420,65 @@ export class Connection extends EventEmitter {
     });
   }
 
+  /**
+   * Sends the commands of an explicit pipeline as one queue entry (one promise, not one per
+   * command): resolves with the replies in order, errors in place (a reply error, or the
+   * timeout/abort/connection error of each command left unanswered); never rejects. Returns
+   * undefined when the commands must go one by one instead: not ready (offline queue), tracing
+   * on (an event per command), a blocking command, retryReadOnly, a subscriber connection, an
+   * argument that does not encode (rejected alone), or an already aborted signal.
+   */
+  sendBatch(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> | undefined {
+    if (argvs.length === 0 || this.#state !== 'ready' || this.#subscriber || commandTraced())
+      return undefined;
+    if (this.options.retryReadOnly || options?.reader !== undefined || options?.signal?.aborted)
+      return undefined;
+    for (let i = 0; i < argvs.length; i++) if (isBlocking(argvs[i])) return undefined;
+    let bytes: Buffer;
+    try {
+      bytes = encodeCommands(argvs);
+    } catch {
+      return undefined;
+    }
+    const promise = new Promise(captureSettlers) as Promise<unknown[]>;
+    const pending = newPending(argvs[0]!, capturedResolve!, capturedReject!, {
+      strings: options?.strings === 'buffer' ? 'buffer' : undefined,
+      signal: options?.signal,
+    });
+    pending.argv = undefined;
+    pending.batch = { argvs, bytes, replies: new Array(argvs.length), received: 0 };
+    this.#watch(pending, options);
+    this.#outbox.push(pending);
+    this.#scheduleFlush();
+    return promise;
+  }
+
   /** One flush per tick: every command issued until then goes out in the same write. */
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#state !== 'ready') return;
     this.#flushScheduled = true;
     process.nextTick(() => this.#flush());
+  }
+
+  /** Arms the command timeout and the abort signal of a queue entry. */
+  #watch(pending: Pending, options: SendOptions | undefined): void {
+    const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs;
+    if (timeoutMs !== undefined) {
+      const timedOut = (argv: CommandArgument[] | undefined) =>
+        new TimeoutError(`no reply within ${timeoutMs} ms`, {
+          command: commandName(argv),
+          mayHaveExecuted: pending.written || pending.retried,
+        });
+      pending.timer = setTimeout(
+        () => this.#giveUp(pending, pending.batch === undefined ? timedOut(pending.argv) : timedOut),
+        timeoutMs,
+      );
+    }
+    const signal = pending.signal;
+    if (signal !== undefined) {
+      pending.onAbort = () => this.#giveUp(pending, signal.reason as Error);
+      signal.addEventListener('abort', pending.onAbort, { once: true });
+    }
   }
 
   #clearWatch(pending: Pending): void {
@@ -428,8 +489,19 @@ export class Connection extends EventEmitter {
   }
 
   /** A timeout or an abort: settle now; the reply slot stays so a late reply is discarded. */
-  #giveUp(pending: Pending, error: Error): void {
+  #giveUp(pending: Pending, error: Error | ((argv: CommandArgument[]) => Error)): void {
     if (pending.settled) return;
+    if (pending.batch !== undefined) {
+      // Every command not yet answered gets the error in its place; late replies are dropped.
+      if (!pending.written) {
+        const at = this.#outbox.indexOf(pending);
+        if (at >= 0) this.#outbox.splice(at, 1);
+      }
+      const same = error;
+      this.#failBatch(pending, pending.batch, typeof same === 'function' ? same : () => same);
+      return;
+    }
+    if (typeof error === 'function') error = error(pending.argv!);
     this.#clearWatch(pending);
     pending.settled = true;
     if (!pending.written) {
@@ -455,29 +527,31 @@ export class Connection extends EventEmitter {
     const socket = this.#socket;
     if (batch.length === 0 || socket === undefined || this.#state !== 'ready') return;
     this.#outbox = [];
-    const argvs: CommandArgument[][] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) argvs[i] = batch[i]!.argv!;
+    // Single commands encoded together; an explicit pipeline's bytes (encoded when it was
+    // queued) as they are, in queue order. Usually one piece: no copy.
+    let pipelines = false;
+    for (let i = 0; i < batch.length; i++) if (batch[i]!.batch !== undefined) pipelines = true;
     let bytes: Buffer;
-    let sent = batch;
-    try {
-      bytes = encodeCommands(argvs);
-    } catch {
-      // One bad argument must not sink the others: encode one by one and reject only the bad.
-      sent = [];
-      const chunks: Buffer[] = [];
+    if (!pipelines) {
+      bytes = this.#encode(batch);
+    } else {
+      const pieces: Buffer[] = [];
+      let singles: Pending[] = [];
       for (const pending of batch) {
-        try {
-          chunks.push(encodeCommands([pending.argv!]));
-          sent.push(pending);
-        } catch (err) {
-          this.#clearWatch(pending);
-          pending.reject(err as Error);
+        if (pending.batch === undefined) {
+          singles.push(pending);
+          continue;
         }
+        if (singles.length > 0) pieces.push(this.#encode(singles));
+        singles = [];
+        pieces.push(pending.batch.bytes);
       }
-      bytes = Buffer.concat(chunks);
+      if (singles.length > 0) pieces.push(this.#encode(singles));
+      bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
     }
-    for (let i = 0; i < sent.length; i++) {
-      const pending = sent[i]!;
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i]!;
+      if (pending.settled) continue; // refused by the encoder (nothing else settles in the outbox)
       pending.written = true;
       if (pending.noReply) {
         this.#clearWatch(pending);
@@ -490,20 +564,49 @@ export class Connection extends EventEmitter {
     socket.write(bytes);
   }
 
+  /**
+   * Encodes single commands into one buffer. One bad argument must not sink the others: then
+   * each is encoded alone, and the bad one rejected (and marked settled: left out of the write).
+   */
+  #encode(singles: Pending[]): Buffer {
+    const argvs: CommandArgument[][] = new Array(singles.length);
+    for (let i = 0; i < singles.length; i++) argvs[i] = singles[i]!.argv!;
+    try {
+      return encodeCommands(argvs);
+    } catch {
+      const chunks: Buffer[] = [];
+      for (const pending of singles) {
+        try {
+          chunks.push(encodeCommands([pending.argv!]));
+        } catch (err) {
+          this.#clearWatch(pending);
+          pending.settled = true;
+          pending.reject(err as Error);
+        }
+      }
+      return Buffer.concat(chunks);
+    }
+  }
+
   #onReply(reply: unknown): void {
     if (this.#subscriber && isResp2Push(reply)) {
       this.emit('push', reply);
       return;
     }
-    const pending = this.#inflight.shift();
-    if (pending === undefined) {
+    const head = this.#inflight.peek();
+    if (head === undefined) {
       this.#lost(
         new ConnectionError('reply without a command: the stream is out of step', { mayHaveExecuted: true }),
         this.#socket,
       );
       return;
     }
-    this.#settle(pending, reply);
+    if (head.batch === undefined) {
+      this.#inflight.shift();
+      this.#settle(head, reply);
+    } else if (this.#batchReply(head, head.batch, reply)) {
+      this.#inflight.shift();
+    }
     // Closing gracefully: the last reply awaited (whatever became of it) lets the socket go.
     if (this.#state === 'closing' && this.#inflight.length === 0) this.#socket?.end();
   }
@@ -539,12 +642,57 @@ export class Connection extends EventEmitter {
     pending.resolve(value);
   }
 
+  /** One reply of a batch at the head of the queue; true once the batch has all its replies. */
+  #batchReply(pending: Pending, batch: Batch, reply: unknown): boolean {
+    const at = batch.received++;
+    if (!pending.settled) {
+      const argv = batch.argvs[at]!;
+      if (reply instanceof ReplyError) {
+        reply.command = commandName(argv);
+      } else if (this.#protocol === 2) {
+        const found = lookupCommand(argv);
+        const shape = found?.info.resp2;
+        if (shape !== undefined) reply = fromResp2(reply, resp2ShapeOf(found!, shape, argv));
+      }
+      batch.replies[at] = reply;
+    }
+    if (batch.received < batch.argvs.length) return false;
+    if (!pending.settled) {
+      this.#clearWatch(pending);
+      pending.settled = true;
+      pending.resolve(batch.replies);
+    }
+    return true;
+  }
+
+  /** Settles a batch with `error` in the place of every reply it has not received. */
+  #failBatch(pending: Pending, batch: Batch, error: (argv: CommandArgument[]) => Error): void {
+    this.#clearWatch(pending);
+    pending.settled = true;
+    for (let i = batch.received; i < batch.argvs.length; i++) batch.replies[i] = error(batch.argvs[i]!);
+    pending.resolve(batch.replies);
+  }
+
   #rejectAll(items: Iterable<Pending>, error: Error, wasWritten: boolean): void {
     for (const pending of items) {
       if (pending.settled) continue;
+      const written = wasWritten || pending.retried;
+      if (pending.batch !== undefined) {
+        this.#failBatch(
+          pending,
+          pending.batch,
+          (argv) =>
+            new ConnectionError(
+              written
+                ? `${error.message}; the command was sent and may have executed`
+                : `${error.message}; the command was not sent`,
+              { cause: error, command: commandName(argv), mayHaveExecuted: written },
+            ),
+        );
+        continue;
+      }
       this.#clearWatch(pending);
       pending.settled = true;
-      const written = wasWritten || pending.retried;
       pending.reject(
         new ConnectionError(
           written
