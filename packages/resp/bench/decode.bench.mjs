@@ -44,12 +44,16 @@ function arrayOf(count, item) {
 const scale = quick ? 0.1 : 1;
 const n = (x) => Math.max(1, Math.round(x * scale));
 
-/** Offsets of every bulk string's data in a flat RESP2 array of bulks (for the floor). */
-function bulkOffsets(bytes) {
+/** Offsets of every bulk string's data in a reply of nested arrays of bulks, in order. */
+function allBulkOffsets(bytes) {
   const starts = [];
-  let pos = bytes.indexOf(10) + 1;
+  let pos = 0;
   while (pos < bytes.length) {
     const cr = bytes.indexOf(13, pos);
+    if (bytes[pos] === 0x2a) {
+      pos = cr + 2; // an array header: its elements follow
+      continue;
+    }
     const len = Number(bytes.latin1Slice(pos + 1, cr));
     starts.push(cr + 2, cr + 2 + len);
     pos = cr + 4 + len;
@@ -199,7 +203,7 @@ async function decodeCase({
 {
   const count = n(1_000_000);
   const bytes = arrayOf(count, (i) => bulk(`k:${String(i).padStart(6, '0')}`));
-  const offsets = bulkOffsets(bytes);
+  const offsets = allBulkOffsets(bytes);
   await decodeCase({
     name: `${count} short bulks (10 B)`,
     bytes,
@@ -219,7 +223,7 @@ async function decodeCase({
 {
   const count = n(100_000);
   const bytes = arrayOf(count, (i) => bulk(String(i).padStart(100, 'v')));
-  const offsets = bulkOffsets(bytes);
+  const offsets = allBulkOffsets(bytes);
   await decodeCase({
     name: `${count} bulks of 100 B`,
     bytes,
@@ -311,7 +315,7 @@ async function decodeCase({
   for (let i = 0; i < fields; i++) pairs.push(bulk(`field:${i}`), bulk(`value-${i * 31}`));
   const resp2 = Buffer.from(`*${fields * 2}\r\n${pairs.join('')}`);
   const resp3 = Buffer.from(`%${fields}\r\n${pairs.join('')}`);
-  const offsets = bulkOffsets(resp2);
+  const offsets = allBulkOffsets(resp2);
   const floorMap = () => {
     const out = Object.create(null);
     for (let i = 0; i < fields; i++) {
@@ -349,7 +353,27 @@ async function decodeCase({
     for (let f = 0; f < 4; f++) parts.push(bulk(`f${f}`), bulk(`value ${i}.${f}`));
   }
   const bytes = Buffer.from(parts.join(''));
-  await decodeCase({ name: 'XRANGE 10k entries x 4 fields x10', bytes, elements: entries * 10, repeat: 10 });
+  // The floor: the same nested arrays, their strings made from the bulks' offsets.
+  const offsets = allBulkOffsets(bytes);
+  const floor = () => {
+    const out = new Array(entries);
+    let k = 0;
+    for (let i = 0; i < entries; i++) {
+      const id = utf8Text(bytes, offsets[k], offsets[k + 1]);
+      k += 2;
+      const fields = new Array(8);
+      for (let f = 0; f < 8; f++, k += 2) fields[f] = utf8Text(bytes, offsets[k], offsets[k + 1]);
+      out[i] = [id, fields];
+    }
+    return out;
+  };
+  await decodeCase({
+    name: 'XRANGE 10k entries x 4 fields x10',
+    bytes,
+    elements: entries * 10,
+    repeat: 10,
+    floor,
+  });
 }
 
 // ---- encoder ----------------------------------------------------------------------------------
