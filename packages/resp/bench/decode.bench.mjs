@@ -22,6 +22,11 @@ const IoredisCommand = require('ioredis/built/Command.js').default;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
+// --only TEXT: only the cases whose name contains TEXT; --alone: without the peer decoders (ours,
+// the floor and the yardsticks only: no other decoder's garbage or JIT state in the process).
+// Either writes results/only.json.
+const only = process.argv.flatMap((a, i) => (a === '--only' ? [process.argv[i + 1] ?? ''] : []))[0];
+const alone = process.argv.includes('--alone');
 const REPS = quick ? 3 : 9;
 const CHUNK = 64 * 1024;
 
@@ -160,6 +165,7 @@ async function decodeCase({
   repeat = 1,
 }) {
   const buffers = strings === 'buffer';
+  if (only !== undefined && !name.includes(only)) return;
   for (const [feedName, chunks] of [
     ['whole', [bytes]],
     ['64 KiB chunks', chunked(bytes)],
@@ -168,9 +174,11 @@ async function decodeCase({
     const stream = repeat === 1 ? chunks : Array.from({ length: repeat }, () => chunks).flat();
     const run = (fn) => () => fn(stream);
     const contenders = { pyrsedis: run((c) => ours(c, strings, 'object', flat)) };
-    if (!resp3) contenders['redis-parser'] = run((c) => redisParser(c, buffers, flat));
-    contenders['node-redis 6'] = run((c) => peerDecoder(NodeRedisDecoder, c, buffers, flat));
-    contenders['ioredis 6'] = run((c) => peerDecoder(IoredisDecoder, c, buffers, flat));
+    if (!alone) {
+      if (!resp3) contenders['redis-parser'] = run((c) => redisParser(c, buffers, flat));
+      contenders['node-redis 6'] = run((c) => peerDecoder(NodeRedisDecoder, c, buffers, flat));
+      contenders['ioredis 6'] = run((c) => peerDecoder(IoredisDecoder, c, buffers, flat));
+    }
     for (const [refName, reference] of Object.entries(references)) contenders[refName] = reference;
     if (floor) {
       contenders.floor = () => {
@@ -378,7 +386,7 @@ async function decodeCase({
 
 // ---- encoder ----------------------------------------------------------------------------------
 
-{
+if (only === undefined || 'encode'.includes(only)) {
   const count = 5000;
   const commands = Array.from({ length: count }, (_, i) => [
     'SET',
@@ -432,7 +440,8 @@ async function decodeCase({
   results.push(result);
 }
 
-writeResults(path.join(here, 'results', quick ? 'quick.json' : 'latest.json'), {
+const resultName = only !== undefined || alone ? 'only.json' : quick ? 'quick.json' : 'latest.json';
+writeResults(path.join(here, 'results', resultName), {
   package: '@pyrsedis/resp',
   results,
 });
