@@ -1031,7 +1031,7 @@ export class RespDecoder {
       } else if (type === INTEGER) {
         let i = pos + 1;
         let negative = false;
-        if (buf[i] === MINUS) {
+        if (i < end && buf[i] === MINUS) {
           negative = true;
           i++;
         }
