@@ -471,7 +471,8 @@ export class CompactParser implements ReplyParser {
 
   /** `*<n>\r\n` at `pos`, its length in `_n`; -1 when it is not one or not all here. */
   private _inlineCount(buf: Buffer, pos: number, end: number): number {
-    if (buf[pos] !== STAR) return -1;
+    // Never a read past `end` (a chunk's end): V8 deoptimises on one and keeps slower loads after.
+    if (pos >= end || buf[pos] !== STAR) return -1;
     let p = pos + 1;
     let n = 0;
     for (; p < end; p++) {
@@ -669,7 +670,7 @@ export class CompactParser implements ReplyParser {
 
   /** `:<n>\r\n` with at most 15 digits at `pos`; the value in `_v`. */
   private _inlineInt(buf: Buffer, pos: number, end: number): number {
-    if (buf[pos] !== COLON) return -1;
+    if (pos + 1 >= end || buf[pos] !== COLON) return -1;
     let q = pos + 1;
     const negative = buf[q] === MINUS;
     if (negative) q++;
