@@ -2,7 +2,14 @@
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { Connection } from '../src/connection/connection.js';
-import { ConnectionError, createClient, ReplyError, TimeoutError, withBuffers } from '../src/index.js';
+import {
+  ConnectionError,
+  createClient,
+  ReplyError,
+  TimeoutError,
+  withBuffers,
+  withOptions,
+} from '../src/index.js';
 
 describe('pipeline()', () => {
   it('sends chained commands in one go; replies in order, errors in place, typed per command', async () => {
@@ -144,6 +151,27 @@ describe('pipeline() as one unit (one queue entry, one promise)', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await client.get('k')).toBe('v');
     expect(await client.get('n')).toBe('1');
+  });
+
+  it('an AbortSignal (through withOptions) puts its reason in the place of every unanswered command', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const controller = new AbortController();
+    const view = withOptions(client, { signal: controller.signal });
+    const pending = view.pipeline().set('a', '1').addCommand(['DEBUG', 'SLEEP', '0.3']).get('a').exec();
+    setTimeout(() => controller.abort(new Error('user gave up')), 50);
+    const replies = await pending;
+    expect(replies.map((r) => (r as Error).message)).toEqual([
+      'user gave up',
+      'user gave up',
+      'user gave up',
+    ]);
+    // An already aborted signal: nothing is sent (the one-by-one path rejects each at once).
+    const again = await view.pipeline().incr('never').exec();
+    expect((again[0] as Error).message).toBe('user gave up');
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await client.get('never')).toBeNull();
+    expect(await client.get('a')).toBe('1');
   });
 
   it('a connection lost mid-pipeline settles every command in place, saying it may have run', async () => {
