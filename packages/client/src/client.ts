@@ -9,11 +9,13 @@ import {
   sscanIterator,
   zscanIterator,
 } from './commands/scan.js';
-import type {
-  CommandArgument,
-  CommandSender,
-  ReplyTransformFunction,
-  SendOptions,
+import {
+  type CommandArgument,
+  type CommandSender,
+  type ReplyTransformFunction,
+  type SendOptions,
+  viewOptions,
+  withOptions,
 } from './commands/sender.js';
 import { keySlot } from './commands/slot.js';
 import { Connection, type ConnectionState } from './connection/connection.js';
@@ -72,19 +74,33 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     }
   }
 
+  /**
+   * The client behind `this`: itself, or the client a view (`withOptions`, `withBuffers`: an
+   * object whose prototype chain leads to it) was made from — private state lives there only.
+   */
+  static #own(target: Client): Client {
+    let o: object | null = target;
+    while (o !== null && !(#cache in o)) o = Object.getPrototypeOf(o) as object | null;
+    if (o === null) throw new TypeError('not a pyrsedis Client (nor a view of one)');
+    return o as Client;
+  }
+
   /** The state of the (first) connection: connecting, handshake, ready, reconnecting, closing, closed. */
   get state(): ConnectionState {
-    return this.#connection.state;
+    const self = Client.#own(this);
+    return self.#connection.state;
   }
 
   /** The protocol in use: 3, or 2 (asked for, or the server has no HELLO). */
   get protocol(): 2 | 3 {
-    return this.#connection.protocol;
+    const self = Client.#own(this);
+    return self.#connection.protocol;
   }
 
   /** Waits until every connection's handshake is done; rejects with the reason one could not connect. */
   async connect(): Promise<this> {
-    await Promise.all(this.#connections.map((c) => c.ready));
+    const self = Client.#own(this);
+    await Promise.all(self.#connections.map((c) => c.ready));
     return this;
   }
 
@@ -136,9 +152,15 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    * {@link CommandSender.sendBatch}); undefined with several connections (commands spread by
    * key) or a client-side cache (each command probes it).
    */
-  sendBatch(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> | undefined {
+  sendBatch(
+    argvs: CommandArgument[][],
+    transforms: readonly (ReplyTransformFunction | undefined)[] | undefined,
+    options?: SendOptions,
+  ): Promise<unknown[]> | undefined {
+    // A subclass or hand-made view that overrides sendCommand must see every command.
+    if (this.sendCommand !== Client.prototype.sendCommand || !(#cache in this)) return undefined;
     if (this.#cache !== undefined || this.#connections.length !== 1) return undefined;
-    return this.#connection.sendBatch(argvs, options);
+    return this.#connection.sendBatch(argvs, transforms, options);
   }
 
   #cached(
@@ -174,7 +196,8 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
 
   /** Client-side cache counters, when `clientCache` is on. */
   cacheStats(): CacheStats | undefined {
-    return this.#cache?.stats();
+    const self = Client.#own(this);
+    return self.#cache?.stats();
   }
 
   async #leased(
@@ -195,17 +218,22 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    * anything that must not share a connection. The connection returns to the pool afterwards.
    */
   async isolated<T>(work: (session: Session) => Promise<T>): Promise<T> {
-    const connection = await this.#pool.acquire();
+    const self = Client.#own(this);
+    const connection = await self.#pool.acquire();
     try {
-      return await work(new Session(connection, this.#cache));
+      // Called on a view (withBuffers...): the session is a view with the same options.
+      const session = new Session(connection, self.#cache);
+      const options = viewOptions(this);
+      return await work(options === undefined ? session : withOptions(session, options));
     } finally {
-      this.#pool.release(connection);
+      self.#pool.release(connection);
     }
   }
 
   /** Leased connections in use, idle, and callers waiting for one. */
   poolStats(): PoolStats {
-    return this.#pool.stats();
+    const self = Client.#own(this);
+    return self.#pool.stats();
   }
 
   /**
@@ -222,7 +250,13 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    * (naming the refused command) when a command was refused while queuing.
    */
   multi(): Chain<[]> {
-    return new Pipeline(this.#pinned(), true) as unknown as Chain<[]>;
+    const self = Client.#own(this);
+    const pinned = self.#pinned();
+    const options = viewOptions(this);
+    return new Pipeline(
+      options === undefined ? pinned : withOptions(pinned, options),
+      true,
+    ) as unknown as Chain<[]>;
   }
 
   /**
@@ -230,12 +264,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    * RESP3 on the shared connection: other commands keep working. Resubscribed after reconnects.
    */
   subscribe(channels: string | string[], listener: MessageListener): Promise<void> {
-    return this.#subscriptions.subscribe('channel', [channels].flat(), listener);
+    const self = Client.#own(this);
+    return self.#subscriptions.subscribe('channel', [channels].flat(), listener);
   }
 
   /** Removes `listener` (or every listener) from channels (or from all of them). */
   unsubscribe(channels?: string | string[], listener?: MessageListener): Promise<void> {
-    return this.#subscriptions.unsubscribe(
+    const self = Client.#own(this);
+    return self.#subscriptions.unsubscribe(
       'channel',
       channels === undefined ? undefined : [channels].flat(),
       listener,
@@ -244,12 +280,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
 
   /** Subscribes to patterns (PSUBSCRIBE); the listener also gets the pattern. */
   psubscribe(patterns: string | string[], listener: MessageListener): Promise<void> {
-    return this.#subscriptions.subscribe('pattern', [patterns].flat(), listener);
+    const self = Client.#own(this);
+    return self.#subscriptions.subscribe('pattern', [patterns].flat(), listener);
   }
 
   /** Removes `listener` (or every listener) from patterns (or from all of them). */
   punsubscribe(patterns?: string | string[], listener?: MessageListener): Promise<void> {
-    return this.#subscriptions.unsubscribe(
+    const self = Client.#own(this);
+    return self.#subscriptions.unsubscribe(
       'pattern',
       patterns === undefined ? undefined : [patterns].flat(),
       listener,
@@ -258,12 +296,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
 
   /** Subscribes to shard channels (SSUBSCRIBE). */
   ssubscribe(channels: string | string[], listener: MessageListener): Promise<void> {
-    return this.#subscriptions.subscribe('shard', [channels].flat(), listener);
+    const self = Client.#own(this);
+    return self.#subscriptions.subscribe('shard', [channels].flat(), listener);
   }
 
   /** Removes `listener` (or every listener) from shard channels (or from all of them). */
   sunsubscribe(channels?: string | string[], listener?: MessageListener): Promise<void> {
-    return this.#subscriptions.unsubscribe(
+    const self = Client.#own(this);
+    return self.#subscriptions.unsubscribe(
       'shard',
       channels === undefined ? undefined : [channels].flat(),
       listener,
@@ -323,18 +363,20 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
 
   /** Waits for the replies in flight, then closes (leased and pub/sub connections too). */
   async close(): Promise<void> {
+    const self = Client.#own(this);
     await Promise.all([
-      ...this.#connections.map((c) => c.close()),
-      this.#pool.close(),
-      this.#subscriptions.close(),
+      ...self.#connections.map((c) => c.close()),
+      self.#pool.close(),
+      self.#subscriptions.close(),
     ]);
   }
 
   /** Closes at once, rejecting everything pending. */
   destroy(): void {
-    for (const connection of this.#connections) connection.destroy();
-    this.#pool.destroy();
-    this.#subscriptions.destroy();
+    const self = Client.#own(this);
+    for (const connection of self.#connections) connection.destroy();
+    self.#pool.destroy();
+    self.#subscriptions.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -376,9 +418,15 @@ export class Session implements CommandSender {
   }
 
   /** @internal An explicit pipeline as one unit (see {@link CommandSender.sendBatch}). */
-  sendBatch(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> | undefined {
+  sendBatch(
+    argvs: CommandArgument[][],
+    transforms: readonly (ReplyTransformFunction | undefined)[] | undefined,
+    options?: SendOptions,
+  ): Promise<unknown[]> | undefined {
+    // A subclass or hand-made view that overrides sendCommand must see every command.
+    if (this.sendCommand !== Session.prototype.sendCommand || !(#cache in this)) return undefined;
     if (this.#cache !== undefined) return undefined;
-    return this.#connection.sendBatch(argvs, options);
+    return this.#connection.sendBatch(argvs, transforms, options);
   }
 
   /**
@@ -386,12 +434,20 @@ export class Session implements CommandSender {
    * for a consumer of a streamed reply (the server's writes wait in the kernel's buffers).
    */
   pauseReading(): void {
-    this.#connection.pauseReading();
+    Session.#own(this).#connection.pauseReading();
   }
 
   /** Reads replies again after {@link pauseReading}. */
   resumeReading(): void {
-    this.#connection.resumeReading();
+    Session.#own(this).#connection.resumeReading();
+  }
+
+  /** The session behind `this`: itself, or the session a view was made from. */
+  static #own(target: Session): Session {
+    let o: object | null = target;
+    while (o !== null && !(#connection in o)) o = Object.getPrototypeOf(o) as object | null;
+    if (o === null) throw new TypeError('not a pyrsedis Session (nor a view of one)');
+    return o as Session;
   }
 
   /** A pipeline on this connection: one write, every reply in order, errors in place. */

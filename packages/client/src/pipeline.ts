@@ -97,23 +97,11 @@ export class Pipeline implements CommandSender {
       const batch = queued.every((q) => q.reader === undefined && q.onSettled === undefined)
         ? target.sendBatch?.(
             queued.map((q) => q.argv),
+            queued.some((q) => q.transform !== undefined) ? queued.map((q) => q.transform) : undefined,
             options,
           )
         : undefined;
-      if (batch !== undefined) {
-        const replies = await batch;
-        for (let i = 0; i < replies.length; i++) {
-          const transform = queued[i]!.transform;
-          const reply = replies[i];
-          if (transform === undefined || reply instanceof Error) continue;
-          try {
-            replies[i] = transform(reply);
-          } catch (err) {
-            replies[i] = err;
-          }
-        }
-        return replies;
-      }
+      if (batch !== undefined) return batch;
       return Promise.all(
         queued.map((q) => {
           const sent = target.sendCommand(

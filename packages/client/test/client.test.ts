@@ -188,6 +188,26 @@ describe('createClient against Redis 8.2', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('a view (withBuffers, withOptions) has the whole client: multi(), isolated(), state, close()', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port }).connect();
+    const bytes = withBuffers(client);
+    await client.set('bin', Buffer.from([1, 2, 255]));
+    const [set, got] = (await bytes.multi().set('other', 'x').get('bin').exec()) as unknown[];
+    expect(set).toBe('OK'); // a simple string; bulk strings come as Buffers, as the view asks:
+    expect(Buffer.isBuffer(got) && (got as Buffer).equals(Buffer.from([1, 2, 255]))).toBe(true);
+    const inSession = await bytes.isolated((session) => session.get('bin'));
+    expect(Buffer.isBuffer(inSession)).toBe(true);
+    const quick = withOptions(bytes, { timeoutMs: 100 });
+    await expect(
+      quick.isolated((session) => session.sendCommand(['DEBUG', 'SLEEP', '0.3'])),
+    ).rejects.toBeInstanceOf(TimeoutError);
+    expect(quick.state).toBe('ready');
+    expect(quick.poolStats().leased).toBe(0);
+    await quick.close();
+    expect(client.state).toBe('closed');
+  });
+
   it('the Buffer view returns bulk strings as Buffers', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port }).connect();

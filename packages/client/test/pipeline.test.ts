@@ -3,6 +3,7 @@ import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { Connection } from '../src/connection/connection.js';
 import {
+  Client,
   ConnectionError,
   createClient,
   ReplyError,
@@ -172,6 +173,34 @@ describe('pipeline() as one unit (one queue entry, one promise)', () => {
     await new Promise((resolve) => setTimeout(resolve, 350));
     expect(await client.get('never')).toBeNull();
     expect(await client.get('a')).toBe('1');
+  });
+
+  it('an abort reason that is not an Error is put in place as it is, never through a transform', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const controller = new AbortController();
+    const pending = withOptions(client, { signal: controller.signal })
+      .pipeline()
+      .addCommand(['DEBUG', 'SLEEP', '0.3'])
+      .zrange('z', 0, -1, { withscores: true })
+      .hgetall('h')
+      .exec();
+    setTimeout(() => controller.abort('user cancelled'), 50);
+    expect(await pending).toEqual(['user cancelled', 'user cancelled', 'user cancelled']);
+  });
+
+  it('a subclass that overrides sendCommand sees every command of a pipeline', async () => {
+    await using server = await startServer();
+    const seen: string[] = [];
+    class Counting extends Client {
+      override sendCommand(...args: Parameters<Client['sendCommand']>): Promise<unknown> {
+        seen.push(String(args[0][0]));
+        return super.sendCommand(...args);
+      }
+    }
+    await using client = await new Counting({ port: server.port }).connect();
+    expect(await client.pipeline().set('a', '1').get('a').exec()).toEqual(['OK', '1']);
+    expect(seen).toEqual(['SET', 'GET']);
   });
 
   it('a connection lost mid-pipeline settles every command in place, saying it may have run', async () => {

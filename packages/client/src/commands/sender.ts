@@ -59,7 +59,19 @@ export interface CommandSender {
    * the replies in order, errors in place, and never rejects. Undefined (no method, or the call
    * returns undefined) means: send them one by one with {@link CommandSender.sendCommand}.
    */
-  sendBatch?(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> | undefined;
+  sendBatch?(
+    argvs: CommandArgument[][],
+    transforms: readonly (ReplyTransformFunction | undefined)[] | undefined,
+    options?: SendOptions,
+  ): Promise<unknown[]> | undefined;
+}
+
+/** The options a view adds (merged along a chain of views); on the view, not enumerable. */
+const VIEW_OPTIONS = Symbol('pyrsedis.viewOptions');
+
+/** @internal The options `withOptions` views add to their sender's, or undefined for a sender itself. */
+export function viewOptions(sender: object): SendOptions | undefined {
+  return (sender as { [VIEW_OPTIONS]?: SendOptions })[VIEW_OPTIONS];
 }
 
 /**
@@ -67,14 +79,19 @@ export interface CommandSender {
  * (its prototype is the sender); only `sendCommand` adds the options. Views stack.
  */
 export function withOptions<T extends CommandSender>(sender: T, options: SendOptions): T {
+  const inherited = viewOptions(sender);
   return Object.create(sender, {
+    [VIEW_OPTIONS]: { value: inherited === undefined ? options : { ...inherited, ...options } },
     sendCommand: {
       value: (argv: CommandArgument[], transform?: ReplyTransformFunction, more?: SendOptions) =>
         sender.sendCommand(argv, transform, more ? { ...options, ...more } : options),
     },
     sendBatch: {
-      value: (argvs: CommandArgument[][], more?: SendOptions) =>
-        sender.sendBatch?.(argvs, more ? { ...options, ...more } : options),
+      value: (
+        argvs: CommandArgument[][],
+        transforms: readonly (ReplyTransformFunction | undefined)[] | undefined,
+        more?: SendOptions,
+      ) => sender.sendBatch?.(argvs, transforms, more ? { ...options, ...more } : options),
     },
   }) as T;
 }

@@ -45,6 +45,9 @@ interface Pending {
  */
 interface Batch {
   argvs: CommandArgument[][];
+  /** Each reply's transform (applied here, as for single commands), or none. */
+  transforms: readonly (ReplyTransformFunction | undefined)[] | undefined;
+  /** The encoded commands, until written. */
   bytes: Buffer;
   replies: unknown[];
   /** Replies received so far. */
@@ -75,12 +78,25 @@ function newPending(
   };
 }
 
+const EMPTY_BYTES = Buffer.alloc(0);
+
 let capturedResolve: ((value: unknown) => void) | undefined;
 let capturedReject: ((error: Error) => void) | undefined;
 /** A promise executor that hands its settlers over through the two variables above. */
 function captureSettlers(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
   capturedResolve = resolve;
   capturedReject = reject;
+}
+
+/**
+ * A queue entry settled by the promise just made with {@link captureSettlers}; the variables are
+ * cleared (they must not keep the last promise, and its value, alive).
+ */
+function capturedPending(argv: CommandArgument[], fields: Parameters<typeof newPending>[3]): Pending {
+  const pending = newPending(argv, capturedResolve!, capturedReject!, fields);
+  capturedResolve = undefined;
+  capturedReject = undefined;
+  return pending;
 }
 
 const LIB_NAME = 'pyrsedis';
@@ -389,7 +405,7 @@ export class Connection extends EventEmitter {
     // The executor is a module function, not a closure per command (one allocation less each).
     const promise = new Promise(captureSettlers);
     {
-      const pending = newPending(argv, capturedResolve!, capturedReject!, {
+      const pending = capturedPending(argv, {
         transform,
         strings: options?.reader ?? (options?.strings === 'buffer' ? 'buffer' : undefined),
         signal,
@@ -428,7 +444,11 @@ export class Connection extends EventEmitter {
    * on (an event per command), a blocking command, retryReadOnly, a subscriber connection, an
    * argument that does not encode (rejected alone), or an already aborted signal.
    */
-  sendBatch(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> | undefined {
+  sendBatch(
+    argvs: CommandArgument[][],
+    transforms: readonly (ReplyTransformFunction | undefined)[] | undefined,
+    options?: SendOptions,
+  ): Promise<unknown[]> | undefined {
     if (argvs.length === 0 || this.#state !== 'ready' || this.#subscriber || commandTraced())
       return undefined;
     if (this.options.retryReadOnly || options?.reader !== undefined || options?.signal?.aborted)
@@ -441,12 +461,12 @@ export class Connection extends EventEmitter {
       return undefined;
     }
     const promise = new Promise(captureSettlers) as Promise<unknown[]>;
-    const pending = newPending(argvs[0]!, capturedResolve!, capturedReject!, {
+    const pending = capturedPending(argvs[0]!, {
       strings: options?.strings === 'buffer' ? 'buffer' : undefined,
       signal: options?.signal,
     });
     pending.argv = undefined;
-    pending.batch = { argvs, bytes, replies: new Array(argvs.length), received: 0 };
+    pending.batch = { argvs, transforms, bytes, replies: new Array(argvs.length), received: 0 };
     this.#watch(pending, options);
     this.#outbox.push(pending);
     this.#scheduleFlush();
@@ -553,6 +573,7 @@ export class Connection extends EventEmitter {
       const pending = batch[i]!;
       if (pending.settled) continue; // refused by the encoder (nothing else settles in the outbox)
       pending.written = true;
+      if (pending.batch !== undefined) pending.batch.bytes = EMPTY_BYTES; // the write holds them now
       if (pending.noReply) {
         this.#clearWatch(pending);
         pending.settled = true;
@@ -649,10 +670,20 @@ export class Connection extends EventEmitter {
       const argv = batch.argvs[at]!;
       if (reply instanceof ReplyError) {
         reply.command = commandName(argv);
-      } else if (this.#protocol === 2) {
-        const found = lookupCommand(argv);
-        const shape = found?.info.resp2;
-        if (shape !== undefined) reply = fromResp2(reply, resp2ShapeOf(found!, shape, argv));
+      } else {
+        if (this.#protocol === 2) {
+          const found = lookupCommand(argv);
+          const shape = found?.info.resp2;
+          if (shape !== undefined) reply = fromResp2(reply, resp2ShapeOf(found!, shape, argv));
+        }
+        const transform = batch.transforms?.[at];
+        if (transform !== undefined) {
+          try {
+            reply = transform(reply);
+          } catch (err) {
+            reply = err;
+          }
+        }
       }
       batch.replies[at] = reply;
     }
