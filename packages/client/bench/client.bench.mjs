@@ -6,20 +6,20 @@
 // committed, with --only: the named cases alone, ids in bench/cases.mjs)
 // Node clients run in this process; Bun's client runs in one warm Bun child (bun-runner.mjs) that
 // times each run itself; redis-benchmark runs once per repetition and its rate is scaled to 5,000.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { median, percentile, printCase, writeResults } from '@pyrsedis/bench';
-import { ensureServer, startServer } from '@pyrsedis/test-server';
+import { startServer } from '@pyrsedis/test-server';
 import { Batch, Decoder, GlideClient } from '@valkey/valkey-glide';
 import Redis from 'ioredis';
 import { createClient as createNodeRedis } from 'redis';
 import { createClient, withBuffers } from '../dist/index.js';
-import { HASH_FIELDS, LIST_ELEMENTS, MIB, makeCases, PIPELINE_SIZE } from './cases.mjs';
+import { HASH_FIELDS, LIST_ELEMENTS, MIB, makeCases } from './cases.mjs';
+import { findRedisBenchmark } from './redis-benchmark.mjs';
 import { socketFloor } from './socket-floor.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -154,7 +154,7 @@ for (const [name, make] of Object.entries(adapters)) {
 const FLOOR = 'Node net.Socket (floor)';
 const floor = await socketFloor(port);
 const bun = await startBun();
-const benchmark = await findRedisBenchmark();
+const benchmark = await findRedisBenchmark(port);
 
 /**
  * Bun's client in a child process running bun-runner.mjs, kept warm across the whole run.
@@ -202,48 +202,6 @@ async function startBun() {
         child.once('exit', resolve);
         child.stdin.end();
       }),
-  };
-}
-
-/**
- * redis-benchmark from Debian's redis-tools, which the test-server provisions with the redis7
- * flavor (next to /usr/bin/redis-server); PYRSEDIS_REDIS_BENCHMARK overrides.
- */
-async function findRedisBenchmark() {
-  let executable = process.env.PYRSEDIS_REDIS_BENCHMARK;
-  let reason = '';
-  if (!executable) {
-    try {
-      const redis7 = await ensureServer('redis7');
-      executable = path.join(path.dirname(redis7.server), 'redis-benchmark');
-    } catch (error) {
-      reason = `redis7 provisioning failed (${error.message})`;
-    }
-  }
-  if (!executable || !existsSync(executable)) {
-    return {
-      unavailable:
-        reason ||
-        `no ${executable}: needs Debian's redis-tools (apt-get install redis-tools) or PYRSEDIS_REDIS_BENCHMARK`,
-    };
-  }
-  const { stdout } = await promisify(execFile)(executable, ['--version']);
-  const version = /redis-benchmark (\d+\.\d+)/.exec(stdout)?.[1] ?? '?';
-  const requests = 100 * PIPELINE_SIZE;
-  return {
-    name: `redis-benchmark ${version} (C, ref)`,
-    // One connection, pipelines of 5,000 SETs of a 5-byte value (as the clients send), 100 of
-    // them: long enough that redis-benchmark's millisecond clock is not the limit.
-    async run() {
-      const { stdout: csv } = await promisify(execFile)(executable, [
-        ...['-h', '127.0.0.1', '-p', String(port), '-c', '1', '-P', String(PIPELINE_SIZE)],
-        ...['-n', String(requests), '-d', '5', '-t', 'set', '--csv'],
-      ]);
-      const row = csv.split('\n').find((line) => line.startsWith('"SET"'));
-      const rps = Number(row?.split(',')[1]?.replaceAll('"', ''));
-      if (!(rps > 0)) throw new Error(`unexpected redis-benchmark output: ${csv.trim()}`);
-      return (PIPELINE_SIZE / rps) * 1000;
-    },
   };
 }
 
