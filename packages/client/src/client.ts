@@ -131,6 +131,9 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         cache?.probeWrite(argv);
         return connection.sendCommand(argv, transform, opts);
       },
+      get protocol() {
+        return connection.protocol;
+      },
     };
   }
 
@@ -415,6 +418,11 @@ export class Session implements CommandSender {
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
     this.#cache?.probeWrite(argv);
     return this.#connection.sendCommand(argv, transform, options);
+  }
+
+  /** The protocol of this session's connection: 3, or 2. */
+  get protocol(): 2 | 3 {
+    return Session.#own(this).#connection.protocol;
   }
 
   /** @internal An explicit pipeline as one unit (see {@link CommandSender.sendBatch}). */

@@ -1,5 +1,6 @@
 // client.pipeline() and client.multi(): chainable, typed per command, sent in one write.
 import { ReplyError } from '@pyrsedis/resp';
+import { replyFromResp2 } from './commands/resp2.js';
 import type {
   CommandArgument,
   CommandSender,
@@ -147,9 +148,19 @@ export class Pipeline implements CommandSender {
       throw err;
     }
     if (replies === null) return null as unknown as unknown[]; // WATCHed key changed: aborted
+    // EXEC's reply is one array: each element shaped as its command's own reply would be (RESP2
+    // reshaped to the RESP3 forms the types describe, then transformed), errors in place.
+    const protocol = target.protocol;
     return (replies as unknown[]).map((reply, i) => {
-      const transform = queued[i]!.transform;
-      return transform && !(reply instanceof Error) ? transform(reply) : reply;
+      if (reply instanceof Error) return reply;
+      const { argv, transform } = queued[i]!;
+      const value = protocol === 2 ? replyFromResp2(argv, reply) : reply;
+      if (transform === undefined) return value;
+      try {
+        return transform(value);
+      } catch (err) {
+        return err;
+      }
     });
   }
 }

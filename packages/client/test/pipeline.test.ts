@@ -236,6 +236,29 @@ describe('multi()', () => {
     expect(outside).toBe('OK');
   });
 
+  it('over RESP2, the replies inside EXEC get the RESP3 shapes their types describe', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, protocol: 2 }).connect();
+    await client.hset('h', [{ field: 'a', value: '1' }]);
+    await client.zadd('z', [{ score: 1.5, member: 'm' }]);
+    const expected = [{ a: '1' }, [{ member: 'm', score: 1.5 }], 1.5];
+    const tx = await client
+      .multi()
+      .hgetall('h')
+      .zrange('z', 0, -1, { withscores: true })
+      .zscore('z', 'm')
+      .exec();
+    expect(tx).toEqual(expected); // was [['a', '1'], ['m', '1.5'], '1.5']
+    const inSession = await client.isolated(async (session) => {
+      await session.watch('h');
+      return session.multi().hgetall('h').zrange('z', 0, -1, { withscores: true }).zscore('z', 'm').exec();
+    });
+    expect(inSession).toEqual(expected);
+    expect(
+      await client.pipeline().hgetall('h').zrange('z', 0, -1, { withscores: true }).zscore('z', 'm').exec(),
+    ).toEqual(expected);
+  });
+
   it('EXECABORT names the command refused while queuing; nothing ran', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port }).connect();

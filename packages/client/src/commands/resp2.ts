@@ -3,7 +3,7 @@
 // doubles as strings, booleans as 0/1, and WITHSCORES-like pair lists flattened.
 import { parseDouble } from '@pyrsedis/resp';
 import type { CommandInfo } from './command-info.js';
-import { type CommandArgument, commandKeyIndexes } from './keys.js';
+import { type CommandArgument, commandKeyIndexes, lookupCommand } from './keys.js';
 
 /** How one RESP2 reply differs from its RESP3 form (generated data, see COMMAND_TABLE). */
 export type Resp2Shape =
@@ -96,6 +96,13 @@ const SCORED = new Set([
   'ZRANDMEMBER',
 ]);
 const SCORED_PAIRS: Resp2Shape = { pairs: [null, 'double'] };
+
+/** A RESP2 reply to `argv` in the RESP3 shape its types describe (as it is when they agree). */
+export function replyFromResp2(argv: readonly CommandArgument[], value: unknown): unknown {
+  const found = lookupCommand(argv);
+  const shape = found?.info.resp2;
+  return shape === undefined ? value : fromResp2(value, resp2ShapeOf(found!, shape, argv));
+}
 
 /**
  * The RESP2 shape of one call: the table's, except where the reply depends on an argument —

@@ -48,6 +48,11 @@ export interface SendOptions {
 
 /** What the generated methods call. */
 export interface CommandSender {
+  /**
+   * The protocol of the connection the commands go to (3, or 2), where the sender knows it: a
+   * transaction reshapes the RESP2 replies inside `EXEC` by it.
+   */
+  readonly protocol?: 2 | 3;
   /** Sends `argv` (command name first); the reply goes through `transform` when given. */
   sendCommand(
     argv: CommandArgument[],

@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { encodeCommands, type ProtocolError, ReplyError, type ReplyPlan, RespDecoder } from '@pyrsedis/resp';
 import { isBlockingCommand, lookupCommand } from '../commands/keys.js';
-import { fromResp2, resp2ShapeOf } from '../commands/resp2.js';
+import { replyFromResp2 } from '../commands/resp2.js';
 import type { CommandArgument, ReplyTransformFunction, SendOptions } from '../commands/sender.js';
 import { commandChannel, commandTraced, connectionChannel } from '../diagnostics.js';
 import { ClientOptionsError, ConnectionError, TimeoutError } from '../errors.js';
@@ -645,13 +645,7 @@ export class Connection extends EventEmitter {
       return;
     }
     let value = reply;
-    if (this.#protocol === 2 && argv !== undefined) {
-      const found = lookupCommand(argv);
-      const shape = found?.info.resp2;
-      if (shape !== undefined) {
-        value = fromResp2(value, resp2ShapeOf(found!, shape, argv));
-      }
-    }
+    if (this.#protocol === 2 && argv !== undefined) value = replyFromResp2(argv, value);
     if (pending.transform !== undefined) {
       try {
         value = pending.transform(value);
@@ -671,11 +665,7 @@ export class Connection extends EventEmitter {
       if (reply instanceof ReplyError) {
         reply.command = commandName(argv);
       } else {
-        if (this.#protocol === 2) {
-          const found = lookupCommand(argv);
-          const shape = found?.info.resp2;
-          if (shape !== undefined) reply = fromResp2(reply, resp2ShapeOf(found!, shape, argv));
-        }
+        if (this.#protocol === 2) reply = replyFromResp2(argv, reply);
         const transform = batch.transforms?.[at];
         if (transform !== undefined) {
           try {
