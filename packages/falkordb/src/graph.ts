@@ -9,7 +9,7 @@ import {
   ReplyError,
   type Session,
 } from '@pyrsedis/client';
-import { GraphError, graphError } from './errors.js';
+import { graphError } from './errors.js';
 import { type CypherParams, withParams } from './params.js';
 import { CompactParser, type CompactResult, type RowShape, type SchemaNames } from './parser.js';
 import type { QueryStats } from './values.js';
@@ -115,23 +115,52 @@ export interface FalkorDBOptions {
 
 const EMPTY_KEY = 'Invalid graph operation on empty key';
 
-/** The names of one graph, fetched in one round trip, and the last schema version seen. */
+/**
+ * The names of one graph, fetched in one round trip, and the schema version they are known to be
+ * at least as new as — published together, so that a query never sends a version newer than the
+ * names it decodes with (the server would run it and the ids would get stale names).
+ */
 class Schema {
   names: SchemaNames = { labels: [], relationshipTypes: [], propertyKeys: [] };
-  /** The server's schema version of this graph, when known (from a `version mismatch` reply). */
+  /** The version sent with queries: the one learned before the fetch of `names` began. */
   version: number | undefined = undefined;
+  /** The latest version learned from a `version mismatch` reply, not yet published with names. */
+  #learned: number | undefined = undefined;
   #refreshing: Promise<void> | undefined;
+  /** A fetch queued behind the one in flight, for callers that need names newer than its start. */
+  #after: Promise<void> | undefined;
   readonly #fetch: () => Promise<SchemaNames>;
 
   constructor(fetch: () => Promise<SchemaNames>) {
     this.#fetch = fetch;
   }
 
-  /** Fetches all three lists; concurrent callers share one fetch. */
-  refresh(): Promise<void> {
+  /** A `version mismatch` reply said the server is at `version`: the next fetch publishes it. */
+  learn(version: number): void {
+    this.#learned = version;
+  }
+
+  /**
+   * Fetches all three lists; concurrent callers share one fetch. `fresh`: the caller learned of a
+   * change (a `version mismatch`) — a fetch already in flight may have begun before it and
+   * return the old names, so a new one is made after it (shared by such callers in turn).
+   */
+  refresh(fresh = false): Promise<void> {
+    if (fresh && this.#refreshing !== undefined) {
+      this.#after ??= this.#refreshing
+        .catch(() => {})
+        .then(() => {
+          this.#after = undefined;
+          return this.refresh();
+        });
+      return this.#after;
+    }
+    // The names read by this fetch are at least as new as the version learned before it began.
+    const version = this.#learned ?? this.version;
     this.#refreshing ??= this.#fetch()
       .then((names) => {
         this.names = names;
+        this.version = version;
       })
       .finally(() => {
         this.#refreshing = undefined;
@@ -142,6 +171,7 @@ class Schema {
   clear(): void {
     this.names = { labels: [], relationshipTypes: [], propertyKeys: [] };
     this.version = undefined;
+    this.#learned = undefined;
   }
 }
 
@@ -270,6 +300,8 @@ export class Graph {
   readonly #db: FalkorDB;
   readonly #schema: Schema;
   readonly #versionCheck: boolean;
+  /** Pipelined queries re-sent after a version mismatch, chained in their pipeline's order. */
+  #resends: Promise<unknown> = Promise.resolve();
 
   /** @internal Use `db.graph(name)`. */
   constructor(db: FalkorDB, name: string, options: FalkorDBOptions) {
@@ -382,9 +414,15 @@ export class Graph {
       });
     }).then(async (result) => {
       if (result.versionMismatch !== undefined) {
-        this.#schema.version = result.versionMismatch;
-        await this.#schema.refresh();
-        return this.#query(command, cypher, options);
+        // Not executed. Sent again after the refresh — one after another, in the order the
+        // pipeline's replies settle (its order), never concurrently on separate connections.
+        this.#schema.learn(result.versionMismatch);
+        const resent = this.#resends.then(async () => {
+          await this.#schema.refresh(true);
+          return this.#query(command, cypher, options);
+        });
+        this.#resends = resent.catch(() => {});
+        return resent;
       }
       if (result.unresolved) await this.#resolve(parser);
       return { columns: result.columns, rows: result.rows as Row[], stats: result.stats };
@@ -395,14 +433,14 @@ export class Graph {
     return queued;
   }
 
-  #argv(command: string, text: string, options: QueryOptions): (string | number)[] {
+  #argv(command: string, text: string, options: QueryOptions, versioned = true): (string | number)[] {
     const argv: (string | number)[] = [command, this.name, text, '--compact'];
     if (options.timeout !== undefined) {
       if (!Number.isInteger(options.timeout) || options.timeout < 0)
         throw new TypeError(`timeout must be a non-negative integer of ms, got ${options.timeout}`);
       argv.push('TIMEOUT', options.timeout);
     }
-    if (this.#versionCheck) argv.push('version', this.#schema.version ?? 0);
+    if (this.#versionCheck && versioned) argv.push('version', this.#schema.version ?? 0);
     return argv;
   }
 
@@ -425,16 +463,17 @@ export class Graph {
       });
       let result: CompactResult;
       try {
-        result = await send(this.#argv(command, text, options), reader);
+        // A schema that keeps changing (concurrent writers adding keys) would mismatch forever:
+        // the last attempt, right after a fresh refresh, goes without the check — ids newer than
+        // that refresh are resolved after the reply like any unknown id.
+        result = await send(this.#argv(command, text, options, attempt < 3), reader);
       } catch (err) {
         throw graphError(err);
       }
       if (result.versionMismatch !== undefined) {
         // Not executed: the graph's names changed (or it was recreated). Refetch, resend.
-        if (attempt >= 3)
-          throw new GraphError('ERR the graph schema kept changing while the query was retried');
-        this.#schema.version = result.versionMismatch;
-        await this.#schema.refresh();
+        this.#schema.learn(result.versionMismatch);
+        await this.#schema.refresh(true);
         continue;
       }
       if (result.unresolved) await this.#resolve(reader);
@@ -507,19 +546,18 @@ export class Graph {
           },
         );
       })
-      .then(
-        () => {
-          queue.push(...held);
-          held = [];
-          done = true;
-          wake?.();
-        },
-        (err: unknown) => {
-          failure = err;
-          done = true;
-          wake?.();
-        },
-      );
+      .then(() => {
+        // One by one: a spread of 100k+ held rows overflows the call stack.
+        for (const row of held) queue.push(row);
+        held = [];
+        done = true;
+        wake?.();
+      })
+      .catch((err: unknown) => {
+        failure = err;
+        done = true;
+        wake?.();
+      });
     try {
       for (;;) {
         while (head < queue.length) {

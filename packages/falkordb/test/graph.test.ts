@@ -234,6 +234,111 @@ describe('graph queries in a pipeline', () => {
   });
 });
 
+describe('schema changes under load', () => {
+  it('pipelined queries re-sent after a version mismatch run in pipeline order', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('order');
+    await g.query('CREATE (:A {x: 0})');
+    await g.query('MATCH (n) RETURN n'); // the version is known, the cache filled
+    const pipe = client.pipeline();
+    const queued = [
+      g.queue(pipe, 'MATCH (n:A) SET n.fresh = 1'), // a new property key: the others mismatch
+      // Slow, then fast: re-sent concurrently, the fast one ran first (x ended at 2).
+      g.queue(pipe, 'UNWIND range(1, 2000000) AS r WITH max(r) AS m MATCH (n:A) SET n.x = 2 RETURN n.x AS x'),
+      g.queue(pipe, 'MATCH (n:A) SET n.x = 3 RETURN n.x AS x'),
+    ];
+    await pipe.exec();
+    await Promise.all(queued);
+    expect((await g.query('MATCH (n:A) RETURN n.x AS x')).rows).toEqual([{ x: 3 }]);
+  });
+
+  it('a version mismatch never reuses a names fetch begun before it (graph recreated meanwhile)', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    await using other = await createClient({ port: server.port }).connect();
+    // The names fetch's reply is held "in transit" until `open()`, as on a slow link.
+    let open = () => {};
+    let held = Promise.resolve();
+    let fetched = () => {};
+    const slow = new Proxy(client, {
+      get(target, prop) {
+        if (prop === 'sendCommand')
+          return async (...args: Parameters<typeof client.sendCommand>) => {
+            const reply = await target.sendCommand(...args);
+            if (String(args[0][2]).includes('db.labels()')) {
+              fetched();
+              await held;
+            }
+            return reply;
+          };
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const g = falkordb(slow as typeof client).graph('race');
+    const b = falkordb(other).graph('race');
+    await b.query('CREATE (:A {p: 1}), (:B {q: 2})');
+    await g.query('MATCH (n) RETURN n');
+    await b.query('CREATE (:C)'); // g's next query meets a version mismatch
+    held = new Promise((resolve) => {
+      open = resolve;
+    });
+    const ran = new Promise<void>((resolve) => {
+      fetched = resolve;
+    });
+    const first = g.query<{ n: Node }>('MATCH (n) RETURN n ORDER BY id(n)');
+    await ran; // the first refresh has read the names [A, B, C] on the server
+    await b.delete(); // recreated elsewhere: the same names, other ids
+    await b.query('CREATE (:B {q: 2}), (:A {p: 1}), (:C)');
+    const second = g.query<{ n: Node }>('MATCH (n) RETURN n ORDER BY id(n)'); // mismatch again
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    open();
+    const truth = [
+      ['B', { q: 2 }],
+      ['A', { p: 1 }],
+      ['C', {}],
+    ];
+    // `second` learned of the change after the fetch in flight began: it must not take its names.
+    // `first` must not send the version `second` learned with the names of its own older fetch.
+    // Both decoded [A {p: 2}, B {q: 1}, C] before.
+    for (const result of [await first, await second])
+      expect(result.rows.map((r) => [r.n.labels[0], r.n.properties])).toEqual(truth);
+  });
+
+  it('concurrent queries that each add a property key all succeed', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('growing');
+    await g.query('CREATE (:N)');
+    await g.query('MATCH (n) RETURN n');
+    // Each write changes the schema version under the others (they gave up after 3 retries).
+    const writes = Array.from({ length: 12 }, (_, i) => g.query(`MATCH (n:N) SET n.k${i} = ${i} RETURN n`));
+    const results = await Promise.allSettled(writes);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const { rows } = await g.query<{ n: Node }>('MATCH (n:N) RETURN n');
+    expect(Object.keys(rows[0]!.n.properties).length).toBe(12);
+  });
+
+  it('a stream whose rows wait for a schema refresh delivers all of them (150k rows)', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client, { versionCheck: false }).graph('held');
+    let count = 0;
+    let last: Node | undefined;
+    // A new label and key: every row names ids the cache lacks, and waits until the reply ends.
+    for await (const row of g.queryStream<{ n: Node }>(
+      'UNWIND range(1, 150000) AS i CREATE (n:Fresh {v: i}) RETURN n',
+    )) {
+      count++;
+      last = row.n;
+    }
+    expect(count).toBe(150000);
+    expect(last!.labels).toEqual(['Fresh']);
+    expect(last!.properties).toEqual({ v: 150000 });
+  }, 60_000);
+});
+
 describe('indexes and constraints', () => {
   it('range, full-text and vector indexes; unique and mandatory constraints', async () => {
     await using server = await startServer({ falkordb: true });
