@@ -120,6 +120,11 @@ function copy(value: unknown): unknown {
 }
 
 /** @internal The cache of one client. */
+/** JSON for cache keys: a bigint argument as its digits (`1n` and `1` are the same argument). */
+function bigintAsText(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
 export class ClientCache {
   readonly #max: number;
   readonly #ttlMs: number | undefined;
@@ -160,7 +165,7 @@ export class ClientCache {
     const { info } = found;
     // Binary arguments are sent as bytes; invalidations name keys as strings: not cached.
     for (let i = 1; i < argv.length; i++) if (typeof argv[i] === 'object') return undefined;
-    const cacheKey = (buffers ? 'b' : 's') + JSON.stringify(argv);
+    const cacheKey = (buffers ? 'b' : 's') + JSON.stringify(argv, bigintAsText);
     const entry = this.#entries.get(cacheKey);
     if (entry !== undefined) {
       if (this.#ttlMs === undefined || performance.now() - entry.at < this.#ttlMs) {

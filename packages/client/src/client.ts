@@ -52,7 +52,11 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     this.#connections = Array.from({ length: resolved.connections }, () => new Connection(resolved));
     this.#connection = this.#connections[0]!;
     this.#pool = new LeasePool(resolved, typeof options === 'object' ? options.pool : undefined);
-    this.#subscriptions = new Subscriptions(this.#connection, resolved);
+    // A message listener that throws: reported on 'error' (a process warning when nobody listens).
+    this.#subscriptions = new Subscriptions(this.#connection, resolved, (error) => {
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+      else process.emitWarning(error instanceof Error ? error : new Error(String(error)), 'PyrsedisWarning');
+    });
     const cache = resolved.clientCache === undefined ? undefined : new ClientCache(resolved.clientCache);
     this.#cache = cache;
     for (const connection of this.#connections) {
@@ -144,8 +148,16 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     options?: SendOptions,
   ): Promise<unknown> {
     // Blocking commands (the generated BLOCKING flag) get a leased connection of their own, so
-    // they never hold up the commands multiplexed on the shared one.
-    if (isBlocking(argv)) return this.#leased(argv, transform, options);
+    // they never hold up the commands multiplexed on the shared one — except WAIT and WAITAOF,
+    // which are about the writes of the connection they run on: the shared one.
+    if (isBlocking(argv) && !waitsForOwnWrites(argv)) {
+      // A write (BLPOP, BLMOVE...): the keys it touches leave the cache before and after it, not
+      // only when the server's invalidation arrives (later, on the shared connection).
+      const cache = this.#cache;
+      if (cache === undefined) return this.#leased(argv, transform, options);
+      cache.probeWrite(argv);
+      return this.#leased(argv, transform, options).finally(() => cache.probeWrite(argv));
+    }
     if (this.#cache !== undefined) return this.#cached(this.#cache, argv, transform, options);
     return this.#route(argv).sendCommand(argv, transform, options);
   }
@@ -473,6 +485,13 @@ Object.assign(Session.prototype, COMMAND_METHODS);
 
 /** Every command of the server as a typed method, on this session's connection. */
 export interface Session extends Commands<string> {}
+
+/** WAIT / WAITAOF: they count acknowledgements of the writes of their own connection. */
+function waitsForOwnWrites(argv: CommandArgument[]): boolean {
+  const name = argv[0];
+  const text = typeof name === 'string' ? name : String(name);
+  return text.length <= 7 && /^wait(aof)?$/i.test(text);
+}
 
 /** Creates a client and starts connecting; `await client.connect()` to wait for it. */
 export function createClient(options?: ClientOptions | string): Client {

@@ -49,9 +49,12 @@ export class Subscriptions {
   /** Confirmations awaited: `${ack}:${name}` → resolvers. */
   readonly #waiting = new Map<string, (() => void)[]>();
 
-  constructor(primary: Connection, options: ResolvedOptions) {
+  readonly #onListenerError: (error: unknown) => void;
+
+  constructor(primary: Connection, options: ResolvedOptions, onListenerError: (error: unknown) => void) {
     this.#primary = primary;
     this.#options = options;
+    this.#onListenerError = onListenerError;
     this.#listen(primary, primary.state === 'ready');
   }
 
@@ -156,8 +159,15 @@ export class Subscriptions {
         const pattern = kind === 'pattern' ? String(push[1]) : undefined;
         const channel = String(kind === 'pattern' ? push[2] : push[1]);
         const message = String(kind === 'pattern' ? push[3] : push[2]);
-        for (const listener of this.#listeners[kind].get(pattern ?? channel) ?? [])
-          listener(message, channel, pattern);
+        for (const listener of this.#listeners[kind].get(pattern ?? channel) ?? []) {
+          // A listener that throws must not reach the decoder (the connection would be dropped as
+          // if the stream were broken) nor keep the message from the other listeners.
+          try {
+            listener(message, channel, pattern);
+          } catch (err) {
+            this.#onListenerError(err);
+          }
+        }
         return;
       }
       if (type === c.ack || type === c.unack) {

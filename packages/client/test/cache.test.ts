@@ -127,3 +127,26 @@ describe('client-side caching', () => {
     );
   });
 });
+
+describe('client-side cache, found by a bug hunt', () => {
+  it('a blocking write (BLPOP) by this client drops the keys it touched: a read after it is never stale', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, clientCache: true }).connect();
+    for (let round = 0; round < 20; round++) {
+      await client.rpush('queue', 'a', 'b');
+      const before = await client.llen('queue');
+      await client.llen('queue'); // cached
+      await client.blpop(['queue'], 1);
+      expect(await client.llen('queue')).toBe(before - 1);
+      await client.del('queue');
+    }
+  });
+
+  it('a bigint argument is a cache key like any other', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, clientCache: true }).connect();
+    await client.set('bk', 'hello world');
+    expect(await client.getrange('bk', 0n, 4n)).toBe('hello');
+    expect(await client.getrange('bk', 0n, 4n)).toBe('hello');
+  });
+});

@@ -81,3 +81,16 @@ describe('closing with a blocking command in flight', () => {
     expect(client.state).toBe('closed');
   });
 });
+
+describe('WAIT, found by a bug hunt', () => {
+  it('WAIT and WAITAOF run on the shared connection (they count acks of its own writes), not a leased one', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await client.set('k', 'v');
+    expect(await client.wait(0, 10)).toBe(0);
+    expect(await client.sendCommand(['wait', 0, 10])).toBe(0);
+    expect(client.poolStats()).toEqual({ leased: 0, idle: 0, waiting: 0 });
+    await client.blpop(['nothing'], 0.01); // a real blocking command still leases
+    expect(client.poolStats().idle).toBe(1);
+  });
+});

@@ -102,3 +102,29 @@ describe('pub/sub', () => {
     expect(got).toEqual(['a:one', 'p.*|p.x|two', 'a:back']);
   });
 });
+
+describe('pub/sub, found by a bug hunt', () => {
+  it('a listener that throws is reported on error; the other listeners and the connection carry on', async () => {
+    await using server = await startServer();
+    await using sub = await createClient({ port: server.port }).connect();
+    await using pub = await createClient({ port: server.port }).connect();
+    const errors: unknown[] = [];
+    sub.on('error', (e) => errors.push(e));
+    let reconnects = 0;
+    sub.on('reconnecting', () => reconnects++);
+    const got: string[] = [];
+    await sub.subscribe('ch', () => {
+      throw new Error('listener bug');
+    });
+    await sub.subscribe('ch', (message) => got.push(message));
+    const inFlight = sub.set('k', 'v');
+    await pub.publish('ch', 'one');
+    await pub.publish('ch', 'two');
+    expect(await inFlight).toBe('OK');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(got).toEqual(['one', 'two']);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['listener bug', 'listener bug']);
+    expect(reconnects).toBe(0);
+    expect(await sub.get('k')).toBe('v');
+  });
+});

@@ -1,6 +1,6 @@
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { createClient, FunctionLibrary, ReplyError, Script } from '../src/index.js';
+import { createClient, FunctionLibrary, ReplyError, Script, withBuffers } from '../src/index.js';
 
 describe('scan iterators', () => {
   it('iterate every key, field, member and score across many rounds', async () => {
@@ -82,5 +82,23 @@ describe('FunctionLibrary', () => {
       );
     }
     expect(() => new FunctionLibrary('return 1')).toThrow(/shebang naming it/);
+  });
+});
+
+describe('scan iterators, found by a bug hunt', () => {
+  it('end in the Buffer view (the cursor is a Buffer there) and read infinite scores', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await client.sadd('ss', 'a', 'b');
+    const members: unknown[] = [];
+    for await (const member of withBuffers(client).sscanIterator('ss')) {
+      members.push(member);
+      if (members.length > 10) break; // it looped forever
+    }
+    expect(members.length).toBe(2);
+    await client.sendCommand(['ZADD', 'z', '+inf', 'top', '-inf', 'bottom']);
+    const scores: Record<string, number> = {};
+    for await (const { member, score } of client.zscanIterator('z')) scores[member] = score;
+    expect(scores).toEqual({ top: Number.POSITIVE_INFINITY, bottom: Number.NEGATIVE_INFINITY });
   });
 });

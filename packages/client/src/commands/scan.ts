@@ -1,5 +1,6 @@
 // SCAN / HSCAN / SSCAN / ZSCAN as async iterators. The cursor goes back to the server exactly
 // as it came (a string: cursors are unsigned 64-bit and may exceed 2^53).
+import { parseDouble } from '@pyrsedis/resp';
 import type { CommandArgument, CommandSender } from './sender.js';
 
 /** Options of every scan iterator. */
@@ -23,10 +24,11 @@ async function* rounds(
     if (options.match !== undefined) argv.push('MATCH', options.match);
     if (options.count !== undefined) argv.push('COUNT', options.count);
     if (options.type !== undefined) argv.push('TYPE', options.type);
-    const [next, items] = (await sender.sendCommand(argv)) as [string, unknown[]];
+    const [next, items] = (await sender.sendCommand(argv)) as [string | Buffer, unknown[]];
+    // A Buffer in the Buffer view (withBuffers): sent back as it came, compared as text.
     cursor = next;
     yield items;
-  } while (cursor !== '0');
+  } while (String(cursor) !== '0');
 }
 
 /** Every key matching the options (SCAN; a key may be yielded twice if the keyspace changes). */
@@ -66,6 +68,6 @@ export async function* zscanIterator(
 ): AsyncGenerator<{ member: string; score: number }> {
   for await (const flat of rounds(sender, ['ZSCAN', key], options)) {
     for (let i = 0; i + 1 < flat.length; i += 2)
-      yield { member: flat[i] as string, score: Number(flat[i + 1]) };
+      yield { member: flat[i] as string, score: parseDouble(String(flat[i + 1])) ?? Number.NaN };
   }
 }
