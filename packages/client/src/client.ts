@@ -239,7 +239,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       // Called on a view (withBuffers...): the session is a view with the same options.
       const session = new Session(connection, self.#cache);
       const options = viewOptions(this);
-      return await work(options === undefined ? session : withOptions(session, options));
+      try {
+        return await work(options === undefined ? session : withOptions(session, options));
+      } finally {
+        // The next lease must not inherit this one's state: a WATCH is undone, a connection
+        // whose database, name, tracking or reply mode changed is retired.
+        if (session.dirty) connection.destroy();
+        else if (session.watched) await connection.sendCommand(['UNWATCH']).catch(() => connection.destroy());
+      }
     } finally {
       self.#pool.release(connection);
     }
@@ -421,12 +428,24 @@ export class Session implements CommandSender {
     this.#cache = cache;
   }
 
+  /** @internal The session changed its connection's state (database, name, tracking...). */
+  dirty = false;
+  /** @internal The session sent WATCH. */
+  watched = false;
+
+  #note(argv: CommandArgument[]): void {
+    const name = String(argv[0]).toUpperCase();
+    if (name === 'WATCH') this.watched = true;
+    else if (SESSION_STATE.has(name)) this.dirty = true;
+  }
+
   /** Sends any command on this connection: `session.sendCommand(['GET', 'key'])`. */
   sendCommand(
     argv: CommandArgument[],
     transform?: ReplyTransformFunction,
     options?: SendOptions,
   ): Promise<unknown> {
+    Session.#own(this).#note(argv);
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
     this.#cache?.probeWrite(argv);
     return this.#connection.sendCommand(argv, transform, options);
@@ -446,6 +465,7 @@ export class Session implements CommandSender {
     // A subclass or hand-made view that overrides sendCommand must see every command.
     if (this.sendCommand !== Session.prototype.sendCommand || !(#cache in this)) return undefined;
     if (this.#cache !== undefined) return undefined;
+    for (const argv of argvs) this.#note(argv);
     return this.#connection.sendBatch(argvs, transforms, options);
   }
 
@@ -485,6 +505,21 @@ Object.assign(Session.prototype, COMMAND_METHODS);
 
 /** Every command of the server as a typed method, on this session's connection. */
 export interface Session extends Commands<string> {}
+
+/** Commands that change a connection's state beyond the session: its connection is retired after. */
+const SESSION_STATE = new Set([
+  'SELECT',
+  'CLIENT',
+  'HELLO',
+  'RESET',
+  'AUTH',
+  'MONITOR',
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'READONLY',
+  'READWRITE',
+]);
 
 /** WAIT / WAITAOF: they count acknowledgements of the writes of their own connection. */
 function waitsForOwnWrites(argv: CommandArgument[]): boolean {

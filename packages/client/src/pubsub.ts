@@ -2,8 +2,9 @@
 // connection opened on the first subscription (RESP2 allows nothing else on a subscribed
 // connection). Listeners and async iterators, confirmations awaited per channel, everything
 // resubscribed after a reconnect.
-import { Connection } from './connection/connection.js';
+import { Connection, type ConnectionState } from './connection/connection.js';
 import type { ResolvedOptions } from './connection/options.js';
+import { ConnectionError } from './errors.js';
 
 /** Called for each message: the payload, the channel, and the pattern for psubscribe. */
 export type MessageListener = (message: string, channel: string, pattern?: string) => void;
@@ -46,8 +47,8 @@ export class Subscriptions {
     pattern: new Map(),
     shard: new Map(),
   };
-  /** Confirmations awaited: `${ack}:${name}` → resolvers. */
-  readonly #waiting = new Map<string, (() => void)[]>();
+  /** Confirmations awaited: `${ack}:${name}` → their settlers. */
+  readonly #waiting = new Map<string, { resolve: () => void; reject: (error: Error) => void }[]>();
 
   readonly #onListenerError: (error: unknown) => void;
 
@@ -61,6 +62,10 @@ export class Subscriptions {
   #listen(connection: Connection, wasReady: boolean): void {
     let ready = wasReady;
     connection.on('push', (push: unknown[]) => this.#onPush(push));
+    connection.on('state', (state: ConnectionState) => {
+      if (this.#connection === connection && (state === 'reconnecting' || state === 'closed'))
+        this.#settleWaiting(state === 'closed');
+    });
     connection.on('ready', () => {
       if (ready && this.#connection === connection) void this.#resubscribe();
       ready = true;
@@ -89,10 +94,10 @@ export class Subscriptions {
     return Promise.all(
       names.map(
         (name) =>
-          new Promise<void>((resolve) => {
+          new Promise<void>((resolve, reject) => {
             const key = `${ack}:${name}`;
             const list = this.#waiting.get(key) ?? [];
-            list.push(resolve);
+            list.push({ resolve, reject });
             this.#waiting.set(key, list);
           }),
       ),
@@ -110,6 +115,7 @@ export class Subscriptions {
     }
     if (fresh.length === 0) return;
     const acked = this.#awaitAck(COMMANDS[kind].ack, fresh);
+    acked.catch(() => {}); // awaited below, unless sending fails first
     await connection.sendNoReply([COMMANDS[kind].on, ...fresh]);
     await acked;
   }
@@ -130,6 +136,7 @@ export class Subscriptions {
     const connection = this.#connection;
     if (gone.length === 0 || connection === undefined) return;
     const acked = this.#awaitAck(COMMANDS[kind].unack, gone);
+    acked.catch(() => {}); // awaited below, unless sending fails first
     await connection.sendNoReply([COMMANDS[kind].off, ...gone]);
     await acked;
   }
@@ -139,6 +146,29 @@ export class Subscriptions {
     for (const kind of Object.keys(COMMANDS) as Kind[]) {
       const names = [...this.#listeners[kind].keys()];
       if (names.length) await connection.sendNoReply([COMMANDS[kind].on, ...names]).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The subscription connection is gone. Unsubscriptions are done (the server dropped every
+   * subscription with it). Subscriptions are confirmed by the resubscription after the reconnect —
+   * or, when the connection is closed for good, fail.
+   */
+  #settleWaiting(closed: boolean): void {
+    const unacks = new Set(Object.values(COMMANDS).map((c) => c.unack));
+    for (const [key, list] of this.#waiting) {
+      const unsubscribing = unacks.has(key.slice(0, key.indexOf(':')));
+      if (!unsubscribing && !closed) continue;
+      this.#waiting.delete(key);
+      for (const waiter of list) {
+        if (unsubscribing) waiter.resolve();
+        else
+          waiter.reject(
+            new ConnectionError('the connection closed before the server confirmed the subscription', {
+              mayHaveExecuted: true,
+            }),
+          );
+      }
     }
   }
 
@@ -173,9 +203,9 @@ export class Subscriptions {
       if (type === c.ack || type === c.unack) {
         const key = `${type}:${String(push[1])}`;
         const list = this.#waiting.get(key);
-        const resolve = list?.shift();
+        const waiter = list?.shift();
         if (list?.length === 0) this.#waiting.delete(key);
-        resolve?.();
+        waiter?.resolve();
         return;
       }
     }

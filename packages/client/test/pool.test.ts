@@ -93,4 +93,24 @@ describe('WAIT, found by a bug hunt', () => {
     await client.blpop(['nothing'], 0.01); // a real blocking command still leases
     expect(client.poolStats().idle).toBe(1);
   });
+
+  it('isolated() hands the next lease a clean connection: a WATCH is undone, a changed database retired', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, pool: { maxLeased: 1 } }).connect();
+    await client.set('w', '1');
+    await expect(
+      client.isolated(async (session) => {
+        await session.watch('w');
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    await client.set('w', '2'); // would abort a transaction still watching it
+    const tx = await client.isolated((session) => session.multi().set('other', 'x').exec());
+    expect(tx).toEqual(['OK']); // was null: the WATCH had leaked into this lease
+    await client.isolated(async (session) => {
+      await session.select(7);
+    });
+    await client.rpush('jobs', 'job-1');
+    expect(await client.blpop(['jobs'], 1)).toEqual(['jobs', 'job-1']); // was null: it ran in db 7
+  });
 });

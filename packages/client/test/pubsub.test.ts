@@ -1,7 +1,7 @@
 // Pub/sub over RESP3 pushes on the shared connection, against Redis 8.2.
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../src/index.js';
+import { ConnectionError, createClient } from '../src/index.js';
 
 describe('pub/sub', () => {
   it('delivers messages to listeners while the same connection runs other commands', async () => {
@@ -126,5 +126,21 @@ describe('pub/sub, found by a bug hunt', () => {
     expect(errors.map((e) => (e as Error).message)).toEqual(['listener bug', 'listener bug']);
     expect(reconnects).toBe(0);
     expect(await sub.get('k')).toBe('v');
+  });
+
+  it('a confirmation awaited when the connection goes: unsubscribe resolves (the server dropped it), subscribe fails on destroy', async () => {
+    await using server = await startServer();
+    const sub = await createClient({ port: server.port }).connect();
+    sub.on('error', () => {});
+    await using admin = await createClient({ port: server.port }).connect();
+    await sub.subscribe('ch', () => {});
+    await admin.sendCommand(['CLIENT', 'PAUSE', '1000', 'ALL']); // UNSUBSCRIBE is written, not run
+    const leaving = sub.unsubscribe('ch');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.kill();
+    await leaving; // hung forever before
+    const joining = sub.subscribe('other', () => {});
+    sub.destroy();
+    await expect(joining).rejects.toBeInstanceOf(ConnectionError);
   });
 });
