@@ -185,7 +185,10 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     options: SendOptions | undefined,
   ): Promise<unknown> {
     const probe =
-      options?.cache === false ? cache.probeWrite(argv) : cache.probe(argv, options?.strings === 'buffer');
+      // A call with a reader of its own gets the reader's value, not a cacheable reply.
+      options?.cache === false || options?.reader !== undefined
+        ? cache.probeWrite(argv)
+        : cache.probe(argv, options?.strings === 'buffer');
     if (probe === undefined) return this.#route(argv).sendCommand(argv, transform, options);
     if (probe.hit) {
       try {

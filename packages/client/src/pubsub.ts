@@ -77,6 +77,9 @@ export class Subscriptions {
     if (this.#connection !== undefined) return this.#connection;
     await this.#primary.ready;
     if (this.#connection !== undefined) return this.#connection;
+    // Closed meanwhile (or before): no dedicated connection is opened for a closed client.
+    if (this.#closed)
+      throw new ConnectionError('the client is closed', { command: 'SUBSCRIBE', mayHaveExecuted: false });
     if (this.#primary.protocol === 3) {
       this.#connection = this.#primary;
     } else {
@@ -174,12 +177,16 @@ export class Subscriptions {
 
   /** Closes the dedicated RESP2 connection, if one was opened. */
   close(): Promise<void> {
+    this.#closed = true;
     return this.#dedicated?.close() ?? Promise.resolve();
   }
 
   destroy(): void {
+    this.#closed = true;
     this.#dedicated?.destroy();
   }
+
+  #closed = false;
 
   #onPush(push: unknown[]): void {
     const type = String(push[0]);

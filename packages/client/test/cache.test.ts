@@ -149,4 +149,19 @@ describe('client-side cache, found by a bug hunt', () => {
     expect(await client.getrange('bk', 0n, 4n)).toBe('hello');
     expect(await client.getrange('bk', 0n, 4n)).toBe('hello');
   });
+
+  it('a call with a reader of its own neither fills nor reads the cache', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, clientCache: true }).connect();
+    await client.rpush('l', 'a', 'b');
+    const counter = {
+      begin: () => ({ n: 0 }),
+      add: (state: unknown) => {
+        (state as { n: number }).n++;
+      },
+      end: (state: unknown) => `<${(state as { n: number }).n} items>`,
+    };
+    expect(await withOptions(client, { reader: counter }).lrange('l', 0, -1)).toBe('<2 items>');
+    expect(await client.lrange('l', 0, -1)).toEqual(['a', 'b']); // was '<2 items>'
+  });
 });

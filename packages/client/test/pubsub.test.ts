@@ -143,4 +143,13 @@ describe('pub/sub, found by a bug hunt', () => {
     sub.destroy();
     await expect(joining).rejects.toBeInstanceOf(ConnectionError);
   });
+
+  it('subscribe() on a closed RESP2 client fails and opens no connection', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port, protocol: 2 }).connect();
+    await client.close();
+    await expect(client.subscribe('ch', () => {})).rejects.toBeInstanceOf(ConnectionError);
+    const list = String(await server.call('CLIENT', 'LIST'));
+    expect(list.split('\n').filter((line) => line.includes('cmd=subscribe')).length).toBe(0);
+  });
 });
