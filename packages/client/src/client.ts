@@ -44,11 +44,13 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   readonly #subscriptions: Subscriptions;
   readonly #pool: LeasePool;
   readonly #cache: ClientCache | undefined;
+  readonly #commandTimeoutMs: number | undefined;
   #nextKeyless = 0;
 
   constructor(options?: ClientOptions | string) {
     super();
     const resolved = resolveOptions(options);
+    this.#commandTimeoutMs = resolved.commandTimeoutMs;
     this.#connections = Array.from({ length: resolved.connections }, () => new Connection(resolved));
     this.#connection = this.#connections[0]!;
     this.#pool = new LeasePool(resolved, typeof options === 'object' ? options.pool : undefined);
@@ -223,9 +225,18 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     transform?: ReplyTransformFunction,
     options?: SendOptions,
   ): Promise<unknown> {
-    const connection = await this.#pool.acquire();
+    // The command's deadline runs from this call: the wait for a free connection counts.
+    const timeoutMs = options?.timeoutMs ?? this.#commandTimeoutMs;
+    const started = performance.now();
+    const connection = await this.#pool.acquire({
+      timeoutMs,
+      signal: options?.signal,
+      command: String(argv[0]).toUpperCase(),
+    });
     try {
-      return await connection.sendCommand(argv, transform, options);
+      if (timeoutMs === undefined) return await connection.sendCommand(argv, transform, options);
+      const left = Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
+      return await connection.sendCommand(argv, transform, { ...options, timeoutMs: left });
     } finally {
       this.#pool.release(connection);
     }

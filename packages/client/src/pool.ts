@@ -62,8 +62,16 @@ export class LeasePool {
     };
   }
 
-  async acquire(): Promise<Connection> {
+  /**
+   * A connection of its own for the caller. `deadline`: the caller's command deadline (ms from
+   * now) and abort signal also bound the wait for a free connection — a command's timeout runs
+   * from its call, not from when a connection was free.
+   */
+  async acquire(
+    deadline: { timeoutMs?: number; signal?: AbortSignal; command?: string } = {},
+  ): Promise<Connection> {
     if (this.#closed) throw new ConnectionError('client is closed', { mayHaveExecuted: false });
+    deadline.signal?.throwIfAborted();
     // LIFO: the most recently used connection is the warmest; unhealthy ones are dropped.
     while (this.#idle.length) {
       const { connection, timer } = this.#idle.pop()!;
@@ -82,6 +90,9 @@ export class LeasePool {
         await connection.ready;
       } finally {
         this.#opening.delete(connection);
+        // A slot is free again whether it opened or not: a waiter queued meanwhile must not wait
+        // for a release that may never come.
+        if (connection.state !== 'ready') this.#serveWaiter();
       }
       if (this.#closed) {
         // The client closed while this connection was opening.
@@ -92,23 +103,55 @@ export class LeasePool {
       return connection;
     }
     return new Promise<Connection>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-          reject(
-            new TimeoutError(
-              `no leased connection free within ${this.#acquireTimeoutMs} ms (maxLeased ${this.#max})`,
-              {
-                mayHaveExecuted: false,
-              },
-            ),
-          );
-        }, this.#acquireTimeoutMs),
+      const commandFirst = deadline.timeoutMs !== undefined && deadline.timeoutMs < this.#acquireTimeoutMs;
+      const leave = (error: Error) => {
+        const at = this.#waiters.indexOf(waiter);
+        if (at < 0) return;
+        this.#waiters.splice(at, 1);
+        clearTimeout(waiter.timer);
+        deadline.signal?.removeEventListener('abort', onAbort);
+        reject(error);
       };
+      const onAbort = () => leave(deadline.signal!.reason as Error);
+      const waiter: Waiter = {
+        resolve: (connection) => {
+          deadline.signal?.removeEventListener('abort', onAbort);
+          resolve(connection);
+        },
+        reject: (error) => {
+          deadline.signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+        timer: setTimeout(
+          () =>
+            leave(
+              commandFirst
+                ? new TimeoutError(
+                    `no reply within ${deadline.timeoutMs} ms (waited for a leased connection)`,
+                    {
+                      command: deadline.command,
+                      mayHaveExecuted: false,
+                    },
+                  )
+                : new TimeoutError(
+                    `no leased connection free within ${this.#acquireTimeoutMs} ms (maxLeased ${this.#max})`,
+                    { mayHaveExecuted: false },
+                  ),
+            ),
+          commandFirst ? deadline.timeoutMs : this.#acquireTimeoutMs,
+        ),
+      };
+      deadline.signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
     });
+  }
+
+  /** Hands a free slot to the first waiter (a new connection for it). */
+  #serveWaiter(): void {
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) return;
+    clearTimeout(waiter.timer);
+    this.acquire().then(waiter.resolve, waiter.reject);
   }
 
   release(connection: Connection): void {

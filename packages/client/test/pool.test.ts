@@ -2,7 +2,7 @@
 // WATCH transactions a connection of their own; the pool is bounded.
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { createClient, TimeoutError } from '../src/index.js';
+import { createClient, TimeoutError, withOptions } from '../src/index.js';
 
 describe('leased connections', () => {
   it('a BLPOP waits on a leased connection while other commands keep flowing', async () => {
@@ -112,5 +112,26 @@ describe('WAIT, found by a bug hunt', () => {
     });
     await client.rpush('jobs', 'job-1');
     expect(await client.blpop(['jobs'], 1)).toEqual(['jobs', 'job-1']); // was null: it ran in db 7
+  });
+
+  it('a blocking command waiting for a free leased connection keeps its deadline and abort signal', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, pool: { maxLeased: 1 } }).connect();
+    const holder = client.blpop(['held'], 1); // takes the only lease for a second
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let started = Date.now();
+    await expect(withOptions(client, { timeoutMs: 200 }).blpop(['other'], 0.1)).rejects.toBeInstanceOf(
+      TimeoutError,
+    );
+    expect(Date.now() - started).toBeLessThan(600); // was ~1,100 ms: the timer began at the lease
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('stop waiting')), 100);
+    started = Date.now();
+    await expect(withOptions(client, { signal: controller.signal }).blpop(['other'], 0.1)).rejects.toThrow(
+      'stop waiting',
+    );
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await holder).toBeNull();
+    expect(client.poolStats()).toMatchObject({ leased: 0, waiting: 0 });
   });
 });
