@@ -12,6 +12,7 @@ import {
 import { graphError } from './errors.js';
 import { type CypherParams, withParams } from './params.js';
 import { CompactParser, type CompactResult, type RowShape, type SchemaNames } from './parser.js';
+import { setKey } from './rows.js';
 import type { QueryStats } from './values.js';
 
 /** Options of one query. */
@@ -101,6 +102,23 @@ function indexStatement(verb: 'CREATE' | 'DROP', spec: IndexSpec): string {
     statement += ` OPTIONS {${entries.join(', ')}}`;
   }
   return statement;
+}
+
+/**
+ * A map reply as a plain object, the same over RESP2 (a flat [key, value, ...] array) and RESP3
+ * (a map), `depth` levels down (GRAPH.MEMORY USAGE nests per-label and per-type maps).
+ */
+function plainMap(reply: unknown, depth: number): unknown {
+  if (depth === 0 || reply === null || typeof reply !== 'object' || reply instanceof Error) return reply;
+  const out: Record<string, unknown> = {};
+  if (Array.isArray(reply)) {
+    if (reply.length % 2 !== 0) return reply;
+    for (let i = 0; i + 1 < reply.length; i += 2)
+      setKey(out, String(reply[i]), plainMap(reply[i + 1], depth - 1));
+  } else {
+    for (const [key, value] of Object.entries(reply)) setKey(out, key, plainMap(value, depth - 1));
+  }
+  return out;
 }
 
 /** Options of {@link falkordb}. */
@@ -720,10 +738,6 @@ export class Graph {
   async memoryUsage(options: { samples?: number } = {}): Promise<Record<string, unknown>> {
     const argv: (string | number)[] = ['GRAPH.MEMORY', 'USAGE', this.name];
     if (options.samples !== undefined) argv.push('SAMPLES', options.samples);
-    const reply = await this.#db.client.sendCommand(argv);
-    if (!Array.isArray(reply)) return { ...(reply as Record<string, unknown>) };
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
-    return out;
+    return plainMap(await this.#db.client.sendCommand(argv), 2) as Record<string, unknown>;
   }
 }

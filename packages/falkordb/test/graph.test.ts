@@ -339,6 +339,26 @@ describe('schema changes under load', () => {
   }, 60_000);
 });
 
+describe('GRAPH.MEMORY USAGE over both protocols', () => {
+  it('has the same shape over RESP2 and RESP3, nested per-label and per-type maps included', async () => {
+    await using server = await startServer({ falkordb: true });
+    const shapes: unknown[] = [];
+    for (const protocol of [2, 3] as const) {
+      await using client = await createClient({ port: server.port, protocol }).connect();
+      const g = falkordb(client).graph('mem');
+      await g.query("MERGE (:Person {name: 'a'})-[:R {w: 1}]->(:City)");
+      const memory = await g.memoryUsage();
+      expect(Object.getPrototypeOf(memory.amortized_node_attributes_by_label_sz_mb)).toBe(Object.prototype);
+      expect(Object.keys(memory.amortized_node_attributes_by_label_sz_mb as object).sort()).toEqual([
+        'City',
+        'Person',
+      ]);
+      shapes.push(Object.keys(memory).sort());
+    }
+    expect(shapes[0]).toEqual(shapes[1]);
+  });
+});
+
 describe('indexes and constraints', () => {
   it('range, full-text and vector indexes; unique and mandatory constraints', async () => {
     await using server = await startServer({ falkordb: true });
