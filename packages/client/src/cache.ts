@@ -227,6 +227,11 @@ export class ClientCache {
       this.clear();
       return undefined;
     }
+    if (found.name === 'SELECT' || found.name === 'SWAPDB') {
+      // Cached values belong to the database they were read from: another one is now in use.
+      this.clear();
+      return undefined;
+    }
     const flags = found.info.flags;
     if ((flags & CommandFlag.PUBSUB) !== 0) return undefined;
     if ((flags & (CommandFlag.WRITE | CommandFlag.MAY_REPLICATE | CommandFlag.TOUCHES_ARBITRARY_KEYS)) === 0)

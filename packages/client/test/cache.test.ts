@@ -164,4 +164,18 @@ describe('client-side cache, found by a bug hunt', () => {
     expect(await withOptions(client, { reader: counter }).lrange('l', 0, -1)).toBe('<2 items>');
     expect(await client.lrange('l', 0, -1)).toEqual(['a', 'b']); // was '<2 items>'
   });
+
+  it('SELECT empties the cache: values belong to the database they were read from', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, clientCache: true }).connect();
+    await client.set('k', 'db0');
+    expect(await client.get('k')).toBe('db0');
+    expect(await client.get('k')).toBe('db0'); // cached
+    await client.select(3);
+    expect(await client.get('k')).toBeNull(); // was 'db0', from the cache
+    await client.set('k', 'db3');
+    expect(await client.get('k')).toBe('db3');
+    await client.select(0);
+    expect(await client.get('k')).toBe('db0');
+  });
 });
