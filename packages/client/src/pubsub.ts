@@ -47,6 +47,10 @@ export class Subscriptions {
     pattern: new Map(),
     shard: new Map(),
   };
+  /** Names the server was asked to subscribe (confirmed or not) on the current connection. */
+  #sent: Record<Kind, Set<string>> = { channel: new Set(), pattern: new Set(), shard: new Set() };
+  /** Subscriptions asked and not yet confirmed: `${kind}:${name}` → the confirmation. */
+  readonly #confirming = new Map<string, Promise<void>>();
   /** Confirmations awaited: `${ack}:${name}` → their settlers. */
   readonly #waiting = new Map<string, { resolve: () => void; reject: (error: Error) => void }[]>();
 
@@ -108,19 +112,58 @@ export class Subscriptions {
   }
 
   async subscribe(kind: Kind, names: string[], listener: MessageListener): Promise<void> {
-    const connection = await this.#target();
+    // Registered at once, so that an unsubscribe() issued right after applies after it.
     const map = this.#listeners[kind];
-    const fresh = names.filter((n) => !map.has(n));
     for (const name of names) {
       const set = map.get(name) ?? new Set();
       set.add(listener);
       map.set(name, set);
     }
-    if (fresh.length === 0) return;
-    const acked = this.#awaitAck(COMMANDS[kind].ack, fresh);
-    acked.catch(() => {}); // awaited below, unless sending fails first
-    await connection.sendNoReply([COMMANDS[kind].on, ...fresh]);
-    await acked;
+    let connection: Connection;
+    try {
+      connection = await this.#target();
+    } catch (err) {
+      this.#forget(kind, names, listener);
+      throw err;
+    }
+    // Still wanted (not unsubscribed meanwhile) and not yet asked of the server.
+    const sent = this.#sent[kind];
+    const fresh = names.filter((n) => map.has(n) && !sent.has(n));
+    // Asked already, confirmation pending: this call resolves with that confirmation too.
+    const pending = names.flatMap((n) => this.#confirming.get(`${kind}:${n}`) ?? []);
+    if (fresh.length > 0) {
+      for (const name of fresh) sent.add(name);
+      const acks = fresh.map((name) => this.#confirm(kind, name));
+      try {
+        await connection.sendNoReply([COMMANDS[kind].on, ...fresh]);
+      } catch (err) {
+        for (const name of fresh) sent.delete(name);
+        throw err;
+      }
+      await Promise.all(acks);
+    }
+    await Promise.all(pending);
+  }
+
+  /** The confirmation of SUBSCRIBE-ing `name`, shared with later callers until it arrives. */
+  #confirm(kind: Kind, name: string): Promise<void> {
+    const key = `${kind}:${name}`;
+    const acked = this.#awaitAck(COMMANDS[kind].ack, [name]);
+    this.#confirming.set(key, acked);
+    const done = () => {
+      if (this.#confirming.get(key) === acked) this.#confirming.delete(key);
+    };
+    acked.then(done, done);
+    return acked;
+  }
+
+  #forget(kind: Kind, names: string[], listener: MessageListener): void {
+    const map = this.#listeners[kind];
+    for (const name of names) {
+      const set = map.get(name);
+      set?.delete(listener);
+      if (set?.size === 0) map.delete(name);
+    }
   }
 
   async unsubscribe(kind: Kind, names: string[] | undefined, listener?: MessageListener): Promise<void> {
@@ -136,11 +179,15 @@ export class Subscriptions {
         gone.push(name);
       }
     }
+    // Only what the server was asked to subscribe (a subscribe() still waiting for its
+    // connection sees the name gone and never asks).
+    const sent = this.#sent[kind];
+    const off = gone.filter((name) => sent.delete(name));
     const connection = this.#connection;
-    if (gone.length === 0 || connection === undefined) return;
-    const acked = this.#awaitAck(COMMANDS[kind].unack, gone);
+    if (off.length === 0 || connection === undefined) return;
+    const acked = this.#awaitAck(COMMANDS[kind].unack, off);
     acked.catch(() => {}); // awaited below, unless sending fails first
-    await connection.sendNoReply([COMMANDS[kind].off, ...gone]);
+    await connection.sendNoReply([COMMANDS[kind].off, ...off]);
     await acked;
   }
 
@@ -148,6 +195,7 @@ export class Subscriptions {
     const connection = this.#connection!;
     for (const kind of Object.keys(COMMANDS) as Kind[]) {
       const names = [...this.#listeners[kind].keys()];
+      this.#sent[kind] = new Set(names); // the server dropped everything with the old connection
       if (names.length) await connection.sendNoReply([COMMANDS[kind].on, ...names]).catch(() => undefined);
     }
   }

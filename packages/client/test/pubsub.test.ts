@@ -152,4 +152,27 @@ describe('pub/sub, found by a bug hunt', () => {
     const list = String(await server.call('CLIENT', 'LIST'));
     expect(list.split('\n').filter((line) => line.includes('cmd=subscribe')).length).toBe(0);
   });
+
+  it('a second subscribe() to a channel waits for the server to confirm it; subscribe then unsubscribe keep their order', async () => {
+    await using server = await startServer();
+    await using sub = await createClient({ port: server.port }).connect();
+    await using admin = await createClient({ port: server.port }).connect();
+    const got: string[] = [];
+    await admin.sendCommand(['CLIENT', 'PAUSE', '300', 'ALL']); // SUBSCRIBE waits on the server
+    const started = Date.now();
+    const first = sub.subscribe('ch', (m) => got.push(`1:${m}`));
+    const second = sub.subscribe('ch', (m) => got.push(`2:${m}`));
+    await second; // resolved at once before, while the server had not subscribed yet
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    await first;
+    await admin.publish('ch', 'x');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(got.sort()).toEqual(['1:x', '2:x']);
+    // Issued back to back: the unsubscribe applies after the subscribe, not before it.
+    const listener = (m: string) => got.push(`3:${m}`);
+    const on = sub.subscribe('other', listener);
+    const off = sub.unsubscribe('other', listener);
+    await Promise.all([on, off]);
+    expect(await admin.sendCommand(['PUBSUB', 'NUMSUB', 'other'])).toEqual(['other', 0]);
+  });
 });
