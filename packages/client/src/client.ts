@@ -347,28 +347,54 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   }
 
   /**
-   * The messages of channels as an async iterator; leaving the loop unsubscribes.
+   * The messages of channels as an async iterator (subscribed on the first `next()`); leaving the
+   * loop, `return()` — even while it waits for a message — or `await using` unsubscribes.
    * Messages that arrive faster than the loop consumes them are buffered.
    */
-  async *messages(channels: string | string[]): AsyncGenerator<{ channel: string; message: string }> {
-    const queue: { channel: string; message: string }[] = [];
+  messages(channels: string | string[]): AsyncIterableIterator<ChannelMessage> & AsyncDisposable {
+    const queue: ChannelMessage[] = [];
     let wake: (() => void) | undefined;
+    let finished = false;
+    let subscribed: Promise<void> | undefined;
     const listener: MessageListener = (message, channel) => {
       queue.push({ channel, message });
       wake?.();
     };
-    await this.subscribe(channels, listener);
-    try {
-      for (;;) {
-        while (queue.length) yield queue.shift()!;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
-    } finally {
+    const finish = async (): Promise<void> => {
+      if (finished) return;
+      finished = true;
+      wake?.();
+      if (subscribed === undefined) return;
+      await subscribed.catch(() => {});
       await this.unsubscribe(channels, listener);
-    }
+    };
+    const end: IteratorResult<ChannelMessage> = { done: true, value: undefined };
+    return {
+      next: async () => {
+        if (finished) return end;
+        subscribed ??= this.subscribe(channels, listener);
+        await subscribed;
+        while (queue.length === 0 && !finished) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+        }
+        return finished ? end : { done: false, value: queue.shift()! };
+      },
+      return: async () => {
+        await finish();
+        return end;
+      },
+      throw: async (error?: unknown) => {
+        await finish();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      [Symbol.asyncDispose]: finish,
+    };
   }
 
   /** Every key matching the options (SCAN), as an async iterator. */
@@ -519,6 +545,14 @@ Object.assign(Session.prototype, COMMAND_METHODS);
 
 /** Every command of the server as a typed method, on this session's connection. */
 export interface Session extends Commands<string> {}
+
+/** One pub/sub message, as `client.messages()` yields it. */
+export interface ChannelMessage {
+  /** The channel it was published to. */
+  channel: string;
+  /** The payload, as UTF-8 text. */
+  message: string;
+}
 
 /** Commands that change a connection's state beyond the session: its connection is retired after. */
 const SESSION_STATE = new Set([

@@ -28,7 +28,7 @@ export {
   WrongTypeError,
 } from '@pyrsedis/resp';
 export type { CacheStats, ClientCacheOptions } from './cache.js';
-export { Client, createClient, Session } from './client.js';
+export { type ChannelMessage, Client, createClient, Session } from './client.js';
 export type { CommandInfo, KeySpec } from './commands/command-info.js';
 export {
   type CommandArgument,

@@ -175,4 +175,17 @@ describe('pub/sub, found by a bug hunt', () => {
     await Promise.all([on, off]);
     expect(await admin.sendCommand(['PUBSUB', 'NUMSUB', 'other'])).toEqual(['other', 0]);
   });
+
+  it('messages(): return() while waiting for a message unsubscribes at once', async () => {
+    await using server = await startServer();
+    await using sub = await createClient({ port: server.port }).connect();
+    await using admin = await createClient({ port: server.port }).connect();
+    const feed = sub.messages('idle');
+    const waiting = feed.next(); // subscribes, then waits: nothing is published
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await admin.sendCommand(['PUBSUB', 'NUMSUB', 'idle'])).toEqual(['idle', 1]);
+    await feed.return?.();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(await admin.sendCommand(['PUBSUB', 'NUMSUB', 'idle'])).toEqual(['idle', 0]); // stayed 1 before
+  });
 });
