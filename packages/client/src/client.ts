@@ -51,9 +51,10 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     super();
     const resolved = resolveOptions(options);
     this.#commandTimeoutMs = resolved.commandTimeoutMs;
+    // The pool first: it validates its options before any connection is opened.
+    this.#pool = new LeasePool(resolved, typeof options === 'object' ? options.pool : undefined);
     this.#connections = Array.from({ length: resolved.connections }, () => new Connection(resolved));
     this.#connection = this.#connections[0]!;
-    this.#pool = new LeasePool(resolved, typeof options === 'object' ? options.pool : undefined);
     // A message listener that throws: reported on 'error' (a process warning when nobody listens).
     this.#subscriptions = new Subscriptions(this.#connection, resolved, (error) => {
       if (this.listenerCount('error') > 0) this.emit('error', error);

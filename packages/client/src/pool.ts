@@ -4,7 +4,7 @@
 // eviction, a health check on checkout.
 import { Connection } from './connection/connection.js';
 import type { ResolvedOptions } from './connection/options.js';
-import { ConnectionError, TimeoutError } from './errors.js';
+import { ClientOptionsError, ConnectionError, TimeoutError } from './errors.js';
 
 /** Pool sizes and timings. */
 export interface PoolOptions {
@@ -32,6 +32,22 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** A pool option: a positive number (an integer for counts), or its default when absent. */
+function poolOption(pool: PoolOptions, name: keyof PoolOptions, fallback: number, integer: boolean): number {
+  const value = pool[name];
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'number' ||
+    !(value > 0) ||
+    (integer && !Number.isInteger(value)) ||
+    !Number.isFinite(value)
+  )
+    throw new ClientOptionsError(
+      `pool.${name} must be a positive ${integer ? 'integer' : 'number of ms'}, got ${String(value)}`,
+    );
+  return value;
+}
+
 /** @internal */
 export class LeasePool {
   readonly #options: ResolvedOptions;
@@ -48,9 +64,9 @@ export class LeasePool {
     // A leased connection that fails is dropped, not reconnected: the next lease opens another.
     // They do not track keys for the client-side cache (writes there still drop cached keys).
     this.#options = { ...options, retryStrategy: () => false, offlineQueue: false, clientCache: undefined };
-    this.#max = pool.maxLeased ?? 16;
-    this.#acquireTimeoutMs = pool.acquireTimeoutMs ?? 10_000;
-    this.#idleTimeoutMs = pool.idleTimeoutMs ?? 30_000;
+    this.#max = poolOption(pool, 'maxLeased', 16, true);
+    this.#acquireTimeoutMs = poolOption(pool, 'acquireTimeoutMs', 10_000, false);
+    this.#idleTimeoutMs = poolOption(pool, 'idleTimeoutMs', 30_000, false);
   }
 
   stats(): PoolStats {

@@ -134,4 +134,16 @@ describe('WAIT, found by a bug hunt', () => {
     expect(await holder).toBeNull();
     expect(client.poolStats()).toMatchObject({ leased: 0, waiting: 0 });
   });
+
+  it('pool options are validated when the client is made', () => {
+    expect(() => createClient({ pool: { maxLeased: 0 } })).toThrow(
+      'pool.maxLeased must be a positive integer, got 0',
+    );
+    expect(() => createClient({ pool: { maxLeased: 1.5 } })).toThrow(/pool.maxLeased/);
+    expect(() => createClient({ pool: { acquireTimeoutMs: -1 } })).toThrow(/pool.acquireTimeoutMs/);
+    expect(() => createClient({ pool: { idleTimeoutMs: Number.NaN } })).toThrow(/pool.idleTimeoutMs/);
+    expect(() =>
+      createClient({ pool: { maxLeased: 2, acquireTimeoutMs: 50, idleTimeoutMs: 1000 } }).destroy(),
+    ).not.toThrow();
+  });
 });
