@@ -150,10 +150,9 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     transform?: ReplyTransformFunction,
     options?: SendOptions,
   ): Promise<unknown> {
-    // Blocking commands (the generated BLOCKING flag) get a leased connection of their own, so
-    // they never hold up the commands multiplexed on the shared one — except WAIT and WAITAOF,
-    // which are about the writes of the connection they run on: the shared one.
-    if (isBlocking(argv) && !waitsForOwnWrites(argv)) {
+    // Blocking commands (the generated BLOCKING flag, WAIT aside: see isBlockingCommand) get a
+    // leased connection of their own, so they never hold up the commands on the shared one.
+    if (isBlocking(argv)) {
       // A write (BLPOP, BLMOVE...): the keys it touches leave the cache before and after it, not
       // only when the server's invalidation arrives (later, on the shared connection).
       const cache = this.#cache;
@@ -569,13 +568,6 @@ const SESSION_STATE = new Set([
   'READONLY',
   'READWRITE',
 ]);
-
-/** WAIT / WAITAOF: they count acknowledgements of the writes of their own connection. */
-function waitsForOwnWrites(argv: CommandArgument[]): boolean {
-  const name = argv[0];
-  const text = typeof name === 'string' ? name : String(name);
-  return text.length <= 7 && /^wait(aof)?$/i.test(text);
-}
 
 /** Creates a client and starts connecting; `await client.connect()` to wait for it. */
 export function createClient(options?: ClientOptions | string): Client {

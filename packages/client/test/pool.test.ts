@@ -114,6 +114,19 @@ describe('WAIT, found by a bug hunt', () => {
     expect(await client.blpop(['jobs'], 1)).toEqual(['jobs', 'job-1']); // was null: it ran in db 7
   });
 
+  it('a WAIT that times out client-side leaves the shared connection and its other commands alone', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    let reconnects = 0;
+    client.on('reconnecting', () => reconnects++);
+    await client.set('k', 'v');
+    const waited = withOptions(client, { timeoutMs: 50 }).wait(1, 300); // no replica: 300 ms
+    const behind = client.get('k');
+    await expect(waited).rejects.toBeInstanceOf(TimeoutError);
+    expect(await behind).toBe('v');
+    expect(reconnects).toBe(0);
+  });
+
   it('a blocking command waiting for a free leased connection keeps its deadline and abort signal', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port, pool: { maxLeased: 1 } }).connect();

@@ -37,9 +37,12 @@ export function lookupCommand(
 const blockingByName = new Map<string, boolean>();
 
 /**
- * Whether a command blocks (the spec's BLOCKING flag: BLPOP, XREAD, WAIT, ...). Memoised per name
- * as sent (one map lookup on the hot path), except for container commands, whose subcommand
- * decides.
+ * Whether a command blocks waiting for data it will consume (the spec's BLOCKING flag: BLPOP,
+ * XREAD, BLMOVE...): such a command gets a connection of its own, and one that gives up retires
+ * it. Not WAIT / WAITAOF, flagged blocking too: they count acknowledgements of the writes of the
+ * connection they run on, so they must run where those writes went, and a late reply takes
+ * nothing from anyone. Memoised per name as sent (one map lookup on the hot path), except for
+ * container commands, whose subcommand decides.
  */
 export function isBlockingCommand(argv: readonly CommandArgument[]): boolean {
   const name = argv[0];
@@ -48,14 +51,15 @@ export function isBlockingCommand(argv: readonly CommandArgument[]): boolean {
     if (known !== undefined) return known;
   }
   const found = lookupCommand(argv);
-  const blocking = found !== undefined && (found.info.flags & CommandFlag.BLOCKING) !== 0;
-  if (
-    typeof name === 'string' &&
+  const blocking =
     found !== undefined &&
-    !COMMAND_TABLE[found.name.split(' ')[0]!]?.container
-  ) {
-    if (blockingByName.size < 4096) blockingByName.set(name, blocking);
-  }
+    (found.info.flags & CommandFlag.BLOCKING) !== 0 &&
+    found.name !== 'WAIT' &&
+    found.name !== 'WAITAOF';
+  // A subcommand's name has a space; a container not matched to one is flagged container.
+  const container = found === undefined || found.name.includes(' ') || found.info.container === true;
+  if (typeof name === 'string' && !container && blockingByName.size < 4096)
+    blockingByName.set(name, blocking);
   return blocking;
 }
 
