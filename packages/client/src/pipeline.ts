@@ -1,6 +1,6 @@
 // client.pipeline() and client.multi(): chainable, typed per command, sent in one write.
 import { ReplyError } from '@pyrsedis/resp';
-import { replyFromResp2 } from './commands/resp2.js';
+import { shapeReply } from './commands/resp2.js';
 import type {
   CommandArgument,
   CommandSender,
@@ -154,10 +154,8 @@ export class Pipeline implements CommandSender {
     return (replies as unknown[]).map((reply, i) => {
       if (reply instanceof Error) return reply;
       const { argv, transform } = queued[i]!;
-      const value = protocol === 2 ? replyFromResp2(argv, reply) : reply;
-      if (transform === undefined) return value;
       try {
-        return transform(value);
+        return shapeReply(argv, reply, protocol, transform);
       } catch (err) {
         return err;
       }

@@ -105,6 +105,21 @@ export function replyFromResp2(argv: readonly CommandArgument[], value: unknown)
 }
 
 /**
+ * A reply as the caller of `argv` gets it: reshaped from RESP2 when `protocol` is 2, then through
+ * the command's transform (which may throw). Single commands, pipelines and each reply inside
+ * EXEC go through here.
+ */
+export function shapeReply(
+  argv: readonly CommandArgument[] | undefined,
+  value: unknown,
+  protocol: 2 | 3 | undefined,
+  transform: ((reply: unknown) => unknown) | undefined,
+): unknown {
+  const shaped = protocol === 2 && argv !== undefined ? replyFromResp2(argv, value) : value;
+  return transform === undefined ? shaped : transform(shaped);
+}
+
+/**
  * The RESP2 shape of one call: the table's, except where the reply depends on an argument —
  * `WITHSCORES` (after the keys) turns a flat list into [member, score] pairs.
  */

@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { encodeCommands, type ProtocolError, ReplyError, type ReplyPlan, RespDecoder } from '@pyrsedis/resp';
 import { isBlockingCommand, lookupCommand } from '../commands/keys.js';
-import { replyFromResp2 } from '../commands/resp2.js';
+import { shapeReply } from '../commands/resp2.js';
 import type { CommandArgument, ReplyTransformFunction, SendOptions } from '../commands/sender.js';
 import { commandChannel, commandTraced, connectionChannel } from '../diagnostics.js';
 import { ClientOptionsError, ConnectionError, TimeoutError } from '../errors.js';
@@ -517,8 +517,7 @@ export class Connection extends EventEmitter {
         const at = this.#outbox.indexOf(pending);
         if (at >= 0) this.#outbox.splice(at, 1);
       }
-      const same = error;
-      this.#failBatch(pending, pending.batch, typeof same === 'function' ? same : () => same);
+      this.#failBatch(pending, pending.batch, error);
       return;
     }
     if (typeof error === 'function') error = error(pending.argv!);
@@ -644,15 +643,12 @@ export class Connection extends EventEmitter {
       pending.reject(reply);
       return;
     }
-    let value = reply;
-    if (this.#protocol === 2 && argv !== undefined) value = replyFromResp2(argv, value);
-    if (pending.transform !== undefined) {
-      try {
-        value = pending.transform(value);
-      } catch (err) {
-        pending.reject(err as Error);
-        return;
-      }
+    let value: unknown;
+    try {
+      value = shapeReply(argv, reply, this.#protocol, pending.transform);
+    } catch (err) {
+      pending.reject(err as Error);
+      return;
     }
     pending.resolve(value);
   }
@@ -665,14 +661,10 @@ export class Connection extends EventEmitter {
       if (reply instanceof ReplyError) {
         reply.command = commandName(argv);
       } else {
-        if (this.#protocol === 2) reply = replyFromResp2(argv, reply);
-        const transform = batch.transforms?.[at];
-        if (transform !== undefined) {
-          try {
-            reply = transform(reply);
-          } catch (err) {
-            reply = err;
-          }
+        try {
+          reply = shapeReply(argv, reply, this.#protocol, batch.transforms?.[at]);
+        } catch (err) {
+          reply = err;
         }
       }
       batch.replies[at] = reply;
@@ -686,11 +678,12 @@ export class Connection extends EventEmitter {
     return true;
   }
 
-  /** Settles a batch with `error` in the place of every reply it has not received. */
-  #failBatch(pending: Pending, batch: Batch, error: (argv: CommandArgument[]) => Error): void {
+  /** Settles a batch with an error (the same, or one per command) in the place of every reply it lacks. */
+  #failBatch(pending: Pending, batch: Batch, error: Error | ((argv: CommandArgument[]) => Error)): void {
     this.#clearWatch(pending);
     pending.settled = true;
-    for (let i = batch.received; i < batch.argvs.length; i++) batch.replies[i] = error(batch.argvs[i]!);
+    for (let i = batch.received; i < batch.argvs.length; i++)
+      batch.replies[i] = typeof error === 'function' ? error(batch.argvs[i]!) : error;
     pending.resolve(batch.replies);
   }
 
@@ -698,30 +691,20 @@ export class Connection extends EventEmitter {
     for (const pending of items) {
       if (pending.settled) continue;
       const written = wasWritten || pending.retried;
-      if (pending.batch !== undefined) {
-        this.#failBatch(
-          pending,
-          pending.batch,
-          (argv) =>
-            new ConnectionError(
-              written
-                ? `${error.message}; the command was sent and may have executed`
-                : `${error.message}; the command was not sent`,
-              { cause: error, command: commandName(argv), mayHaveExecuted: written },
-            ),
-        );
-        continue;
-      }
-      this.#clearWatch(pending);
-      pending.settled = true;
-      pending.reject(
+      const lost = (argv: CommandArgument[] | undefined) =>
         new ConnectionError(
           written
             ? `${error.message}; the command was sent and may have executed`
             : `${error.message}; the command was not sent`,
-          { cause: error, command: commandName(pending.argv), mayHaveExecuted: written },
-        ),
-      );
+          { cause: error, command: commandName(argv), mayHaveExecuted: written },
+        );
+      if (pending.batch !== undefined) {
+        this.#failBatch(pending, pending.batch, lost);
+        continue;
+      }
+      this.#clearWatch(pending);
+      pending.settled = true;
+      pending.reject(lost(pending.argv));
     }
   }
 
