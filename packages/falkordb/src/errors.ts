@@ -18,6 +18,16 @@ export class GraphTimeoutError extends GraphError {
 }
 
 /**
+ * The graph does not exist (`Invalid graph operation on empty key`): commands that read or manage
+ * a graph — `delete()`, `memoryUsage()`, `explain()`, a read-only query — on a key never created.
+ */
+export class GraphNotFoundError extends GraphError {
+  static override readonly brand: string = 'GraphNotFoundError';
+}
+
+const EMPTY_KEY = 'Invalid graph operation on empty key';
+
+/**
  * Turns a server error into its graph class (the message and command kept). Errors that are not
  * graph-specific (WRONGTYPE, NOAUTH, ...) keep their own class.
  */
@@ -28,7 +38,9 @@ export function graphError(err: unknown): unknown {
     ? GraphSyntaxError
     : message === 'Query timed out'
       ? GraphTimeoutError
-      : GraphError;
+      : message.includes(EMPTY_KEY)
+        ? GraphNotFoundError
+        : GraphError;
   const typed = new Class(message, { command: err.command });
   return typed;
 }

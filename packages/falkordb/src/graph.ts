@@ -6,10 +6,9 @@ import {
   type ClientOptions,
   createClient,
   type QueuedOptions,
-  ReplyError,
   type Session,
 } from '@pyrsedis/client';
-import { graphError } from './errors.js';
+import { GraphNotFoundError, graphError } from './errors.js';
 import { type CypherParams, withParams } from './params.js';
 import { CompactParser, type CompactResult, type RowShape, type SchemaNames } from './parser.js';
 import { setKey } from './rows.js';
@@ -131,7 +130,29 @@ export interface FalkorDBOptions {
   versionCheck?: boolean;
 }
 
-const EMPTY_KEY = 'Invalid graph operation on empty key';
+/** Whether `names` has every id a reader found missing. */
+function covers(names: SchemaNames, need: ReturnType<CompactParser['missing']>): boolean {
+  return (
+    need.labels < names.labels.length &&
+    need.relationshipTypes < names.relationshipTypes.length &&
+    need.propertyKeys < names.propertyKeys.length
+  );
+}
+
+/** A command on the client's shared connection; server errors become their graph classes. */
+function graphCommand(client: Client, argv: (string | number)[]): Promise<unknown> {
+  return client.sendCommand(argv).catch((err: unknown) => {
+    throw graphError(err);
+  });
+}
+
+/** Appends the server-side `TIMEOUT <ms>` of a query, refusing what the server would misread. */
+function pushTimeout(argv: (string | number)[], timeout: number | undefined): void {
+  if (timeout === undefined) return;
+  if (!Number.isInteger(timeout) || timeout < 0)
+    throw new TypeError(`timeout must be a non-negative integer of ms, got ${String(timeout)}`);
+  argv.push('TIMEOUT', timeout);
+}
 
 /**
  * The names of one graph, fetched in one round trip, and the schema version they are known to be
@@ -234,14 +255,18 @@ export class FalkorDB implements AsyncDisposable {
     return graph;
   }
 
+  #command(argv: (string | number)[]): Promise<unknown> {
+    return graphCommand(this.client, argv);
+  }
+
   /** `GRAPH.LIST`: the graph keys of this server. */
   async list(): Promise<string[]> {
-    return (await this.client.sendCommand(['GRAPH.LIST'])) as string[];
+    return (await this.#command(['GRAPH.LIST'])) as string[];
   }
 
   /** `GRAPH.CONFIG GET name` (`*` for all): field names to values. */
   async configGet(name: string): Promise<Record<string, unknown>> {
-    const reply = (await this.client.sendCommand(['GRAPH.CONFIG', 'GET', name])) as unknown[];
+    const reply = (await this.#command(['GRAPH.CONFIG', 'GET', name])) as unknown[];
     const out: Record<string, unknown> = {};
     const pairs = Array.isArray(reply[0]) ? (reply as unknown[][]) : [reply];
     for (const [key, value] of pairs) out[String(key)] = value;
@@ -250,7 +275,7 @@ export class FalkorDB implements AsyncDisposable {
 
   /** `GRAPH.CONFIG SET name value`. */
   async configSet(name: string, value: string | number | boolean): Promise<void> {
-    await this.client.sendCommand([
+    await this.#command([
       'GRAPH.CONFIG',
       'SET',
       name,
@@ -345,18 +370,14 @@ export class Graph {
       const [labels, relationshipTypes, propertyKeys] = result.rows[0] as string[][];
       return { labels: labels!, relationshipTypes: relationshipTypes!, propertyKeys: propertyKeys! };
     } catch (err) {
-      if (err instanceof ReplyError && err.message.includes(EMPTY_KEY)) {
-        return { labels: [], relationshipTypes: [], propertyKeys: [] };
-      }
-      throw graphError(err);
+      const typed = graphError(err);
+      if (typed instanceof GraphNotFoundError) return { labels: [], relationshipTypes: [], propertyKeys: [] };
+      throw typed;
     }
   }
 
-  /** A command on the client's shared connection; server errors become their graph classes. */
   #command(argv: (string | number)[]): Promise<unknown> {
-    return this.#db.client.sendCommand(argv).catch((err: unknown) => {
-      throw graphError(err);
-    });
+    return graphCommand(this.#db.client, argv);
   }
 
   /** The names cached for this graph (labels, relationship types, property keys by id). */
@@ -453,11 +474,7 @@ export class Graph {
 
   #argv(command: string, text: string, options: QueryOptions, versioned = true): (string | number)[] {
     const argv: (string | number)[] = [command, this.name, text, '--compact'];
-    if (options.timeout !== undefined) {
-      if (!Number.isInteger(options.timeout) || options.timeout < 0)
-        throw new TypeError(`timeout must be a non-negative integer of ms, got ${options.timeout}`);
-      argv.push('TIMEOUT', options.timeout);
-    }
+    pushTimeout(argv, options.timeout);
     if (this.#versionCheck && versioned) argv.push('version', this.#schema.version ?? 0);
     return argv;
   }
@@ -503,14 +520,7 @@ export class Graph {
   async #resolve(reader: CompactParser): Promise<void> {
     for (let i = 0; i < 2; i++) {
       await this.#schema.refresh();
-      const need = reader.missing();
-      const names = this.#schema.names;
-      if (
-        need.labels < names.labels.length &&
-        need.relationshipTypes < names.relationshipTypes.length &&
-        need.propertyKeys < names.propertyKeys.length
-      )
-        break;
+      if (covers(this.#schema.names, reader.missing())) break;
     }
     reader.resolve(this.#schema.names);
   }
@@ -536,6 +546,8 @@ export class Graph {
     let done = false;
     let failure: unknown;
     let held: unknown[] = [];
+    let refreshTried = false;
+    let gaveUp = false;
     let session: Session | undefined;
     let paused = false;
     let left = false;
@@ -551,14 +563,38 @@ export class Graph {
             s.sendCommand(argv, undefined, { ...sendOptions, reader }) as Promise<CompactResult>,
           (row, reader) => {
             if (left) return; // the consumer is gone: the rest of the reply is read and dropped
-            // A row naming ids the cache lacks waits (with every later row) for the refresh.
-            if (held.length > 0 || reader.unresolved) held.push(row);
-            else {
-              queue.push(row);
-              if (!paused && queue.length - head > STREAM_HIGH_WATER) {
-                paused = true;
-                s.pauseReading();
+            // Ids the cache lacks: names refreshed while the reply is read (the query has run, so
+            // one refresh covers every id of the reply) resolve them at once.
+            if (reader.unresolved && held.length === 0 && covers(this.#schema.names, reader.missing()))
+              reader.resolve(this.#schema.names);
+            // Else the row waits (with every later row, to keep their order) for a refresh.
+            if (held.length > 0 || reader.unresolved) {
+              held.push(row);
+              if (!refreshTried) {
+                refreshTried = true;
+                const release = (): void => {
+                  if (left) return;
+                  if (covers(this.#schema.names, reader.missing())) {
+                    reader.resolve(this.#schema.names);
+                    for (const waiting of held) queue.push(waiting);
+                    held = [];
+                  } else {
+                    // Never expected (the ids exist once the reply is sent): the rows wait for the
+                    // end of the reply, where #run refreshes again and reports what is missing.
+                    gaveUp = true;
+                    if (paused) {
+                      paused = false;
+                      s.resumeReading();
+                    }
+                  }
+                  wake?.();
+                };
+                void this.#schema.refresh().then(release, release);
               }
+            } else queue.push(row);
+            if (!paused && !gaveUp && queue.length - head + held.length > STREAM_HIGH_WATER) {
+              paused = true;
+              s.pauseReading();
             }
             wake?.();
           },
@@ -622,7 +658,7 @@ export class Graph {
       withParams(cypher, options.params),
       '--compact',
     ];
-    if (options.timeout !== undefined) argv.push('TIMEOUT', options.timeout);
+    pushTimeout(argv, options.timeout);
     try {
       return (await this.#db.client.isolated((session) =>
         session.sendCommand(argv, undefined, { timeoutMs: options.timeoutMs, signal: options.signal }),
@@ -668,7 +704,13 @@ export class Graph {
   async slowLog(): Promise<
     { timestamp: Date; command: string; query: string; tookMs: number; params: string | null }[]
   > {
-    const reply = (await this.#db.client.sendCommand(['GRAPH.SLOWLOG', this.name])) as unknown[][];
+    let reply: unknown[][];
+    try {
+      reply = (await this.#command(['GRAPH.SLOWLOG', this.name])) as unknown[][];
+    } catch (err) {
+      if (err instanceof GraphNotFoundError) return []; // no graph, no slow queries
+      throw err;
+    }
     return reply.map(([timestamp, command, query, took, params]) => ({
       timestamp: new Date(Number(timestamp) * 1000),
       command: String(command),
@@ -680,7 +722,7 @@ export class Graph {
 
   /** `GRAPH.SLOWLOG RESET`. */
   async slowLogReset(): Promise<void> {
-    await this.#db.client.sendCommand(['GRAPH.SLOWLOG', this.name, 'RESET']);
+    await this.#command(['GRAPH.SLOWLOG', this.name, 'RESET']);
   }
 
   /** Creates an index (`CREATE [FULLTEXT|VECTOR] INDEX FOR ... ON (...)`). */
@@ -695,12 +737,24 @@ export class Graph {
 
   /** The graph's indexes (`CALL db.indexes()`): label, properties, types, options, status, ... */
   async listIndexes(): Promise<Record<string, unknown>[]> {
-    return (await this.roQuery<Record<string, unknown>>('CALL db.indexes()')).rows;
+    return this.#list('CALL db.indexes()');
+  }
+
+  /** The rows of a listing procedure; a graph that does not exist has none. */
+  async #list(procedure: string): Promise<Record<string, unknown>[]> {
+    try {
+      return (await this.roQuery<Record<string, unknown>>(procedure)).rows;
+    } catch (err) {
+      if (err instanceof GraphNotFoundError) return [];
+      throw err;
+    }
   }
 
   #constraintArgv(verb: 'CREATE' | 'DROP', spec: ConstraintSpec): (string | number)[] {
     if (spec.type !== 'UNIQUE' && spec.type !== 'MANDATORY')
       throw new TypeError(`unknown constraint type ${String(spec.type)}`);
+    if (spec.entity !== 'node' && spec.entity !== 'relationship')
+      throw new TypeError(`constraint entity must be 'node' or 'relationship', got ${String(spec.entity)}`);
     if (!Array.isArray(spec.properties) || spec.properties.length === 0 || spec.properties.length > 255)
       throw new TypeError('a constraint needs 1..255 properties');
     return [
@@ -708,7 +762,7 @@ export class Graph {
       verb,
       this.name,
       spec.type,
-      spec.entity === 'node' ? 'NODE' : 'RELATIONSHIP',
+      spec.entity === 'node' ? 'NODE' : 'RELATIONSHIP', // checked above: nothing else reaches here
       spec.label,
       'PROPERTIES',
       spec.properties.length,
@@ -731,13 +785,13 @@ export class Graph {
 
   /** The graph's constraints (`CALL db.constraints()`): type, label, properties, entitytype, status. */
   async listConstraints(): Promise<Record<string, unknown>[]> {
-    return (await this.roQuery<Record<string, unknown>>('CALL db.constraints()')).rows;
+    return this.#list('CALL db.constraints()');
   }
 
   /** `GRAPH.MEMORY USAGE`: the graph's memory by part, in MB (`samples` 1..10000, default 100). */
   async memoryUsage(options: { samples?: number } = {}): Promise<Record<string, unknown>> {
     const argv: (string | number)[] = ['GRAPH.MEMORY', 'USAGE', this.name];
     if (options.samples !== undefined) argv.push('SAMPLES', options.samples);
-    return plainMap(await this.#db.client.sendCommand(argv), 2) as Record<string, unknown>;
+    return plainMap(await this.#command(argv), 2) as Record<string, unknown>;
   }
 }

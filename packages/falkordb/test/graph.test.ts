@@ -7,6 +7,7 @@ import {
   FalkorDB,
   falkordb,
   GraphError,
+  GraphNotFoundError,
   GraphSyntaxError,
   GraphTimeoutError,
   LocalDate,
@@ -320,6 +321,37 @@ describe('schema changes under load', () => {
     expect(Object.keys(rows[0]!.n.properties).length).toBe(12);
   });
 
+  it('a slow consumer makes the stream stop reading (the rest waits in the server), also while rows wait for names', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    await falkordb(client)
+      .graph('bp')
+      .query("UNWIND range(1, 200000) AS i CREATE (:Big {v: i, pad: '" + 'x'.repeat(120) + "'})");
+    /** The server's output buffer for the connection running a graph query. */
+    const pendingInServer = async (): Promise<number> => {
+      const list = String(await client.sendCommand(['CLIENT', 'LIST']));
+      const line = list.split('\n').find((l) => / cmd=graph\.(ro_)?query /i.test(l));
+      return Number(/ omem=(\d+)/.exec(line ?? '')?.[1] ?? 0);
+    };
+    // A fresh cache without the version check: every row names ids the cache lacks.
+    for (const db of [falkordb(client), falkordb(client, { versionCheck: false })]) {
+      let count = 0;
+      let inServer = 0;
+      for await (const row of db.graph('bp').queryStream<{ n: Node }>('MATCH (n:Big) RETURN n')) {
+        if (count++ === 0) {
+          expect(row.n.labels).toEqual(['Big']);
+          expect(row.n.properties.v).toBe(1);
+          for (let i = 0; i < 40 && inServer === 0; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            inServer = await pendingInServer();
+          }
+        }
+      }
+      expect(count).toBe(200_000);
+      expect(inServer).toBeGreaterThan(1_000_000);
+    }
+  }, 60_000);
+
   it('a stream whose rows wait for a schema refresh delivers all of them (150k rows)', async () => {
     await using server = await startServer({ falkordb: true });
     await using client = await createClient({ port: server.port }).connect();
@@ -404,6 +436,33 @@ describe('indexes and constraints', () => {
     await g.dropConstraint({ type: 'UNIQUE', entity: 'node', label: 'User', properties: ['email'] });
     expect((await g.dropIndex(range)).indicesDeleted).toBe(1);
     await expect(g.createIndex({ ...range, label: 'x` ON (n.y) //' })).rejects.toThrow(/without backticks/);
+  });
+
+  it('a graph that does not exist: listings are empty, other commands throw GraphNotFoundError; bad options refused before sending', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const db = falkordb(client);
+    const g = db.graph('never-created');
+    expect(await g.listIndexes()).toEqual([]);
+    expect(await g.listConstraints()).toEqual([]);
+    expect(await g.slowLog()).toEqual([]);
+    for (const call of [() => g.memoryUsage(), () => g.delete(), () => g.explain('MATCH (n) RETURN n')]) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GraphNotFoundError);
+      expect(err).toBeInstanceOf(GraphError);
+      expect((err as Error).message).toMatch(/empty key/);
+    }
+    // Server errors of server-wide commands are graph errors too.
+    await expect(db.configGet('NO_SUCH_FIELD')).rejects.toBeInstanceOf(GraphError);
+    await expect(db.configSet('TIMEOUT', 'x' as never)).rejects.toBeInstanceOf(GraphError);
+    // Refused before anything is sent (the server would misread them, or build the wrong thing).
+    await expect(g.queryRaw('RETURN 1', { timeout: 1.5 })).rejects.toThrow(TypeError);
+    await expect(g.queryRaw('RETURN 1', { timeout: -1 })).rejects.toThrow(/non-negative integer/);
+    await expect(
+      g.createConstraint({ type: 'UNIQUE', entity: 'edge' as never, label: 'L', properties: ['p'] }),
+    ).rejects.toThrow(/'node' or 'relationship'/);
+    expect(await client.exists('never-created')).toBe(0);
+    expect((await g.queryRaw('RETURN 1', { timeout: 100 })).length).toBe(3);
   });
 });
 
