@@ -1,7 +1,15 @@
 // createClient: a client over one multiplexed connection, with the whole typed command surface.
 import { EventEmitter } from 'node:events';
 import { type CacheStats, ClientCache } from './cache.js';
-import { commandKeyIndexes, isBlockingCommand as isBlocking, lookupCommand } from './commands/keys.js';
+import {
+  commandKeyIndexes,
+  commandRoute,
+  lookupCommand,
+  ROUTE_BLOCKING,
+  ROUTE_SELECT,
+  ROUTE_SHARED,
+  refusedOnShared,
+} from './commands/keys.js';
 import {
   hscanIterator,
   type ScanIteratorOptions,
@@ -19,7 +27,7 @@ import {
 } from './commands/sender.js';
 import { keySlot } from './commands/slot.js';
 import { Connection, type ConnectionState } from './connection/connection.js';
-import { type ClientOptions, resolveOptions } from './connection/options.js';
+import { type ClientOptions, type ResolvedOptions, resolveOptions } from './connection/options.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 import { type Chain, Pipeline } from './pipeline.js';
 import { LeasePool, type PoolStats } from './pool.js';
@@ -45,11 +53,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   readonly #pool: LeasePool;
   readonly #cache: ClientCache | undefined;
   readonly #commandTimeoutMs: number | undefined;
+  /** The options every shared connection handshakes with (SELECT updates the database). */
+  readonly #options: ResolvedOptions;
   #nextKeyless = 0;
 
   constructor(options?: ClientOptions | string) {
     super();
     const resolved = resolveOptions(options);
+    this.#options = resolved;
     this.#commandTimeoutMs = resolved.commandTimeoutMs;
     // The pool first: it validates its options before any connection is opened.
     this.#pool = new LeasePool(resolved, typeof options === 'object' ? options.pool : undefined);
@@ -134,6 +145,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     const connection = connections[this.#nextKeyless]!;
     const cache = this.#cache;
     return {
+      shared: true,
       sendCommand: (argv, transform, opts) => {
         cache?.probeWrite(argv);
         return connection.sendCommand(argv, transform, opts);
@@ -150,18 +162,47 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     transform?: ReplyTransformFunction,
     options?: SendOptions,
   ): Promise<unknown> {
-    // Blocking commands (the generated BLOCKING flag, WAIT aside: see isBlockingCommand) get a
-    // leased connection of their own, so they never hold up the commands on the shared one.
-    if (isBlocking(argv)) {
-      // A write (BLPOP, BLMOVE...): the keys it touches leave the cache before and after it, not
-      // only when the server's invalidation arrives (later, on the shared connection).
-      const cache = this.#cache;
-      if (cache === undefined) return this.#leased(argv, transform, options);
-      cache.probeWrite(argv);
-      return this.#leased(argv, transform, options).finally(() => cache.probeWrite(argv));
+    const route = commandRoute(argv);
+    if (route !== ROUTE_SHARED) {
+      // Blocking commands (the generated BLOCKING flag, WAIT aside: see commandRoute) get a
+      // leased connection of their own, so they never hold up the commands on the shared one.
+      if (route === ROUTE_BLOCKING) {
+        // A write (BLPOP, BLMOVE...): the keys it touches leave the cache before and after it, not
+        // only when the server's invalidation arrives (later, on the shared connection).
+        const cache = this.#cache;
+        if (cache === undefined) return this.#leased(argv, transform, options);
+        cache.probeWrite(argv);
+        return this.#leased(argv, transform, options).finally(() => cache.probeWrite(argv));
+      }
+      if (route === ROUTE_SELECT) return this.#select(argv, transform, options);
+      return Promise.reject(refusedOnShared(argv));
     }
     if (this.#cache !== undefined) return this.#cached(this.#cache, argv, transform, options);
     return this.#route(argv).sendCommand(argv, transform, options);
+  }
+
+  /**
+   * SELECT on the client: every shared connection switches (in order with the commands around
+   * it), and the database is kept for reconnects and for leased connections opened afterwards
+   * (idle leased ones, on the old database, are closed) — like the `database` option.
+   */
+  async #select(
+    argv: CommandArgument[],
+    transform: ReplyTransformFunction | undefined,
+    options: SendOptions | undefined,
+  ): Promise<unknown> {
+    this.#cache?.clear();
+    const replies = this.#connections.map((c) => c.sendCommand(argv, transform, options));
+    const settled = await Promise.allSettled(replies);
+    if (settled.some((r) => r.status === 'fulfilled')) {
+      const database = Number(argv[1]);
+      this.#options.database = database;
+      this.#pool.setDatabase(database);
+    }
+    this.#cache?.clear();
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return (settled[0] as PromiseFulfilledResult<unknown>).value;
   }
 
   /**
@@ -177,6 +218,9 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     // A subclass or hand-made view that overrides sendCommand must see every command.
     if (this.sendCommand !== Client.prototype.sendCommand || !(#cache in this)) return undefined;
     if (this.#cache !== undefined || this.#connections.length !== 1) return undefined;
+    // Blocking commands, SELECT (it must reach every connection and the pool) and the commands
+    // refused on a shared connection: one by one (rare), each settled in its place.
+    for (let i = 0; i < argvs.length; i++) if (commandRoute(argvs[i]!) !== ROUTE_SHARED) return undefined;
     return this.#connection.sendBatch(argvs, transforms, options);
   }
 

@@ -1,5 +1,6 @@
 // client.pipeline() and client.multi(): chainable, typed per command, sent in one write.
-import { ReplyError } from '@pyrsedis/resp';
+import { encodeCommands, ReplyError } from '@pyrsedis/resp';
+import { commandRoute, ROUTE_BLOCKING, ROUTE_SHARED, refusedOnShared } from './commands/keys.js';
 import { shapeReply } from './commands/resp2.js';
 import type {
   CommandArgument,
@@ -124,6 +125,17 @@ export class Pipeline implements CommandSender {
           );
         }),
       );
+    }
+    // Nothing is sent unless every command can be: MULTI followed by a command that fails to
+    // encode would leave a transaction running the others (and misalign their replies).
+    const argvs = queued.map((q) => q.argv);
+    encodeCommands(argvs);
+    if (target.shared === true) {
+      // On a connection others share, a transaction must leave its state as it found it.
+      for (const argv of argvs) {
+        const route = commandRoute(argv);
+        if (route !== ROUTE_SHARED && route !== ROUTE_BLOCKING) throw refusedOnShared(argv);
+      }
     }
     // MULTI, the commands (each answered QUEUED or an error), EXEC with every reply in order.
     const multi = target.sendCommand(['MULTI'], undefined, options);

@@ -58,6 +58,8 @@ export class LeasePool {
   #leased = new Set<Connection>();
   #opening = new Set<Connection>();
   #waiters: Waiter[] = [];
+  /** Connections on a database the client no longer uses: closed when released. */
+  #stale = new Set<Connection>();
   #closed = false;
 
   constructor(options: ResolvedOptions, pool: PoolOptions = {}) {
@@ -116,6 +118,17 @@ export class LeasePool {
         throw new ConnectionError('client closed while a connection was opening', { mayHaveExecuted: false });
       }
       this.#leased.add(connection);
+      // The client selected another database while this one was opening: switch it too.
+      if (this.#stale.delete(connection)) {
+        try {
+          await connection.sendCommand(['SELECT', this.#options.database]);
+        } catch (err) {
+          this.#leased.delete(connection);
+          connection.destroy();
+          this.#serveWaiter();
+          throw err;
+        }
+      }
       return connection;
     }
     return new Promise<Connection>((resolve, reject) => {
@@ -170,9 +183,24 @@ export class LeasePool {
     this.acquire().then(waiter.resolve, waiter.reject);
   }
 
+  /**
+   * The client selected another database: connections opened from now on select it, idle ones
+   * are closed, and the ones in use are closed when they come back (they are on the old one).
+   */
+  setDatabase(database: number): void {
+    this.#options.database = database;
+    for (const connection of this.#leased) this.#stale.add(connection);
+    for (const connection of this.#opening) this.#stale.add(connection);
+    for (const { connection, timer } of this.#idle) {
+      clearTimeout(timer);
+      void connection.close();
+    }
+    this.#idle = [];
+  }
+
   release(connection: Connection): void {
     this.#leased.delete(connection);
-    const healthy = connection.state === 'ready' && !this.#closed;
+    const healthy = connection.state === 'ready' && !this.#closed && !this.#stale.delete(connection);
     const waiter = this.#waiters.shift();
     if (waiter) {
       clearTimeout(waiter.timer);

@@ -12,6 +12,7 @@ import {
   ExecAbortError,
   NoScriptError,
   PermissionError,
+  PyrsedisError,
   ReadOnlyError,
   ReplyError,
   WrongTypeError,
@@ -67,6 +68,68 @@ describe('connections: N', () => {
     expect(got).toEqual(['hi']);
     await client.close();
     expect(await ourClients(server)).toHaveLength(1); // only `pub`
+  });
+
+  it('select() switches every connection, and stays selected after reconnects and for leased connections', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, connections: 3 }).connect();
+    client.on('error', () => {});
+    await using db2 = await createClient({ port: server.port, database: 2 }).connect();
+    // A leased connection opened (and idle) before the switch.
+    expect(await client.blpop(['none'], 0.01)).toBeNull();
+    expect(client.poolStats().idle).toBe(1);
+    expect(await client.select(2)).toBe('OK');
+    expect(client.poolStats().idle).toBe(0); // on the old database: closed
+    // Keys over every connection (spread by slot) land in database 2.
+    await Promise.all(Array.from({ length: 30 }, (_, i) => client.set(`k${i}`, String(i))));
+    expect(await db2.dbsize()).toBe(30);
+    expect((await ourClients(server)).filter((c) => c.db === '2').length).toBe(4); // 3 + db2
+    // Every connection dropped: they come back on database 2.
+    const back = new Promise((resolve) => client.once('ready', resolve));
+    await db2.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await back;
+    await Promise.all(Array.from({ length: 30 }, (_, i) => client.incr(`k${i}`)));
+    expect(await db2.get('k29')).toBe('30');
+    // A blocking command on a new leased connection pops from database 2.
+    await db2.rpush('q', 'x');
+    expect(await client.blpop(['q'], 1)).toEqual(['q', 'x']);
+    // A SELECT that fails changes nothing.
+    await expect(client.select(100_000)).rejects.toThrow(/DB index is out of range/);
+    expect(await client.get('k0')).toBe('1');
+  });
+
+  it('commands that would change a shared connection state are refused there, and fine in isolated()', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    for (const argv of [
+      ['HELLO', '2'],
+      ['AUTH', 'default', 'x'],
+      ['SUBSCRIBE', 'ch'],
+      ['client', 'reply', 'off'],
+      ['RESET'],
+      ['MONITOR'],
+    ]) {
+      const err = await client.sendCommand(argv).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PyrsedisError);
+      expect((err as PyrsedisError).code).toBe('ERR_SHARED_STATE');
+      expect((err as PyrsedisError).command).toBe(String(argv[0]).toUpperCase());
+    }
+    await expect(client.hello({ argumentsValue: { protover: 2 } })).rejects.toThrow(/HELLO would change/);
+    // In a pipeline: refused in its place, the others run.
+    const replies = await client.pipeline().set('k', 'v').addCommand(['HELLO', '2']).get('k').exec();
+    expect(replies[0]).toBe('OK');
+    expect(replies[1]).toBeInstanceOf(PyrsedisError);
+    expect(replies[2]).toBe('v');
+    // The shared connection still speaks RESP3: a map is an object.
+    await client.hset('h', [{ field: 'a', value: '1' }]);
+    expect(await client.hgetall('h')).toEqual({ a: '1' });
+    // On a connection of its own, the session may (the connection is retired afterwards).
+    const proto = await client.isolated(async (s) => {
+      await s.sendCommand(['HELLO', '2']);
+      return (await s.sendCommand(['CLIENT', 'INFO'])) as string;
+    });
+    expect(proto).toMatch(/resp=2/);
+    expect(await client.hgetall('h')).toEqual({ a: '1' });
   });
 
   it('rejects a bad connections option', () => {

@@ -6,6 +6,7 @@ import {
   Client,
   ConnectionError,
   createClient,
+  PyrsedisError,
   ReplyError,
   TimeoutError,
   withBuffers,
@@ -272,6 +273,41 @@ describe('multi()', () => {
     expect((failure as ReplyError).code).toBe('EXECABORT');
     expect((failure as ReplyError).message).toMatch(/command 1, ERR unknown command/);
     expect(await client.get('a')).toBeNull();
+  });
+
+  it('a transaction with an argument that cannot be sent sends nothing (no partial transaction)', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const failure = await client
+      .multi()
+      .incr('b')
+      .set('a', undefined as unknown as string)
+      .incr('b')
+      .exec()
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(TypeError);
+    expect((failure as Error).message).toMatch(/command 1, argument 2/);
+    expect(await client.get('b')).toBeNull();
+    expect(await client.multi().incr('b').exec()).toEqual([1]);
+  });
+
+  it('SELECT inside a transaction on the shared connection is refused; in isolated() it is fine', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const refused = await client
+      .multi()
+      .select(1)
+      .set('a', '1')
+      .exec()
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PyrsedisError);
+    expect((refused as PyrsedisError).code).toBe('ERR_SHARED_STATE');
+    expect(await client.dbsize()).toBe(0);
+    const done = await client.isolated((s) => s.multi().select(1).set('a', '1').exec());
+    expect(done).toEqual(['OK', 'OK']);
+    expect(await client.get('a')).toBeNull(); // still database 0
+    expect(await withOptions(client, { timeoutMs: 1000 }).select(1)).toBe('OK');
+    expect(await client.get('a')).toBe('1');
   });
 
   it('has no plain multi/exec/discard methods that could interleave on the shared connection', async () => {

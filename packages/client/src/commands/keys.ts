@@ -1,6 +1,7 @@
 // Where a command's keys are: the server's key specs, read from the generated table, applied the
 // way the server applies them (db.c getKeysUsingKeySpecs). The cluster package hashes these keys
 // to route a command; nothing re-parses argv by hand except the two named extractors below.
+import { PyrsedisError } from '@pyrsedis/resp';
 import { COMMAND_TABLE, CommandFlag } from '../generated/command-table.js';
 import type { CommandInfo, KeySpec } from './command-info.js';
 
@@ -34,33 +35,83 @@ export function lookupCommand(
   return { name, info };
 }
 
-const blockingByName = new Map<string, boolean>();
+/** {@link commandRoute}: an ordinary command, on a shared connection. */
+export const ROUTE_SHARED = 0;
+/** {@link commandRoute}: a blocking command, on a leased connection. */
+export const ROUTE_BLOCKING = 1;
+/** {@link commandRoute}: SELECT, which the client applies to every connection. */
+export const ROUTE_SELECT = 2;
+/** {@link commandRoute}: a command that would change a shared connection's state: refused there. */
+export const ROUTE_STATE = 3;
 
 /**
- * Whether a command blocks waiting for data it will consume (the spec's BLOCKING flag: BLPOP,
- * XREAD, BLMOVE...): such a command gets a connection of its own, and one that gives up retires
- * it. Not WAIT / WAITAOF, flagged blocking too: they count acknowledgements of the writes of the
- * connection they run on, so they must run where those writes went, and a late reply takes
- * nothing from anyone. Memoised per name as sent (one map lookup on the hot path), except for
- * container commands, whose subcommand decides.
+ * Commands that change a connection's state in ways the client manages itself (protocol, user,
+ * reply mode, subscriptions — a RESP3 SUBSCRIBE is answered by a push, not a reply): on a
+ * connection other callers share, they would break every command after them.
  */
-export function isBlockingCommand(argv: readonly CommandArgument[]): boolean {
+const SHARED_STATE = new Set([
+  'HELLO',
+  'AUTH',
+  'RESET',
+  'QUIT',
+  'MONITOR',
+  'CLIENT REPLY',
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'SUNSUBSCRIBE',
+]);
+
+const routeByName = new Map<string, number>();
+
+/**
+ * Where the client sends a command: {@link ROUTE_SHARED}, {@link ROUTE_BLOCKING} (the spec's
+ * BLOCKING flag: BLPOP, XREAD, BLMOVE...: a connection of its own, retired if it gives up),
+ * {@link ROUTE_SELECT} or {@link ROUTE_STATE}. Not WAIT / WAITAOF, flagged blocking too: they
+ * count acknowledgements of the writes of the connection they run on, so they must run where
+ * those writes went, and a late reply takes nothing from anyone. Memoised per name as sent (one
+ * map lookup on the hot path), except for container commands, whose subcommand decides.
+ */
+export function commandRoute(argv: readonly CommandArgument[]): number {
   const name = argv[0];
   if (typeof name === 'string') {
-    const known = blockingByName.get(name);
+    const known = routeByName.get(name);
     if (known !== undefined) return known;
   }
   const found = lookupCommand(argv);
-  const blocking =
-    found !== undefined &&
-    (found.info.flags & CommandFlag.BLOCKING) !== 0 &&
-    found.name !== 'WAIT' &&
-    found.name !== 'WAITAOF';
+  let route = ROUTE_SHARED;
+  if (found !== undefined) {
+    if ((found.info.flags & CommandFlag.BLOCKING) !== 0 && found.name !== 'WAIT' && found.name !== 'WAITAOF')
+      route = ROUTE_BLOCKING;
+    else if (found.name === 'SELECT') route = ROUTE_SELECT;
+    else if (SHARED_STATE.has(found.name)) route = ROUTE_STATE;
+  }
   // A subcommand's name has a space; a container not matched to one is flagged container.
   const container = found === undefined || found.name.includes(' ') || found.info.container === true;
-  if (typeof name === 'string' && !container && blockingByName.size < 4096)
-    blockingByName.set(name, blocking);
-  return blocking;
+  if (typeof name === 'string' && !container && routeByName.size < 4096) routeByName.set(name, route);
+  return route;
+}
+
+/**
+ * The error for a command that would change the state of a connection other commands share
+ * ({@link ROUTE_STATE}; SELECT inside a transaction there).
+ */
+export function refusedOnShared(argv: readonly CommandArgument[]): PyrsedisError {
+  const name = String(argv[0]).toUpperCase();
+  return new PyrsedisError(
+    `${name} would change the state of a connection other commands share: use the client's options ` +
+      '(password, credentials, protocol, database), its methods (select(), subscribe()...), or run it ' +
+      'in client.isolated()',
+    'ERR_SHARED_STATE',
+    { command: name },
+  );
+}
+
+/** Whether a command blocks waiting for data it will consume (see {@link commandRoute}). */
+export function isBlockingCommand(argv: readonly CommandArgument[]): boolean {
+  return commandRoute(argv) === ROUTE_BLOCKING;
 }
 
 function beginPosition(spec: KeySpec, argv: readonly CommandArgument[]): number {

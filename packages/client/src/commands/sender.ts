@@ -53,6 +53,11 @@ export interface CommandSender {
    * transaction reshapes the RESP2 replies inside `EXEC` by it.
    */
   readonly protocol?: 2 | 3;
+  /**
+   * The connection also carries other callers' commands (a client's multiplexed connection): a
+   * transaction on it must not change the connection's state (SELECT).
+   */
+  readonly shared?: boolean;
   /** Sends `argv` (command name first); the reply goes through `transform` when given. */
   sendCommand(
     argv: CommandArgument[],
