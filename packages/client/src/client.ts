@@ -26,8 +26,9 @@ import {
   withOptions,
 } from './commands/sender.js';
 import { keySlot } from './commands/slot.js';
-import { Connection, type ConnectionState } from './connection/connection.js';
+import { Connection, type ConnectionState, commandName } from './connection/connection.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from './connection/options.js';
+import { ConnectionError, TimeoutError } from './errors.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 import { type Chain, Pipeline } from './pipeline.js';
 import { LeasePool, type PoolStats } from './pool.js';
@@ -56,6 +57,8 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   /** The options every shared connection handshakes with (SELECT updates the database). */
   readonly #options: ResolvedOptions;
   #nextKeyless = 0;
+  /** close() or destroy() was called. */
+  #closing = false;
 
   constructor(options?: ClientOptions | string) {
     super();
@@ -279,7 +282,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     });
     try {
       if (timeoutMs === undefined) return await connection.sendCommand(argv, transform, options);
-      const left = Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
+      const left = Math.round(timeoutMs - (performance.now() - started));
+      if (left < 1) {
+        // The wait for the connection used the whole budget: not sent at all.
+        throw new TimeoutError(`no reply within ${timeoutMs} ms (waited for a leased connection)`, {
+          command: commandName(argv),
+          mayHaveExecuted: false,
+        });
+      }
       return await connection.sendCommand(argv, transform, { ...options, timeoutMs: left });
     } finally {
       this.#pool.release(connection);
@@ -396,27 +406,50 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    * Messages that arrive faster than the loop consumes them are buffered.
    */
   messages(channels: string | string[]): AsyncIterableIterator<ChannelMessage> & AsyncDisposable {
+    const self = Client.#own(this);
     const queue: ChannelMessage[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
+    /** The client ended under the loop: why, unless close() / destroy() ended it. */
+    let ended: Error | undefined;
     let subscribed: Promise<void> | undefined;
     const listener: MessageListener = (message, channel) => {
       queue.push({ channel, message });
       wake?.();
     };
+    // The client closing, or giving up reconnecting, ends the loop (it would wait forever).
+    const onEnd = (): void => {
+      if (!self.#closing)
+        ended = new ConnectionError('the connection ended (reconnecting gave up)', {
+          mayHaveExecuted: false,
+        });
+      finished = true;
+      wake?.();
+    };
     const finish = async (): Promise<void> => {
+      self.off('end', onEnd);
       if (finished) return;
       finished = true;
       wake?.();
       if (subscribed === undefined) return;
       await subscribed.catch(() => {});
-      await this.unsubscribe(channels, listener);
+      // Leaving must not throw: a client closed meanwhile has no subscriptions left anyway.
+      await this.unsubscribe(channels, listener).catch(() => {});
     };
     const end: IteratorResult<ChannelMessage> = { done: true, value: undefined };
     return {
       next: async () => {
-        if (finished) return end;
-        subscribed ??= this.subscribe(channels, listener);
+        if (finished) {
+          self.off('end', onEnd);
+          const error = ended;
+          ended = undefined;
+          if (error !== undefined) throw error;
+          return end;
+        }
+        if (subscribed === undefined) {
+          self.once('end', onEnd);
+          subscribed = this.subscribe(channels, listener);
+        }
         await subscribed;
         while (queue.length === 0 && !finished) {
           await new Promise<void>((resolve) => {
@@ -424,7 +457,12 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
           });
           wake = undefined;
         }
-        return finished ? end : { done: false, value: queue.shift()! };
+        if (queue.length > 0) return { done: false, value: queue.shift()! };
+        self.off('end', onEnd);
+        const error = ended;
+        ended = undefined;
+        if (error !== undefined) throw error;
+        return end;
       },
       return: async () => {
         await finish();
@@ -470,6 +508,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   /** Waits for the replies in flight, then closes (leased and pub/sub connections too). */
   async close(): Promise<void> {
     const self = Client.#own(this);
+    self.#closing = true;
     await Promise.all([
       ...self.#connections.map((c) => c.close()),
       self.#pool.close(),
@@ -480,6 +519,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   /** Closes at once, rejecting everything pending. */
   destroy(): void {
     const self = Client.#own(this);
+    self.#closing = true;
     for (const connection of self.#connections) connection.destroy();
     self.#pool.destroy();
     self.#subscriptions.destroy();

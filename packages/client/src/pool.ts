@@ -26,10 +26,12 @@ export interface PoolStats {
   waiting: number;
 }
 
+/** A caller waiting for a connection: settled once, by a connection or by its deadline. */
 interface Waiter {
-  resolve: (connection: Connection) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  /** Hands over a connection; false if the caller already gave up (timeout, abort). */
+  give(connection: Connection): boolean;
+  /** Rejects the caller (no effect once settled). */
+  fail(error: Error): void;
 }
 
 /** A pool option: a positive number (an integer for counts), or its default when absent. */
@@ -100,87 +102,121 @@ export class LeasePool {
       }
       connection.destroy();
     }
-    if (this.#leased.size + this.#opening.size < this.#max) {
-      const connection = new Connection(this.#options);
-      connection.on('error', () => {});
-      this.#opening.add(connection);
-      try {
-        await connection.ready;
-      } finally {
-        this.#opening.delete(connection);
-        // A slot is free again whether it opened or not: a waiter queued meanwhile must not wait
-        // for a release that may never come.
-        if (connection.state !== 'ready') this.#serveWaiter();
-      }
-      if (this.#closed) {
-        // The client closed while this connection was opening.
-        connection.destroy();
-        throw new ConnectionError('client closed while a connection was opening', { mayHaveExecuted: false });
-      }
-      this.#leased.add(connection);
-      // The client selected another database while this one was opening: switch it too.
-      if (this.#stale.delete(connection)) {
-        try {
-          await connection.sendCommand(['SELECT', this.#options.database]);
-        } catch (err) {
-          this.#leased.delete(connection);
-          connection.destroy();
-          this.#serveWaiter();
-          throw err;
-        }
-      }
-      return connection;
-    }
+    const room = this.#leased.size + this.#opening.size < this.#max;
     return new Promise<Connection>((resolve, reject) => {
-      const commandFirst = deadline.timeoutMs !== undefined && deadline.timeoutMs < this.#acquireTimeoutMs;
-      const leave = (error: Error) => {
-        const at = this.#waiters.indexOf(waiter);
-        if (at < 0) return;
-        this.#waiters.splice(at, 1);
-        clearTimeout(waiter.timer);
-        deadline.signal?.removeEventListener('abort', onAbort);
-        reject(error);
-      };
-      const onAbort = () => leave(deadline.signal!.reason as Error);
-      const waiter: Waiter = {
-        resolve: (connection) => {
-          deadline.signal?.removeEventListener('abort', onAbort);
-          resolve(connection);
-        },
-        reject: (error) => {
-          deadline.signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-        timer: setTimeout(
-          () =>
-            leave(
-              commandFirst
-                ? new TimeoutError(
-                    `no reply within ${deadline.timeoutMs} ms (waited for a leased connection)`,
-                    {
-                      command: deadline.command,
-                      mayHaveExecuted: false,
-                    },
-                  )
-                : new TimeoutError(
-                    `no leased connection free within ${this.#acquireTimeoutMs} ms (maxLeased ${this.#max})`,
-                    { mayHaveExecuted: false },
-                  ),
-            ),
-          commandFirst ? deadline.timeoutMs : this.#acquireTimeoutMs,
-        ),
-      };
-      deadline.signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
+      const waiter = this.#waiter(deadline, !room, resolve, reject);
+      if (room) this.#openFor(waiter);
+      else this.#waiters.push(waiter);
     });
   }
 
-  /** Hands a free slot to the first waiter (a new connection for it). */
+  /**
+   * A caller's wait, bounded by its command's deadline and abort signal — also while a connection
+   * is being opened for it — and, while queued for a free slot, by `acquireTimeoutMs`.
+   */
+  #waiter(
+    deadline: { timeoutMs?: number; signal?: AbortSignal; command?: string },
+    queued: boolean,
+    resolve: (connection: Connection) => void,
+    reject: (error: Error) => void,
+  ): Waiter {
+    let settled = false;
+    const commandFirst =
+      deadline.timeoutMs !== undefined && (!queued || deadline.timeoutMs < this.#acquireTimeoutMs);
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      deadline.signal?.removeEventListener('abort', onAbort);
+      const at = this.#waiters.indexOf(waiter);
+      if (at >= 0) this.#waiters.splice(at, 1);
+      return true;
+    };
+    const waiter: Waiter = {
+      give: (connection) => {
+        if (!settle()) return false;
+        resolve(connection);
+        return true;
+      },
+      fail: (error) => {
+        if (settle()) reject(error);
+      },
+    };
+    const onAbort = (): void => waiter.fail(deadline.signal!.reason as Error);
+    const timer =
+      commandFirst || queued
+        ? setTimeout(
+            () =>
+              waiter.fail(
+                commandFirst
+                  ? new TimeoutError(
+                      `no reply within ${deadline.timeoutMs} ms (waited for a leased connection)`,
+                      { command: deadline.command, mayHaveExecuted: false },
+                    )
+                  : new TimeoutError(
+                      `no leased connection free within ${this.#acquireTimeoutMs} ms (maxLeased ${this.#max})`,
+                      { mayHaveExecuted: false },
+                    ),
+              ),
+            commandFirst ? deadline.timeoutMs : this.#acquireTimeoutMs,
+          )
+        : undefined;
+    deadline.signal?.addEventListener('abort', onAbort, { once: true });
+    return waiter;
+  }
+
+  /**
+   * Opens a connection for a waiter (a slot is free). Should the waiter give up before it is
+   * open, the connection goes to the next waiter or the idle list — it is not wasted.
+   */
+  #openFor(waiter: Waiter): void {
+    const connection = new Connection(this.#options, { leased: true });
+    connection.on('error', () => {});
+    this.#opening.add(connection);
+    connection.ready.then(
+      async () => {
+        this.#opening.delete(connection);
+        if (this.#closed) {
+          connection.destroy();
+          waiter.fail(
+            new ConnectionError('client closed while a connection was opening', { mayHaveExecuted: false }),
+          );
+          return;
+        }
+        this.#leased.add(connection);
+        // The client selected another database while this one was opening: switch it too.
+        if (this.#stale.delete(connection)) {
+          try {
+            await connection.sendCommand(['SELECT', this.#options.database]);
+          } catch (err) {
+            this.#leased.delete(connection);
+            connection.destroy();
+            waiter.fail(err as Error);
+            this.#serveWaiter();
+            return;
+          }
+        }
+        if (!waiter.give(connection)) this.release(connection);
+      },
+      (err: Error) => {
+        this.#opening.delete(connection);
+        waiter.fail(
+          this.#closed
+            ? new ConnectionError('client closed while a connection was opening', { mayHaveExecuted: false })
+            : err,
+        );
+        // The slot is free again: a waiter queued meanwhile must not wait for a release that may
+        // never come.
+        this.#serveWaiter();
+      },
+    );
+  }
+
+  /** A slot is free and no connection to hand over: open one for the first waiter. */
   #serveWaiter(): void {
+    if (this.#closed) return;
     const waiter = this.#waiters.shift();
-    if (waiter === undefined) return;
-    clearTimeout(waiter.timer);
-    this.acquire().then(waiter.resolve, waiter.reject);
+    if (waiter !== undefined) this.#openFor(waiter);
   }
 
   /**
@@ -201,21 +237,16 @@ export class LeasePool {
   release(connection: Connection): void {
     this.#leased.delete(connection);
     const healthy = connection.state === 'ready' && !this.#closed && !this.#stale.delete(connection);
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      clearTimeout(waiter.timer);
-      if (healthy) {
-        this.#leased.add(connection);
-        waiter.resolve(connection);
-        return;
-      }
-      connection.destroy();
-      this.acquire().then(waiter.resolve, waiter.reject);
-      return;
-    }
     if (!healthy) {
       connection.destroy();
+      this.#serveWaiter();
       return;
+    }
+    // The first waiter that has not given up gets it.
+    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) {
+      this.#leased.add(connection);
+      if (waiter.give(connection)) return;
+      this.#leased.delete(connection);
     }
     const timer = setTimeout(() => {
       this.#idle = this.#idle.filter((entry) => entry.connection !== connection);
@@ -228,8 +259,7 @@ export class LeasePool {
   async close(): Promise<void> {
     this.#closed = true;
     for (const waiter of this.#waiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(
+      waiter.fail(
         new ConnectionError('client closed while waiting for a connection', { mayHaveExecuted: false }),
       );
     }
@@ -246,8 +276,7 @@ export class LeasePool {
   destroy(): void {
     this.#closed = true;
     for (const waiter of this.#waiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new ConnectionError('client destroyed', { mayHaveExecuted: false }));
+      waiter.fail(new ConnectionError('client destroyed', { mayHaveExecuted: false }));
     }
     for (const entry of this.#idle.splice(0)) {
       clearTimeout(entry.timer);

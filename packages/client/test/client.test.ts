@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
 import {
+  AuthError,
   ClientOptionsError,
   type Commands,
   ConnectionError,
@@ -16,6 +17,17 @@ import {
   withBuffers,
   withOptions,
 } from '../src/index.js';
+
+/** Open sockets of this process (Linux): Bun has no getActiveResourcesInfo() to ask. */
+function openSockets(): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false;
+    }
+  }).length;
+}
 
 describe('createClient against Redis 8.2', () => {
   it('connects, runs typed commands, and auto-pipelines 100k commands issued in one tick', async () => {
@@ -263,6 +275,26 @@ describe('other servers', () => {
     expect(await client.ping()).toBe('PONG');
   });
 
+  it('TLS to an IP address sends no SNI (no DEP0123 warning)', async () => {
+    await using server = await startServer({ flavor: 'valkey8', tls: true });
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w.code ?? w.message);
+    process.on('warning', onWarning);
+    try {
+      // The test certificate names localhost: its identity check is waived here, the chain is not.
+      await using client = await createClient({
+        host: '127.0.0.1',
+        port: server.port,
+        tls: { ca: server.tls!.ca, checkServerIdentity: () => undefined },
+      }).connect();
+      expect(await client.ping()).toBe('PONG');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('DEP0123');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('mTLS against Valkey 8: refused without a client certificate, served with one', async () => {
     await using server = await startServer({ flavor: 'valkey8', tls: { mutual: true } });
     const material = server.tls!;
@@ -283,15 +315,7 @@ describe('other servers', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pyr-sock-'));
     const socket = path.join(dir, 'redis.sock');
     await using server = await startServer({ config: { unixsocket: socket, unixsocketperm: 700 } });
-    // Open sockets of this process (Linux): Bun has no getActiveResourcesInfo() to ask.
-    const pipes = () =>
-      readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-        } catch {
-          return false;
-        }
-      }).length;
+    const pipes = openSockets;
     const before = pipes();
     const client = await createClient(`unix://${socket}`).connect();
     expect(await client.set('over', 'a socket')).toBe('OK');
@@ -339,6 +363,124 @@ describe('options', () => {
     expect(() => createClient({ name: 'has space' })).toThrow(
       'name must not contain spaces (CLIENT SETNAME refuses them)',
     );
+    // A misspelt option is an error, not a silent default (node-redis users write `url`: it works).
+    expect(() => createClient({ prot: 6380 } as never)).toThrow('unknown option "prot"');
+    const fromUrl = createClient({ url: 'redis://u:p%40ss@127.0.0.1:1/3', connectTimeoutMs: 50 });
+    fromUrl.on('error', () => {});
+    fromUrl.connect().catch(() => {});
+    // Timeouts a timer cannot express (they would fire at once) are refused; Infinity means none.
+    expect(() => createClient({ commandTimeoutMs: 2 ** 31 })).toThrow(
+      /commandTimeoutMs must be a number of ms/,
+    );
+    expect(() => createClient({ connectTimeoutMs: Number.POSITIVE_INFINITY })).toThrow(/connectTimeoutMs/);
+    expect(() => withOptions(fromUrl, { timeoutMs: 0 })).toThrow(TypeError);
+    expect(() => withOptions(fromUrl, { timeoutMs: Number.POSITIVE_INFINITY })).not.toThrow();
+    fromUrl.destroy();
+    // URL mistakes are options errors that do not quote the secret.
+    const bad = (() => {
+      try {
+        createClient('redis://:pa%ss@host:1');
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    expect(bad).toBeInstanceOf(ClientOptionsError);
+    expect(bad!.message).toBe('the URL has a malformed percent-escape in the password');
+    expect(() => createClient('unix://')).toThrow(/needs a socket path/);
+  });
+
+  it('url: options beside it override it; the database and credentials come from it', async () => {
+    await using server = await startServer({ password: 'p@ss' });
+    await using client = await createClient({
+      url: `redis://:p%40ss@127.0.0.1:${server.port}/3`,
+      name: 'from-url',
+    }).connect();
+    expect(await client.clientGetname()).toBe('from-url');
+    expect(String(await client.sendCommand(['CLIENT', 'INFO']))).toMatch(/ db=3 /);
+  });
+
+  it('a connection attempt has one deadline, handshake included: a frozen server fails it, reconnects keep trying', async () => {
+    await using server = await startServer();
+    await server.pause();
+    try {
+      const started = performance.now();
+      const frozen = createClient({ port: server.port, connectTimeoutMs: 300 });
+      await expect(frozen.connect()).rejects.toThrow('handshake timed out after 300 ms');
+      expect(performance.now() - started).toBeLessThan(2000);
+    } finally {
+      server.resume();
+    }
+    await using client = await createClient({
+      port: server.port,
+      connectTimeoutMs: 200,
+      retryStrategy: () => 20,
+    }).connect();
+    client.on('error', () => {});
+    let attempts = 0;
+    client.on('reconnecting', () => attempts++);
+    await using admin = await createClient({ port: server.port }).connect();
+    const lost = new Promise((resolve) => client.once('reconnecting', resolve));
+    await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(await client.clientId())]);
+    await lost;
+    // Frozen: each attempt connects (the kernel accepts) and times out in its handshake.
+    await server.pause(1200);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(await client.ping()).toBe('PONG');
+  });
+
+  it('a wrong password with a database fails connect() with an AuthError and nothing unhandled', async () => {
+    await using server = await startServer({ password: 'right' });
+    const client = createClient({ port: server.port, password: 'wrong', database: 2 });
+    const err = await client.connect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthError);
+    // An unhandled rejection (the SELECT refused with NOAUTH) would fail this file.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+
+  it('a retryStrategy that throws, or returns no number, ends the client instead of crashing or spinning', async () => {
+    await using server = await startServer();
+    const strategies: [(attempt: number, error: Error) => number | false, RegExp | undefined][] = [
+      [
+        () => {
+          throw new Error('strategy boom');
+        },
+        /retryStrategy threw: strategy boom/,
+      ],
+      [() => undefined as unknown as number, undefined],
+      [() => Number.NaN, undefined],
+    ];
+    for (const [retryStrategy, reported] of strategies) {
+      const client = await createClient({ port: server.port, retryStrategy }).connect();
+      const errors: Error[] = [];
+      client.on('error', (e: Error) => errors.push(e));
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      await using admin = await createClient({ port: server.port }).connect();
+      await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(await client.clientId())]);
+      await ended;
+      expect(client.state).toBe('closed');
+      await expect(client.ping()).rejects.toBeInstanceOf(ConnectionError);
+      if (reported !== undefined)
+        expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(reported));
+    }
+  });
+
+  it('destroy() while a TLS connection is still being set up leaves no socket or timer', async () => {
+    await using server = await startServer();
+    await server.pause(); // TCP accepted by the kernel, the TLS handshake never answered
+    try {
+      const sockets = openSockets;
+      const before = sockets();
+      const client = createClient({ port: server.port, tls: {}, connectTimeoutMs: 60_000 });
+      client.connect().catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(client.state).toBe('connecting');
+      client.destroy();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(sockets()).toBe(before);
+      expect(client.state).toBe('closed');
+    } finally {
+      server.resume();
+    }
   });
 
   it('a refused connection rejects connect() and every queued command, saying they were not sent', async () => {

@@ -148,6 +148,48 @@ describe('WAIT, found by a bug hunt', () => {
     expect(client.poolStats()).toMatchObject({ leased: 0, waiting: 0 });
   });
 
+  it('the deadline and abort signal also bound the opening of a leased connection; the connection is kept', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await server.pause(); // a new connection is accepted by the kernel but never answered
+    try {
+      let started = Date.now();
+      await expect(withOptions(client, { timeoutMs: 200 }).blpop(['q'], 0)).rejects.toBeInstanceOf(
+        TimeoutError,
+      );
+      expect(Date.now() - started).toBeLessThan(1000);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('stop waiting')), 100);
+      started = Date.now();
+      await expect(withOptions(client, { signal: controller.signal }).blpop(['q'], 0)).rejects.toThrow(
+        'stop waiting',
+      );
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      server.resume();
+    }
+    // Opened after their callers left: idle in the pool for the next one, not lost.
+    for (let i = 0; i < 50 && client.poolStats().idle < 2; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(client.poolStats()).toEqual({ leased: 0, idle: 2, waiting: 0 });
+    await client.rpush('q', 'x');
+    expect(await client.blpop(['q'], 1)).toEqual(['q', 'x']);
+  });
+
+  it('a blocking command inside multi() that times out does not retire the shared connection', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    let reconnects = 0;
+    client.on('reconnecting', () => reconnects++);
+    const asleep = client.sendCommand(['DEBUG', 'SLEEP', '0.3']);
+    const tx = withOptions(client, { timeoutMs: 100 }).multi().blpop(['q'], 0).exec();
+    const behind = client.incr('counter');
+    await expect(tx).rejects.toBeInstanceOf(TimeoutError);
+    expect(await asleep).toBe('OK');
+    expect(await behind).toBe(1);
+    expect(reconnects).toBe(0);
+  });
+
   it('pool options are validated when the client is made', () => {
     expect(() => createClient({ pool: { maxLeased: 0 } })).toThrow(
       'pool.maxLeased must be a positive integer, got 0',

@@ -188,4 +188,30 @@ describe('pub/sub, found by a bug hunt', () => {
     expect(await waiting).toEqual({ done: true, value: undefined });
     expect(await admin.sendCommand(['PUBSUB', 'NUMSUB', 'idle'])).toEqual(['idle', 0]); // stayed 1 before
   });
+
+  it('messages(): the loop ends when the client closes, and throws when reconnecting gives up', async () => {
+    await using server = await startServer();
+    for (const protocol of [3, 2] as const) {
+      const sub = await createClient({ port: server.port, protocol }).connect();
+      const loop = (async () => {
+        const got: string[] = [];
+        for await (const { message } of sub.messages('c')) got.push(message);
+        return got;
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sub.close();
+      expect(await loop).toEqual([]);
+    }
+    const sub = await createClient({ port: server.port, retryStrategy: () => false }).connect();
+    sub.on('error', () => {});
+    const id = await sub.clientId();
+    const feed = sub.messages('c');
+    const waiting = feed.next().catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await using admin = await createClient({ port: server.port }).connect();
+    await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(id)]);
+    expect(await waiting).toBeInstanceOf(ConnectionError);
+    // Leaving afterwards does not throw.
+    await expect(feed.return!()).resolves.toEqual({ done: true, value: undefined });
+  });
 });

@@ -32,7 +32,7 @@ export type StringMode = 'string' | 'buffer';
 export interface SendOptions {
   /** Bulk strings as `Buffer`s. */
   strings?: StringMode;
-  /** End-to-end deadline for the reply, from the call. */
+  /** End-to-end deadline for the reply, from the call, in ms (up to 2^31 - 1); `Infinity`: none, whatever `commandTimeoutMs` says. */
   timeoutMs?: number;
   /** Aborts the call: rejects with the signal's reason; an unsent command is never sent. */
   signal?: AbortSignal;
@@ -89,6 +89,15 @@ export function viewOptions(sender: object): SendOptions | undefined {
  * (its prototype is the sender); only `sendCommand` adds the options. Views stack.
  */
 export function withOptions<T extends CommandSender>(sender: T, options: SendOptions): T {
+  const timeoutMs = options.timeoutMs;
+  if (
+    timeoutMs !== undefined &&
+    timeoutMs !== Number.POSITIVE_INFINITY &&
+    !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)
+  )
+    throw new TypeError(
+      `timeoutMs must be a number of ms in (0, 2147483647] or Infinity (none), got ${String(timeoutMs)}`,
+    );
   const inherited = viewOptions(sender);
   return Object.create(sender, {
     [VIEW_OPTIONS]: { value: inherited === undefined ? options : { ...inherited, ...options } },

@@ -14,6 +14,7 @@ import { ClientOptionsError, ConnectionError, TimeoutError } from '../errors.js'
 import { CommandFlag } from '../generated/command-table.js';
 import { Fifo } from './fifo.js';
 import type { Credentials, ResolvedOptions } from './options.js';
+import { MAX_TIMER_MS } from './options.js';
 
 /** The states of a connection. */
 export type ConnectionState = 'connecting' | 'handshake' | 'ready' | 'reconnecting' | 'closing' | 'closed';
@@ -102,7 +103,8 @@ function capturedPending(argv: CommandArgument[], fields: Parameters<typeof newP
 const LIB_NAME = 'pyrsedis';
 const LIB_VERSION = '0.1.0';
 
-function commandName(argv: CommandArgument[] | undefined): string {
+/** @internal A command's name for errors (never its arguments). */
+export function commandName(argv: CommandArgument[] | undefined): string {
   const first = argv?.[0];
   return typeof first === 'string' ? first.toUpperCase() : String(first ?? '');
 }
@@ -162,11 +164,19 @@ export class Connection extends EventEmitter {
 
   /** RESP2 pub/sub: message and confirmation arrays are pushes, not replies. */
   readonly #subscriber: boolean;
+  /** Cancels the connection attempt in progress (close/destroy while connecting). */
+  #cancelConnect: (() => void) | undefined;
+  /**
+   * Leased (blocking commands, isolated()): a blocking command that gives up retires it. On a
+   * shared connection a blocking command only appears inside MULTI, where it does not block.
+   */
+  readonly #leased: boolean;
 
-  constructor(options: ResolvedOptions, role: { subscriber?: boolean } = {}) {
+  constructor(options: ResolvedOptions, role: { subscriber?: boolean; leased?: boolean } = {}) {
     super();
     this.options = options;
     this.#subscriber = role.subscriber === true;
+    this.#leased = role.leased === true;
     this.#protocol = options.protocol;
     this.#decoder = new RespDecoder({
       onReply: (reply) => this.#onReply(reply),
@@ -211,38 +221,58 @@ export class Connection extends EventEmitter {
     return this.options.path ?? `${this.options.host}:${this.options.port}`;
   }
 
-  #connectSocket(): Promise<net.Socket> {
+  #connectSocket(deadline: number): Promise<net.Socket> {
     const o = this.options;
     return new Promise<net.Socket>((resolve, reject) => {
       const s = o.tls
-        ? tls.connect({ host: o.host, port: o.port, servername: o.host, ...o.tls })
+        ? tls.connect({
+            host: o.host,
+            port: o.port,
+            // SNI carries host names only (RFC 6066): none for an IP address.
+            ...(net.isIP(o.host) === 0 ? { servername: o.host } : {}),
+            ...o.tls,
+          })
         : o.path
           ? net.connect({ path: o.path })
           : net.connect({ host: o.host, port: o.port });
-      const timer = setTimeout(() => {
+      const fail = (error: ConnectionError): void => {
+        clearTimeout(timer);
+        this.#cancelConnect = undefined;
         s.destroy();
-        reject(
-          new ConnectionError(`connect timed out after ${o.connectTimeoutMs} ms`, { mayHaveExecuted: false }),
-        );
-      }, o.connectTimeoutMs);
+        reject(error);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new ConnectionError(`connect timed out after ${o.connectTimeoutMs} ms`, {
+              mayHaveExecuted: false,
+            }),
+          ),
+        Math.max(1, deadline - performance.now()),
+      );
+      // close() / destroy() while connecting: no socket or timer left behind.
+      this.#cancelConnect = () =>
+        fail(new ConnectionError('connection closed while connecting', { mayHaveExecuted: false }));
       s.once(o.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
+        this.#cancelConnect = undefined;
         s.removeAllListeners('error');
         resolve(s);
       });
-      s.once('error', (err) => {
-        clearTimeout(timer);
-        reject(
+      s.once('error', (err) =>
+        fail(
           new ConnectionError(`could not connect: ${err.message}`, { cause: err, mayHaveExecuted: false }),
-        );
-      });
+        ),
+      );
     });
   }
 
   async #open(): Promise<void> {
+    // One budget for the whole attempt: connect, credentials, handshake.
+    const deadline = performance.now() + this.options.connectTimeoutMs;
     let socket: net.Socket;
     try {
-      socket = await this.#connectSocket();
+      socket = await this.#connectSocket(deadline);
     } catch (err) {
       this.#lost(err as Error, undefined);
       return;
@@ -275,11 +305,25 @@ export class Connection extends EventEmitter {
     );
     this.emit('connect');
     this.#setState('handshake');
+    // A server that accepts but never answers (or a credentials provider that never returns)
+    // must not hold the attempt forever.
+    const handshakeTimer = setTimeout(
+      () =>
+        this.#lost(
+          new ConnectionError(`handshake timed out after ${this.options.connectTimeoutMs} ms`, {
+            mayHaveExecuted: false,
+          }),
+          socket,
+        ),
+      Math.max(1, deadline - performance.now()),
+    );
     try {
       await this.#handshake();
     } catch (err) {
       this.#lost(err as Error, socket);
       return;
+    } finally {
+      clearTimeout(handshakeTimer);
     }
     if (this.#socket !== socket || this.#state !== 'handshake') return;
     this.#attempt = 0;
@@ -323,7 +367,7 @@ export class Connection extends EventEmitter {
     const hello: CommandArgument[] = ['HELLO', o.protocol, ...auth, ...(o.name ? ['SETNAME', o.name] : [])];
     const steps: Promise<unknown>[] = [];
     const helloReply = this.#direct(hello).catch((err: Error) => err);
-    if (o.database) steps.push(this.#direct(['SELECT', o.database]));
+    const select = o.database ? this.#direct(['SELECT', o.database]) : undefined;
     // Optional: older servers do not know CLIENT SETINFO.
     steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-NAME', LIB_NAME]).catch(() => undefined));
     steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-VER', LIB_VERSION]).catch(() => undefined));
@@ -336,8 +380,12 @@ export class Connection extends EventEmitter {
         await this.#direct(username ? ['AUTH', username, password] : ['AUTH', password]);
       }
       if (o.name) await this.#direct(['CLIENT', 'SETNAME', o.name]);
+      // Again, now authenticated (the first one, sent before AUTH, may have been refused).
+      if (o.database) await this.#direct(['SELECT', o.database]);
     } else if (hello3 instanceof Error) {
       throw hello3;
+    } else if (select !== undefined) {
+      steps.push(select);
     }
     if (o.clientCache !== undefined) {
       if (this.#protocol !== 3) {
@@ -351,10 +399,14 @@ export class Connection extends EventEmitter {
 
   /** Writes one command now, ahead of the outbox (handshake only). */
   #direct(argv: CommandArgument[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
+    const reply = new Promise((resolve, reject) => {
       this.#inflight.push(newPending(argv, resolve, reject, { written: true }));
       this.#socket!.write(encodeCommands([argv]));
     });
+    // Handshake steps are awaited together, and not at all once one fails: none may surface as
+    // an unhandled rejection (the failure is reported once, by the handshake).
+    reply.catch(() => {});
+    return reply;
   }
 
   /**
@@ -483,7 +535,8 @@ export class Connection extends EventEmitter {
   /** Arms the command timeout and the abort signal of a queue entry. */
   #watch(pending: Pending, options: SendOptions | undefined): void {
     const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs;
-    if (timeoutMs !== undefined) {
+    // Infinity: no deadline (a per-call override of commandTimeoutMs).
+    if (timeoutMs !== undefined && timeoutMs !== Number.POSITIVE_INFINITY) {
       const timedOut = (argv: CommandArgument[] | undefined) =>
         new TimeoutError(`no reply within ${timeoutMs} ms`, {
           command: commandName(argv),
@@ -491,7 +544,7 @@ export class Connection extends EventEmitter {
         });
       pending.timer = setTimeout(
         () => this.#giveUp(pending, pending.batch === undefined ? timedOut(pending.argv) : timedOut),
-        timeoutMs,
+        Math.min(timeoutMs, MAX_TIMER_MS),
       );
     }
     const signal = pending.signal;
@@ -527,7 +580,7 @@ export class Connection extends EventEmitter {
       // Never sent: take it out of the outbox so it never is.
       const at = this.#outbox.indexOf(pending);
       if (at >= 0) this.#outbox.splice(at, 1);
-    } else if (isBlocking(pending.argv) && this.#socket !== undefined) {
+    } else if (this.#leased && isBlocking(pending.argv) && this.#socket !== undefined) {
       // A blocked BLPOP & co. would pop an item later and hand it to nobody: retire the connection
       // (the server unblocks a client that disconnects, popping nothing).
       this.#lost(
@@ -736,7 +789,19 @@ export class Connection extends EventEmitter {
       return;
     }
     this.#attempt++;
-    const delay = this.#everReady ? this.options.retryStrategy(this.#attempt, error) : false;
+    let delay: number | false = false;
+    if (this.#everReady) {
+      // A strategy that throws gives up with its error; anything but a number >= 0 gives up too.
+      try {
+        const asked: unknown = this.options.retryStrategy(this.#attempt, error);
+        if (typeof asked === 'number' && asked >= 0) delay = Math.min(asked, MAX_TIMER_MS);
+      } catch (err) {
+        error = new ConnectionError(`retryStrategy threw: ${(err as Error)?.message ?? String(err)}`, {
+          cause: err,
+          mayHaveExecuted: false,
+        });
+      }
+    }
     if (delay === false) {
       // The first connection failed (a configuration problem), or the strategy gave up.
       this.#finish(error, true);
@@ -753,6 +818,7 @@ export class Connection extends EventEmitter {
 
   #finish(error: Error, report: boolean): void {
     this.#setState('closed');
+    this.#cancelConnect?.();
     this.#rejectAll(this.#outbox.splice(0), error, false);
     this.#rejectReady(error);
     if (report && this.listenerCount('error') > 0) this.emit('error', error);

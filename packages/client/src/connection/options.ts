@@ -21,6 +21,11 @@ export type CredentialsProvider = () => Credentials | Promise<Credentials>;
 
 /** How to reach and set up a server. */
 export interface ClientOptions {
+  /**
+   * A `redis://`, `rediss://` or `unix://` URL (see {@link parseUrl}); options given beside it
+   * override what it says (`{ url, commandTimeoutMs: 500 }`).
+   */
+  url?: string;
   /** Host name or IP, default `127.0.0.1`. */
   host?: string;
   /** TCP port, default 6379. */
@@ -41,7 +46,7 @@ export interface ClientOptions {
   protocol?: 2 | 3;
   /** TLS options for `node:tls` (CA, client cert/key, servername, rejectUnauthorized). */
   tls?: tls.ConnectionOptions | boolean;
-  /** Connect timeout, default 10,000 ms. */
+  /** Bound on one connection attempt — connect, credentials, handshake — in ms; default 10,000. */
   connectTimeoutMs?: number;
   /**
    * After a connection that was ready is lost: the delay before reconnect attempt `attempt`
@@ -52,7 +57,7 @@ export interface ClientOptions {
   retryStrategy?: (attempt: number, error: Error) => number | false;
   /** Commands accepted while not connected (sent after the handshake); `false`: reject at once. Default 10,000. */
   offlineQueue?: number | false;
-  /** Default deadline of every command, from the call; none by default. */
+  /** Default deadline of every command, from the call, in ms (up to 2^31 - 1); none by default. */
   commandTimeoutMs?: number;
   /**
    * Read-only commands (the server's READONLY flag: GET, HGETALL, ...) whose connection died after
@@ -135,7 +140,9 @@ export function parseUrl(url: string): ClientOptions {
       if (parsed.pathname.length > 1) options.database = Number(parsed.pathname.slice(1));
       break;
     case 'unix:':
-      options.path = decodeURIComponent(parsed.pathname);
+      options.path = decoded(parsed.pathname, 'the socket path');
+      if (options.path === '' || options.path === '/')
+        throw new ClientOptionsError('a unix: URL needs a socket path (unix:///path/to/redis.sock)');
       break;
     case 'redis+sentinel:':
     case 'redis+cluster:':
@@ -147,8 +154,8 @@ export function parseUrl(url: string): ClientOptions {
         `unsupported URL scheme "${parsed.protocol}" (use redis:, rediss: or unix:)`,
       );
   }
-  if (parsed.username) options.username = decodeURIComponent(parsed.username);
-  if (parsed.password) options.password = decodeURIComponent(parsed.password);
+  if (parsed.username) options.username = decoded(parsed.username, 'the user name');
+  if (parsed.password) options.password = decoded(parsed.password, 'the password');
   const protocol = parsed.searchParams.get('protocol');
   if (protocol !== null) options.protocol = Number(protocol) as 2 | 3;
   const name = parsed.searchParams.get('name');
@@ -158,11 +165,63 @@ export function parseUrl(url: string): ClientOptions {
   return options;
 }
 
+/** A percent-decoded URL part; malformed escapes are an options error that does not quote it. */
+function decoded(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ClientOptionsError(`the URL has a malformed percent-escape in ${what}`);
+  }
+}
+
+const OPTION_NAMES = new Set([
+  'url',
+  'host',
+  'port',
+  'path',
+  'username',
+  'password',
+  'credentials',
+  'database',
+  'name',
+  'protocol',
+  'tls',
+  'connectTimeoutMs',
+  'retryStrategy',
+  'offlineQueue',
+  'commandTimeoutMs',
+  'retryReadOnly',
+  'connections',
+  'pool',
+  'clientCache',
+]);
+
+/** The most setTimeout can wait (2^31 - 1 ms, ~24.8 days); longer delays fire at once. */
+export const MAX_TIMER_MS: number = 2 ** 31 - 1;
+
+/** A timeout option: a number of ms in (0, MAX_TIMER_MS], or Infinity (none) where allowed. */
+function checkTimeout(name: string, value: number | undefined, infinite = false): void {
+  if (value === undefined || (infinite && value === Number.POSITIVE_INFINITY)) return;
+  if (typeof value !== 'number' || !(value > 0) || value > MAX_TIMER_MS)
+    throw new ClientOptionsError(
+      `${name} must be a number of ms in (0, ${MAX_TIMER_MS}]${infinite ? ' or Infinity (none)' : ''}, got ${String(value)}`,
+    );
+}
+
 /** Validates options up front with exact messages; passwords never appear in them. */
 export function resolveOptions(input: ClientOptions | string = {}): ResolvedOptions {
-  const options = typeof input === 'string' ? parseUrl(input) : input;
+  let options = typeof input === 'string' ? parseUrl(input) : input;
   if (typeof options !== 'object' || options === null)
     throw new ClientOptionsError('options must be an object or a URL string');
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.has(key)) throw new ClientOptionsError(`unknown option "${key}"`);
+  }
+  if (options.url !== undefined) {
+    if (typeof options.url !== 'string') throw new ClientOptionsError('url must be a string');
+    const { url, ...rest } = options;
+    const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    options = { ...parseUrl(url), ...defined };
+  }
   const port = options.port ?? 6379;
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new ClientOptionsError(`port must be 1..65535, got ${port}`);
@@ -177,17 +236,14 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
     throw new ClientOptionsError('name must not contain spaces (CLIENT SETNAME refuses them)');
   }
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-  if (!(connectTimeoutMs > 0))
-    throw new ClientOptionsError(`connectTimeoutMs must be > 0, got ${connectTimeoutMs}`);
+  checkTimeout('connectTimeoutMs', connectTimeoutMs);
   const offlineQueue = options.offlineQueue ?? 10_000;
   if (offlineQueue !== false && !(Number.isInteger(offlineQueue) && offlineQueue >= 0)) {
     throw new ClientOptionsError(
       `offlineQueue must be false or a non-negative integer, got ${String(offlineQueue)}`,
     );
   }
-  if (options.commandTimeoutMs !== undefined && !(options.commandTimeoutMs > 0)) {
-    throw new ClientOptionsError(`commandTimeoutMs must be > 0, got ${options.commandTimeoutMs}`);
-  }
+  checkTimeout('commandTimeoutMs', options.commandTimeoutMs, true);
   if (options.credentials !== undefined && typeof options.credentials !== 'function') {
     throw new ClientOptionsError(
       'credentials must be a function () => { username?, password } (or a promise of it)',
@@ -204,8 +260,7 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
     const { maxEntries, ttlMs } = clientCache;
     if (maxEntries !== undefined && !(Number.isInteger(maxEntries) && maxEntries > 0))
       throw new ClientOptionsError(`clientCache.maxEntries must be a positive integer, got ${maxEntries}`);
-    if (ttlMs !== undefined && !(ttlMs > 0))
-      throw new ClientOptionsError(`clientCache.ttlMs must be > 0, got ${ttlMs}`);
+    checkTimeout('clientCache.ttlMs', ttlMs);
   }
   if (options.retryStrategy !== undefined && typeof options.retryStrategy !== 'function') {
     throw new ClientOptionsError('retryStrategy must be a function (attempt, error) => delay in ms | false');
