@@ -7,7 +7,7 @@
 // once the next chunk arrives. A large bulk cut by a boundary is copied into its own buffer as
 // the chunks arrive, each byte once.
 
-import { isAscii } from 'node:buffer';
+import { constants as bufferConstants, isAscii } from 'node:buffer';
 import { createReplyError, ProtocolError, type ReplyError } from './errors.js';
 import { pinHiddenClass } from './pin.js';
 import { latin1Slice as latin1, utf8Slice as utf8, utf8Text } from './text.js';
@@ -51,7 +51,13 @@ const KIND_NAMES: readonly AggregateKind[] = ['array', 'set', 'map', 'push', 'at
 const STREAMED_BULK_MIN = 32 * 1024;
 /** Arrays are preallocated up to this many elements; longer ones grow as elements arrive. */
 const PREALLOCATE_MAX = 1 << 20;
+/** Elements the open frames of a reply may preallocate together before bytes must back them. */
+const PREALLOCATE_BUDGET = 2 * PREALLOCATE_MAX;
 const MAX_SAFE_DIGITS = 15;
+/** Bytes after ':' an integer line may have before its CR: a sign and 19 digits (int64). */
+const MAX_INTEGER_LINE = 20;
+/** Bytes after ',' a double line may have: far beyond any real double's text (%.17g is 24). */
+const MAX_DOUBLE_LINE = 1024;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -175,6 +181,12 @@ function bulkText(buf: Buffer, start: number, end: number): string {
 const LARGE_TEXT = 65536;
 const hasIsAscii = typeof isAscii === 'function';
 
+/** The largest values limits may take: a Buffer's maximum length, half an array's (flat maps). */
+const LIMIT_CAPS: Partial<Record<keyof DecoderLimits, number>> = {
+  maxBulkLength: bufferConstants.MAX_LENGTH,
+  maxAggregateLength: 2 ** 31 - 1,
+};
+
 function validateLimits(limits: Partial<DecoderLimits> | undefined): DecoderLimits {
   const out = { ...DEFAULT_LIMITS };
   if (limits === undefined) return out;
@@ -185,6 +197,10 @@ function validateLimits(limits: Partial<DecoderLimits> | undefined): DecoderLimi
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
       throw new TypeError(`decoder limit ${key} must be a positive integer, got ${String(value)}`);
     }
+    // Beyond what a Buffer or an array can hold, a limit would turn into a RangeError.
+    const most = LIMIT_CAPS[key];
+    if (most !== undefined && value > most)
+      throw new TypeError(`decoder limit ${key} can be at most ${most}, got ${value}`);
     out[key] = value;
   }
   return out;
@@ -213,6 +229,8 @@ class Frame {
   fast = false;
   /** A map decoded into a plain object, without a reader: eligible for the map loop. */
   fastMap = false;
+  /** Elements preallocated for this frame's array (0 for other containers). */
+  preallocated = 0;
   /** Attributes waiting for the next element of this frame. */
   attributes: unknown = undefined;
   /** The reader that owns this frame, if any. */
@@ -278,6 +296,12 @@ export class RespDecoder {
   private _bulkOffset = 0;
   /** Bytes of the current reply consumed from earlier buffers. */
   private _replyConsumed = 0;
+  /** The cut token is a line still waiting for its CR (gathered in _lineParts). */
+  private _lineCut = false;
+  private _lineParts: Buffer[] = [];
+  private _lineBytes = 0;
+  private _lineMost = 0;
+  private _lineWhat = '';
   private _replyStart = 0;
   private _failure: ProtocolError | undefined = undefined;
   private _feeding = false;
@@ -315,7 +339,13 @@ export class RespDecoder {
 
   /** Whether a reply has started but not finished. */
   get inReply(): boolean {
-    return this._depth > 0 || this._bulkActive || this._pos < this._buf.length || this._planned;
+    return (
+      this._depth > 0 ||
+      this._bulkActive ||
+      this._pos < this._buf.length ||
+      this._planned ||
+      this._topAttributes !== undefined
+    );
   }
 
   /** Decodes as much of the stream as `chunk` completes, calling the callbacks synchronously. */
@@ -356,6 +386,33 @@ export class RespDecoder {
         parts.push(data);
         this._held = [];
         this._heldBytes = 0;
+      }
+    }
+    if (this._lineCut && parts === undefined) {
+      const parts0 = this._lineParts;
+      const last = parts0.length > 0 ? parts0[parts0.length - 1]! : this._buf;
+      if (last[last.length - 1] !== CR && data.indexOf(CR) < 0) {
+        // Still no CR: keep the chunk aside (one scan of it, no copy yet).
+        parts0.push(data);
+        this._lineBytes += data.length;
+        const cut = this._buf.length - this._pos + this._lineBytes;
+        if (cut - 1 > this._lineMost) {
+          // Joined once, for the error only: it must be the one the whole line would get.
+          const line = Buffer.concat([this._buf.subarray(this._pos), ...parts0]);
+          this._base += this._pos;
+          this._buf = line;
+          this._pos = 0;
+          throw this._lineTooLong(line, 0, line.length, this._lineMost, this._lineWhat);
+        }
+        this._checkBuffered(cut);
+        return EMPTY;
+      }
+      this._lineCut = false;
+      if (parts0.length > 0) {
+        parts0.push(data);
+        parts = parts0;
+        this._lineParts = [];
+        this._lineBytes = 0;
       }
     }
     if (this._pos < this._buf.length) {
@@ -425,8 +482,12 @@ export class RespDecoder {
     }
   }
 
-  /** Drops everything buffered and any reply in progress (after a reconnect). */
+  /**
+   * Drops everything buffered and any reply in progress (after a reconnect). Not from inside one
+   * of the decoder's callbacks: the bytes being decoded would go on into the fresh state.
+   */
   reset(): void {
+    if (this._feeding) throw new Error('RespDecoder.reset() called from inside one of its own callbacks');
     this._parser = undefined;
     this._held = [];
     this._heldBytes = 0;
@@ -448,10 +509,18 @@ export class RespDecoder {
     this._replyConsumed = 0;
     this._replyStart = 0;
     this._failure = undefined;
+    this._clearLine();
+  }
+
+  private _clearLine(): void {
+    this._lineCut = false;
+    this._lineParts = [];
+    this._lineBytes = 0;
   }
 
   private _fail(err: ProtocolError): never {
     this._failure = err;
+    this._clearLine();
     this._buf = EMPTY;
     this._pos = 0;
     this._clearBulk();
@@ -492,7 +561,16 @@ export class RespDecoder {
     if (this._bulkCrlf < 2) return EMPTY;
     const value = this._bulkValue(this._bulkType, this._bulk!, 0, len, this._bulkOffset);
     this._clearBulk();
-    this._place(value, 0);
+    try {
+      this._place(value, 0);
+    } catch (err) {
+      // A callback threw: the rest of the chunk stays buffered, so the next feed goes on from it.
+      this._base -= offset;
+      this._buf = data;
+      this._pos = offset;
+      this._replyStart = offset;
+      throw err;
+    }
     return data.subarray(offset);
   }
 
@@ -653,6 +731,8 @@ export class RespDecoder {
     const buf = this._buf;
     const end = buf.length;
     let pos = this._pos;
+    // Set again if this parse stops inside a line (a stitch may have stopped in one, then gone on).
+    this._lineCut = false;
     while (pos < end) {
       if (this._parser !== undefined) {
         pos = this._runParser(buf, pos, end);
@@ -718,7 +798,10 @@ export class RespDecoder {
             return;
           }
           if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF)
-            throw this._error('bulk string not followed by CRLF', dataEnd);
+            throw this._error(
+              'bulk string not followed by CRLF',
+              buf[dataEnd] !== CR ? dataEnd : dataEnd + 1,
+            );
           value = this._bulkValue(type, buf, dataStart, len, this._base + dataStart);
           pos = dataEnd + 2;
           break;
@@ -763,13 +846,13 @@ export class RespDecoder {
             }
             break;
           }
-          this._pushFrame(kind, len, start);
+          this._pushFrame(kind, len, start, end);
           continue;
         }
         case INTEGER: {
           const cr = this._findLineEnd(buf, pos + 1, end);
           if (cr < 0) {
-            this._incomplete(start);
+            this._incompleteLine(start, end, MAX_INTEGER_LINE, 'integer');
             return;
           }
           value = this._parseInteger(buf, pos + 1, cr);
@@ -780,7 +863,7 @@ export class RespDecoder {
         case ERROR: {
           const cr = this._findLineEnd(buf, pos + 1, end);
           if (cr < 0) {
-            this._incomplete(start);
+            this._incompleteLine(start, end, Number.POSITIVE_INFINITY, 'line');
             return;
           }
           const text = utf8Text(buf, pos + 1, cr);
@@ -814,9 +897,11 @@ export class RespDecoder {
         case DOUBLE: {
           const cr = this._findLineEnd(buf, pos + 1, end);
           if (cr < 0) {
-            this._incomplete(start);
+            this._incompleteLine(start, end, MAX_DOUBLE_LINE, 'double');
             return;
           }
+          if (cr - pos - 1 > MAX_DOUBLE_LINE)
+            throw this._lineTooLong(buf, pos, cr, MAX_DOUBLE_LINE, 'double');
           value = this._parseDouble(buf, pos + 1, cr);
           pos = cr + 2;
           break;
@@ -824,13 +909,7 @@ export class RespDecoder {
         case BIG_NUMBER: {
           const cr = this._findLineEnd(buf, pos + 1, end);
           if (cr < 0) {
-            if (end - pos > this._limits.maxBigNumberDigits + 3) {
-              throw this._error(
-                `big number longer than maxBigNumberDigits (${this._limits.maxBigNumberDigits})`,
-                pos,
-              );
-            }
-            this._incomplete(start);
+            this._incompleteLine(start, end, this._limits.maxBigNumberDigits + 2, 'big number');
             return;
           }
           value = this._parseBigNumber(buf, pos + 1, cr);
@@ -845,6 +924,42 @@ export class RespDecoder {
     }
     this._pos = pos;
     this._finishBuffer();
+  }
+
+  /**
+   * A line (simple string, error, number) at `start` is cut before its CR. Numbers have a most
+   * length (`most` bytes after the type byte): past it the line is malformed, whatever follows.
+   * Later chunks are gathered until one holds the CR (see _feedOnce), not joined and rescanned
+   * one by one — a long line costs linear time however it is cut.
+   */
+  private _incompleteLine(start: number, end: number, most: number, what: string): void {
+    // A CR as the last byte (its LF still to come) is not part of the line.
+    const lineEnd = this._buf[end - 1] === CR ? end - 1 : end;
+    if (lineEnd - start - 1 > most) throw this._lineTooLong(this._buf, start, lineEnd, most, what);
+    this._lineMost = most;
+    this._lineWhat = what;
+    this._lineCut = true;
+    this._incomplete(start);
+  }
+
+  /**
+   * The error for a line at `start` (in `buf`, whose bytes end at `end`) that is longer than its
+   * type allows — the same error the complete line gets, wherever the line was cut.
+   */
+  private _lineTooLong(buf: Buffer, start: number, end: number, most: number, what: string): ProtocolError {
+    if (what === 'integer') {
+      try {
+        this._parseInteger(buf, start + 1, end);
+      } catch (err) {
+        return err as ProtocolError;
+      }
+    }
+    if (what === 'big number')
+      return this._error(
+        `big number longer than maxBigNumberDigits (${this._limits.maxBigNumberDigits})`,
+        start + 1,
+      );
+    return this._error(`${what} line longer than ${most} bytes`, start);
   }
 
   /** The token at `start` is cut by the end of the buffer: keep it for the next chunk. */
@@ -917,8 +1032,28 @@ export class RespDecoder {
     }
   }
 
-  private _pushFrame(kind: number, len: number, start: number): void {
+  /**
+   * How many elements to preallocate for a frame that wants `size`. The open frames together may
+   * preallocate up to PREALLOCATE_BUDGET; beyond it, no more than the bytes received behind the
+   * header (`start`..`end`) could fill (an element takes at least 3 bytes) — so headers alone
+   * never claim more memory than their bytes justify (`*1048576` repeated would take gigabytes),
+   * while a real large reply is preallocated whole.
+   */
+  private _preallocation(frame: Frame, depth: number, size: number, start: number, end: number): number {
+    if (size > 1024) {
+      let outstanding = 0;
+      for (let d = 0; d < depth; d++) outstanding += this._frames[d]!.preallocated;
+      if (outstanding + size > PREALLOCATE_BUDGET)
+        size = Math.min(size, Math.max(1024, ((end - start) / 3) | 0));
+    }
+    frame.preallocated = size;
+    return size;
+  }
+
+  /** Opens an aggregate of `len` elements whose header starts at `start` (`end`: the bytes so far). */
+  private _pushFrame(kind: number, len: number, start: number, end: number): void {
     const depth = this._depth;
+
     if (depth >= this._limits.maxDepth) {
       throw this._error(`nesting deeper than maxDepth (${this._limits.maxDepth})`, start);
     }
@@ -934,6 +1069,7 @@ export class RespDecoder {
     frame.flat = false;
     frame.fast = false;
     frame.fastMap = false;
+    frame.preallocated = 0;
     frame.key = undefined;
     frame.attributes = undefined;
     frame.offset = this._base + start;
@@ -947,13 +1083,20 @@ export class RespDecoder {
       );
     } else if (kind === K_MAP || kind === K_ATTRIBUTE) {
       const maps = kind === K_ATTRIBUTE ? 0 : this._maps;
-      frame.container = maps === 0 ? Object.create(null) : maps === 1 ? new Map() : new Array(len * 2);
+      frame.container =
+        maps === 0
+          ? Object.create(null)
+          : maps === 1
+            ? new Map()
+            : new Array(this._preallocation(frame, depth, len * 2, start, end));
       frame.flat = maps === 2;
       frame.fastMap = maps === 0 && kind === K_MAP;
     } else if (kind === K_SET && this._setsAsSet) {
       frame.container = new Set();
     } else {
-      frame.container = new Array(Math.min(len, PREALLOCATE_MAX));
+      frame.container = new Array(
+        this._preallocation(frame, depth, Math.min(len, PREALLOCATE_MAX), start, end),
+      );
       frame.fast = true;
     }
     this._depth = depth + 1;
@@ -971,9 +1114,16 @@ export class RespDecoder {
     return [];
   }
 
+  /** Attributes for the next value; a second attribute before the same value adds to the first. */
   private _setAttributes(attributes: unknown): void {
-    if (this._depth === 0) this._topAttributes = attributes;
-    else this._frames[this._depth - 1]!.attributes = attributes;
+    const frame = this._depth === 0 ? undefined : this._frames[this._depth - 1]!;
+    const previous = frame === undefined ? this._topAttributes : frame.attributes;
+    if (previous !== undefined && isPlainMap(previous) && isPlainMap(attributes)) {
+      for (const key of Object.keys(attributes)) previous[key] = attributes[key];
+      return;
+    }
+    if (frame === undefined) this._topAttributes = attributes;
+    else frame.attributes = attributes;
   }
 
   /**
@@ -1011,7 +1161,7 @@ export class RespDecoder {
           if (len > 0) {
             // Open the nested array and keep filling, now inside it.
             frame.remaining = remaining;
-            this._pushFrame(K_ARRAY, len, pos);
+            this._pushFrame(K_ARRAY, len, pos, end);
             frame = this._frames[this._depth - 1]!;
             array = frame.container as unknown[];
             remaining = len;
@@ -1096,9 +1246,9 @@ export class RespDecoder {
       if (c !== CR || i === pos + 1 || i - pos > 16 || dataEnd + 2 > end || len > maxBulk) break;
       if (buf[i + 1] !== LF || buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) break;
       if (frame.hasKey) {
-        object[frame.key as string] = asBuffer
-          ? buf.subarray(dataStart, dataEnd)
-          : utf8Text(buf, dataStart, dataEnd);
+        // A key the generic path decoded (an aggregate, an error...): it decides what it keys.
+        if (typeof frame.key !== 'string') break;
+        object[frame.key] = asBuffer ? buf.subarray(dataStart, dataEnd) : utf8Text(buf, dataStart, dataEnd);
         frame.hasKey = false;
         frame.key = undefined;
       } else {
@@ -1235,6 +1385,11 @@ export function parseDouble(text: string): number | undefined {
   return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : undefined;
 }
 
+/** An attribute map as the decoder builds it (a null-prototype object), not a reader's value. */
+function isPlainMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === null;
+}
+
 function objectKey(key: unknown, offset: number): string {
   if (typeof key === 'string') return key;
   if (Buffer.isBuffer(key)) return key.toString('utf8');
@@ -1248,9 +1403,9 @@ function objectKey(key: unknown, offset: number): string {
 }
 
 /**
- * Decodes exactly one complete reply from `bytes`. Incomplete input, trailing bytes, or a push
- * message instead of a reply raise a {@link ProtocolError}. For tools and tests; connections
- * use {@link RespDecoder}.
+ * Decodes exactly one complete reply (or push message) from `bytes`. Incomplete input or
+ * trailing bytes (another reply, an attribute with nothing after it) raise a
+ * {@link ProtocolError}. For tools and tests; connections use {@link RespDecoder}.
  */
 export function decode(bytes: Uint8Array, options: DecodeOptions = {}): unknown {
   let result: unknown;

@@ -192,10 +192,16 @@ describe('aggregates', () => {
 
   it('a map key that is an aggregate: a ProtocolError in object mode, kept as is in Map mode', () => {
     // Was a TypeError from String(nullPrototypeObject), after which the decoder emitted {} as a reply.
-    for (const bytes of ['%1\r\n%0\r\n:1\r\n', '%1\r\n*2\r\n:1\r\n:2\r\n:1\r\n']) {
+    // With a bulk value the fast path keyed it as "1,2" / "[object Object]": same error for all.
+    for (const bytes of [
+      '%1\r\n%0\r\n:1\r\n',
+      '%1\r\n*2\r\n:1\r\n:2\r\n:1\r\n',
+      '%1\r\n*2\r\n:1\r\n:2\r\n$1\r\nv\r\n',
+      '%1\r\n|1\r\n+a\r\n:1\r\n+k\r\n$1\r\nv\r\n',
+    ]) {
       expect(protocolError(bytes).message).toMatch(/aggregate cannot key an object/);
       const map = decode(b(bytes), { maps: 'map' }) as Map<unknown, unknown>;
-      expect([...map.values()]).toEqual([1]);
+      expect([...map.values()]).toEqual([bytes.endsWith('v\r\n') ? 'v' : 1]);
     }
   });
 
@@ -267,6 +273,18 @@ describe('aggregates', () => {
     expect(nested[2]).toBe(3);
     // An empty attribute still precedes its value.
     expect(decode(b('|0\r\n:5\r\n'))).toEqual(new AttributedValue(5, Object.create(null)));
+    // Two attributes before one value: both kept (the first was dropped).
+    const both = Object.assign(Object.create(null), { a: 1, b: 2 });
+    expect(decode(b('|1\r\n+a\r\n:1\r\n|1\r\n+b\r\n:2\r\n:3\r\n'))).toEqual(new AttributedValue(3, both));
+    expect(decode(b('*1\r\n|1\r\n+a\r\n:1\r\n|1\r\n+b\r\n:2\r\n:3\r\n'))).toEqual([
+      new AttributedValue(3, both),
+    ]);
+  });
+
+  it('decode(): an attribute with no value after it is trailing bytes; a push is returned', () => {
+    expect(protocolError(':1\r\n|1\r\n+a\r\n:1\r\n').message).toMatch(/trailing bytes/);
+    expect(protocolError(':1\r\n|0\r\n').message).toMatch(/trailing bytes/);
+    expect(decode(b('>2\r\n+message\r\n+x\r\n'))).toEqual(['message', 'x']);
   });
 });
 
@@ -412,6 +430,76 @@ describe('limits and malformed input', () => {
   it('refuses to be fed from inside its own callback', () => {
     const decoder: RespDecoder = new RespDecoder({ onReply: () => decoder.feed(b('+x\r\n')) });
     expect(() => decoder.feed(b('+OK\r\n'))).toThrow(/inside one of its own callbacks/);
+  });
+
+  it('refuses reset() from inside its own callback (the bytes being decoded would leak into the fresh state)', () => {
+    const got: unknown[] = [];
+    const decoder: RespDecoder = new RespDecoder({
+      onReply: (reply) => {
+        got.push(reply);
+        if (reply === 1) decoder.reset();
+      },
+    });
+    expect(() => decoder.feed(b(':1\r\n*2\r\n:5\r\n'))).toThrow(/reset\(\) called from inside/);
+    decoder.reset();
+    decoder.feed(b('+OK\r\n'));
+    expect(got).toEqual([1, 'OK']);
+  });
+
+  it('headers alone never allocate more than their bytes justify', () => {
+    const before = process.memoryUsage().heapUsed;
+    // 400 nested headers announcing 1M elements each (4 KB): ~3 GB of preallocated arrays before.
+    const nested = new RespDecoder({ onReply: () => {} });
+    nested.feed(b('*1048576\r\n'.repeat(400)));
+    // 16M-entry flat maps: 256 MB each before (no cap at all).
+    const flat = new RespDecoder({ onReply: () => {}, maps: 'array' });
+    flat.feed(b('%16777216\r\n'.repeat(8)));
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024);
+    expect(nested.inReply && flat.inReply).toBe(true);
+  });
+
+  it('numbers have a most length: an overlong integer or double line fails as soon as it is too long', () => {
+    const decoder = new RespDecoder({ onReply: () => {} });
+    decoder.feed(b(':12345678901234567890'));
+    expect(() => decoder.feed(b('1'.repeat(65536)))).toThrow(
+      /integer out of the signed 64-bit range \(at byte 1\)/,
+    );
+    expect(protocolError(`:${'1'.repeat(30)}\r\n`).message).toBe(
+      'integer out of the signed 64-bit range (at byte 1)',
+    );
+    expect(protocolError(`,1.${'0'.repeat(2000)}\r\n`).message).toBe(
+      'double line longer than 1024 bytes (at byte 0)',
+    );
+    const doubles = new RespDecoder({ onReply: () => {} });
+    doubles.feed(b(`,1.${'0'.repeat(500)}`));
+    expect(() => doubles.feed(b('0'.repeat(600)))).toThrow('double line longer than 1024 bytes (at byte 0)');
+  });
+
+  it('reports the same offset for a malformed byte whole and cut', () => {
+    const cases = [`(${'1'.repeat(10_001)}\r\n`, `$40000\r\n${'x'.repeat(40_000)}\rX`, `$5\r\nhello\r\r`];
+    for (const text of cases) {
+      const whole = protocolError(text).message;
+      for (const at of [1, 3, 7, 100, text.length - 2, text.length - 1]) {
+        const decoder = new RespDecoder({ onReply: () => {} });
+        let message = '';
+        try {
+          decoder.feed(b(text.slice(0, at)));
+          decoder.feed(b(text.slice(at)));
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        expect(message, `${text.slice(0, 12)}... cut at ${at}`).toBe(whole);
+      }
+    }
+  });
+
+  it('limits beyond what a Buffer or an array can hold are refused up front', () => {
+    expect(() => new RespDecoder({ onReply() {}, limits: { maxBulkLength: 1e13 } })).toThrow(
+      /decoder limit maxBulkLength can be at most/,
+    );
+    expect(() => new RespDecoder({ onReply() {}, limits: { maxAggregateLength: 2 ** 40 } })).toThrow(
+      'decoder limit maxAggregateLength can be at most 2147483647, got 1099511627776',
+    );
   });
 });
 

@@ -236,6 +236,27 @@ describe('a cut token finished from the next chunk (stitched: the chunk itself i
     expect(got.slice(-2)).toEqual(['last', 'after']);
   });
 
+  it('a callback that throws after a streamed bulk loses none of the chunk either', () => {
+    for (const cutAt of [100, 40_005, 40_007]) {
+      const s = b(`$40000\r\n${'x'.repeat(40_000)}\r\n:2\r\n`);
+      const got: unknown[] = [];
+      let thrown = false;
+      const decoder = new RespDecoder({
+        onReply: (r) => {
+          got.push(typeof r === 'string' ? r.length : r);
+          if (!thrown) {
+            thrown = true;
+            throw new Error('user callback');
+          }
+        },
+      });
+      decoder.feed(s.subarray(0, cutAt));
+      expect(() => decoder.feed(s.subarray(cutAt))).toThrow('user callback');
+      decoder.feed(b(':3\r\n'));
+      expect(got, `cut at ${cutAt}`).toEqual([40_000, 2, 3]);
+    }
+  });
+
   it('a large bulk begun inside the stitch: the limit counts the whole chunk as here', () => {
     const reply = b(`*2\r\n:1\r\n$40000\r\n${'x'.repeat(40000)}\r\n`);
     for (const cut of [5, 8, 12]) {
