@@ -310,6 +310,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       try {
         return await work(options === undefined ? session : withOptions(session, options));
       } finally {
+        session.end();
         // The next lease must not inherit this one's state: a WATCH is undone, a connection
         // whose database, name, tracking or reply mode changed is retired.
         if (session.dirty) connection.destroy();
@@ -556,6 +557,12 @@ export class Session implements CommandSender {
   dirty = false;
   /** @internal The session sent WATCH. */
   watched = false;
+  #ended = false;
+
+  /** @internal Its isolated() call returned: the connection goes back to the pool. */
+  end(): void {
+    this.#ended = true;
+  }
 
   #note(argv: CommandArgument[]): void {
     const name = String(argv[0]).toUpperCase();
@@ -569,7 +576,17 @@ export class Session implements CommandSender {
     transform?: ReplyTransformFunction,
     options?: SendOptions,
   ): Promise<unknown> {
-    Session.#own(this).#note(argv);
+    const self = Session.#own(this);
+    if (self.#ended) {
+      // Kept past its isolated() call: the connection may be someone else's lease by now.
+      return Promise.reject(
+        new ConnectionError('this session ended when its isolated() callback returned', {
+          command: commandName(argv),
+          mayHaveExecuted: false,
+        }),
+      );
+    }
+    self.#note(argv);
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
     this.#cache?.probeWrite(argv);
     return this.#connection.sendCommand(argv, transform, options);
@@ -588,7 +605,7 @@ export class Session implements CommandSender {
   ): Promise<unknown[]> | undefined {
     // A subclass or hand-made view that overrides sendCommand must see every command.
     if (this.sendCommand !== Session.prototype.sendCommand || !(#cache in this)) return undefined;
-    if (this.#cache !== undefined) return undefined;
+    if (this.#cache !== undefined || this.#ended) return undefined;
     for (const argv of argvs) this.#note(argv);
     return this.#connection.sendBatch(argvs, transforms, options);
   }
@@ -598,12 +615,14 @@ export class Session implements CommandSender {
    * for a consumer of a streamed reply (the server's writes wait in the kernel's buffers).
    */
   pauseReading(): void {
-    Session.#own(this).#connection.pauseReading();
+    const self = Session.#own(this);
+    if (!self.#ended) self.#connection.pauseReading();
   }
 
   /** Reads replies again after {@link pauseReading}. */
   resumeReading(): void {
-    Session.#own(this).#connection.resumeReading();
+    const self = Session.#own(this);
+    if (!self.#ended) self.#connection.resumeReading();
   }
 
   /** The session behind `this`: itself, or the session a view was made from. */

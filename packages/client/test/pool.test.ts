@@ -2,7 +2,7 @@
 // WATCH transactions a connection of their own; the pool is bounded.
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { createClient, TimeoutError, withOptions } from '../src/index.js';
+import { ConnectionError, createClient, type Session, TimeoutError, withOptions } from '../src/index.js';
 
 describe('leased connections', () => {
   it('a BLPOP waits on a leased connection while other commands keep flowing', async () => {
@@ -188,6 +188,23 @@ describe('WAIT, found by a bug hunt', () => {
     expect(await asleep).toBe('OK');
     expect(await behind).toBe(1);
     expect(reconnects).toBe(0);
+  });
+
+  it("a session kept past its isolated() call is refused: its connection is someone else's lease", async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    let kept: Session | undefined;
+    await client.isolated(async (s) => {
+      kept = s;
+      await s.set('k', '1');
+    });
+    const err = await kept!.get('k').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).mayHaveExecuted).toBe(false);
+    expect((err as Error).message).toBe('this session ended when its isolated() callback returned');
+    await expect(kept!.pipeline().get('k').exec()).resolves.toEqual([expect.any(ConnectionError)]);
+    // The next lease works as usual.
+    expect(await client.isolated((s) => s.get('k'))).toBe('1');
   });
 
   it('pool options are validated when the client is made', () => {

@@ -652,7 +652,7 @@ export class RespDecoder {
         if (digit < 0 || digit > 9) throw this._error('invalid character in integer', i);
         n = n * 10 + digit;
       }
-      return negative ? -n : n;
+      return negative ? 0 - n : n; // 0 - 0 is +0: int64 has no -0
     }
     for (let j = i; j < cr; j++) {
       const digit = buf[j]! - ZERO;
@@ -1196,7 +1196,7 @@ export class RespDecoder {
         }
         const digits = i - digitsStart;
         if (c !== CR || digits === 0 || digits > MAX_SAFE_DIGITS || i + 1 >= end || buf[i + 1] !== LF) break;
-        value = negative ? -n : n;
+        value = negative ? 0 - n : n;
         pos = i + 2;
       } else {
         break;

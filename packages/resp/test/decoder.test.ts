@@ -100,6 +100,10 @@ describe('scalars', () => {
 
   it('integers are exact: numbers within ±2^53, bigints beyond, errors beyond int64', () => {
     expect(decode(b(':0\r\n'))).toBe(0);
+    // int64 has no -0 (toBe uses Object.is): in a reply alone and inside an array (the fast path).
+    expect(decode(b(':-0\r\n'))).toBe(0);
+    expect(decode(b('*1\r\n:-0\r\n'))).toEqual([0]);
+    expect(Object.is((decode(b('*1\r\n:-0\r\n')) as number[])[0], 0)).toBe(true);
     expect(decode(b(':-42\r\n'))).toBe(-42);
     expect(decode(b(':+7\r\n'))).toBe(7);
     expect(decode(b(':999999999999999\r\n'))).toBe(999999999999999);
