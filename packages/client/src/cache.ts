@@ -275,7 +275,7 @@ export class ClientCache {
 
   /** A push from the server: `invalidate` with keys, or with null after FLUSHALL / FLUSHDB. */
   onPush(push: unknown[]): void {
-    if (push[0] !== 'invalidate') return;
+    if (String(push[0]) !== 'invalidate') return; // push frames arrive with Buffers
     const keys = push[1];
     if (!Array.isArray(keys)) this.clear();
     else for (const key of keys) this.invalidate(String(key));

@@ -32,7 +32,12 @@ import { ConnectionError, TimeoutError } from './errors.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 import { type Chain, Pipeline } from './pipeline.js';
 import { LeasePool, type PoolStats } from './pool.js';
-import { type MessageListener, Subscriptions } from './pubsub.js';
+import {
+  type BufferMessageListener,
+  type ChannelName,
+  type MessageListener,
+  Subscriptions,
+} from './pubsub.js';
 
 /**
  * A Redis client. Commands issued in the same tick are auto-pipelined: one write, one buffer.
@@ -353,68 +358,135 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   /**
    * Subscribes `listener` to channels; resolves when the server confirmed every channel. Over
    * RESP3 on the shared connection: other commands keep working. Resubscribed after reconnects.
+   * Names may be Buffers; `{ strings: 'buffer' }` (or a `withBuffers()` view) delivers payloads
+   * and names as Buffers, byte for byte.
    */
-  subscribe(channels: string | string[], listener: MessageListener): Promise<void> {
-    const self = Client.#own(this);
-    return self.#subscriptions.subscribe('channel', [channels].flat(), listener);
+  subscribe(
+    channels: ChannelNames,
+    listener: MessageListener,
+    options?: SubscribeOptions<'string'>,
+  ): Promise<void>;
+  /** The same, delivering Buffers (`{ strings: 'buffer' }`). */
+  subscribe(
+    channels: ChannelNames,
+    listener: BufferMessageListener,
+    options: SubscribeOptions<'buffer'>,
+  ): Promise<void>;
+  /** Implementation of the overloads above. */
+  subscribe(channels: ChannelNames, listener: AnyMessageListener, options?: SubscribeOptions): Promise<void> {
+    return Client.#own(this).#subscribe(this, 'channel', channels, listener, options);
   }
 
   /** Removes `listener` (or every listener) from channels (or from all of them). */
-  unsubscribe(channels?: string | string[], listener?: MessageListener): Promise<void> {
-    const self = Client.#own(this);
-    return self.#subscriptions.unsubscribe(
-      'channel',
-      channels === undefined ? undefined : [channels].flat(),
-      listener,
-    );
+  unsubscribe(channels?: ChannelNames, listener?: AnyMessageListener): Promise<void> {
+    return Client.#own(this).#unsubscribe('channel', channels, listener);
   }
 
   /** Subscribes to patterns (PSUBSCRIBE); the listener also gets the pattern. */
-  psubscribe(patterns: string | string[], listener: MessageListener): Promise<void> {
-    const self = Client.#own(this);
-    return self.#subscriptions.subscribe('pattern', [patterns].flat(), listener);
+  psubscribe(
+    patterns: ChannelNames,
+    listener: MessageListener,
+    options?: SubscribeOptions<'string'>,
+  ): Promise<void>;
+  /** The same, delivering Buffers (`{ strings: 'buffer' }`). */
+  psubscribe(
+    patterns: ChannelNames,
+    listener: BufferMessageListener,
+    options: SubscribeOptions<'buffer'>,
+  ): Promise<void>;
+  /** Implementation of the overloads above. */
+  psubscribe(
+    patterns: ChannelNames,
+    listener: AnyMessageListener,
+    options?: SubscribeOptions,
+  ): Promise<void> {
+    return Client.#own(this).#subscribe(this, 'pattern', patterns, listener, options);
   }
 
   /** Removes `listener` (or every listener) from patterns (or from all of them). */
-  punsubscribe(patterns?: string | string[], listener?: MessageListener): Promise<void> {
-    const self = Client.#own(this);
-    return self.#subscriptions.unsubscribe(
-      'pattern',
-      patterns === undefined ? undefined : [patterns].flat(),
-      listener,
-    );
+  punsubscribe(patterns?: ChannelNames, listener?: AnyMessageListener): Promise<void> {
+    return Client.#own(this).#unsubscribe('pattern', patterns, listener);
   }
 
   /** Subscribes to shard channels (SSUBSCRIBE). */
-  ssubscribe(channels: string | string[], listener: MessageListener): Promise<void> {
-    const self = Client.#own(this);
-    return self.#subscriptions.subscribe('shard', [channels].flat(), listener);
+  ssubscribe(
+    channels: ChannelNames,
+    listener: MessageListener,
+    options?: SubscribeOptions<'string'>,
+  ): Promise<void>;
+  /** The same, delivering Buffers (`{ strings: 'buffer' }`). */
+  ssubscribe(
+    channels: ChannelNames,
+    listener: BufferMessageListener,
+    options: SubscribeOptions<'buffer'>,
+  ): Promise<void>;
+  /** Implementation of the overloads above. */
+  ssubscribe(
+    channels: ChannelNames,
+    listener: AnyMessageListener,
+    options?: SubscribeOptions,
+  ): Promise<void> {
+    return Client.#own(this).#subscribe(this, 'shard', channels, listener, options);
   }
 
   /** Removes `listener` (or every listener) from shard channels (or from all of them). */
-  sunsubscribe(channels?: string | string[], listener?: MessageListener): Promise<void> {
-    const self = Client.#own(this);
-    return self.#subscriptions.unsubscribe(
-      'shard',
-      channels === undefined ? undefined : [channels].flat(),
-      listener,
-    );
+  sunsubscribe(channels?: ChannelNames, listener?: AnyMessageListener): Promise<void> {
+    return Client.#own(this).#unsubscribe('shard', channels, listener);
+  }
+
+  #subscribe(
+    view: object,
+    kind: 'channel' | 'pattern' | 'shard',
+    names: ChannelNames,
+    listener: AnyMessageListener,
+    options: SubscribeOptions | undefined,
+  ): Promise<void> {
+    const list = channelList(names);
+    if (typeof listener !== 'function')
+      return Promise.reject(new TypeError('the listener must be a function'));
+    if (list instanceof Error) return Promise.reject(list);
+    const buffers = (options?.strings ?? viewOptions(view)?.strings) === 'buffer';
+    return this.#subscriptions.subscribe(kind, list, listener, buffers);
+  }
+
+  #unsubscribe(
+    kind: 'channel' | 'pattern' | 'shard',
+    names: ChannelNames | undefined,
+    listener: AnyMessageListener | undefined,
+  ): Promise<void> {
+    const list = names === undefined ? undefined : channelList(names);
+    if (list instanceof Error) return Promise.reject(list);
+    return this.#subscriptions.unsubscribe(kind, list, listener);
   }
 
   /**
    * The messages of channels as an async iterator (subscribed on the first `next()`); leaving the
    * loop, `return()` — even while it waits for a message — or `await using` unsubscribes.
-   * Messages that arrive faster than the loop consumes them are buffered.
+   * Messages that arrive faster than the loop consumes them are buffered. `{ strings: 'buffer' }`
+   * (or a `withBuffers()` view) yields Buffers.
    */
-  messages(channels: string | string[]): AsyncIterableIterator<ChannelMessage> & AsyncDisposable {
+  messages(
+    channels: ChannelNames,
+    options?: SubscribeOptions<'string'>,
+  ): AsyncIterableIterator<ChannelMessage> & AsyncDisposable;
+  /** The same, yielding Buffers (`{ strings: 'buffer' }`). */
+  messages(
+    channels: ChannelNames,
+    options: SubscribeOptions<'buffer'>,
+  ): AsyncIterableIterator<ChannelMessage<Buffer>> & AsyncDisposable;
+  /** Implementation of the overloads above. */
+  messages(
+    channels: ChannelNames,
+    options?: SubscribeOptions,
+  ): AsyncIterableIterator<ChannelMessage<string | Buffer>> & AsyncDisposable {
     const self = Client.#own(this);
-    const queue: ChannelMessage[] = [];
+    const queue: ChannelMessage<string | Buffer>[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
     /** The client ended under the loop: why, unless close() / destroy() ended it. */
     let ended: Error | undefined;
     let subscribed: Promise<void> | undefined;
-    const listener: MessageListener = (message, channel) => {
+    const listener = (message: string | Buffer, channel: string | Buffer): void => {
       queue.push({ channel, message });
       wake?.();
     };
@@ -437,7 +509,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       // Leaving must not throw: a client closed meanwhile has no subscriptions left anyway.
       await this.unsubscribe(channels, listener).catch(() => {});
     };
-    const end: IteratorResult<ChannelMessage> = { done: true, value: undefined };
+    const end: IteratorResult<ChannelMessage<string | Buffer>> = { done: true, value: undefined };
     return {
       next: async () => {
         if (finished) {
@@ -449,7 +521,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         }
         if (subscribed === undefined) {
           self.once('end', onEnd);
-          subscribed = this.subscribe(channels, listener);
+          subscribed = self.#subscribe(this, 'channel', channels, listener as AnyMessageListener, options);
         }
         await subscribed;
         while (queue.length === 0 && !finished) {
@@ -649,12 +721,36 @@ Object.assign(Session.prototype, COMMAND_METHODS);
 /** Every command of the server as a typed method, on this session's connection. */
 export interface Session extends Commands<string> {}
 
-/** One pub/sub message, as `client.messages()` yields it. */
-export interface ChannelMessage {
+/** One pub/sub message, as `client.messages()` yields it: text, or Buffers in Buffer mode. */
+export interface ChannelMessage<T extends string | Buffer = string> {
   /** The channel it was published to. */
-  channel: string;
-  /** The payload, as UTF-8 text. */
-  message: string;
+  channel: T;
+  /** The payload (UTF-8 text, or the bytes). */
+  message: T;
+}
+
+/** One channel (or pattern) name or several: text (sent as UTF-8) or bytes. */
+export type ChannelNames = ChannelName | readonly ChannelName[];
+
+/** How a subscription delivers messages: text (default) or, with `'buffer'`, Buffers. */
+export interface SubscribeOptions<S extends 'string' | 'buffer' = 'string' | 'buffer'> {
+  /** `'buffer'`: payload, channel and pattern as Buffers (binary-safe). */
+  strings?: S;
+}
+
+type AnyMessageListener = MessageListener | BufferMessageListener;
+
+/** Names as a list, or a TypeError for anything but strings and Buffers. */
+function channelList(names: ChannelNames): ChannelName[] | TypeError {
+  const list =
+    typeof names === 'string' || Buffer.isBuffer(names)
+      ? [names]
+      : Array.isArray(names)
+        ? [...names]
+        : undefined;
+  if (list === undefined || list.some((n) => typeof n !== 'string' && !Buffer.isBuffer(n)))
+    return new TypeError('channel and pattern names must be strings or Buffers (or an array of them)');
+  return list;
 }
 
 /** Commands that change a connection's state beyond the session: its connection is retired after. */

@@ -28,7 +28,14 @@ export {
   WrongTypeError,
 } from '@pyrsedis/resp';
 export type { CacheStats, ClientCacheOptions } from './cache.js';
-export { type ChannelMessage, Client, createClient, Session } from './client.js';
+export {
+  type ChannelMessage,
+  type ChannelNames,
+  Client,
+  createClient,
+  Session,
+  type SubscribeOptions,
+} from './client.js';
 export type { CommandInfo, KeySpec } from './commands/command-info.js';
 export {
   type CommandArgument,
@@ -59,4 +66,4 @@ export { COMMAND_TABLE, CommandFlag, KeyFlag } from './generated/command-table.j
 export type { Commands } from './generated/commands.js';
 export type { Chain, QueuedOptions } from './pipeline.js';
 export type { PoolOptions, PoolStats } from './pool.js';
-export type { MessageListener } from './pubsub.js';
+export type { BufferMessageListener, ChannelName, MessageListener } from './pubsub.js';

@@ -9,6 +9,41 @@ import { ConnectionError } from './errors.js';
 /** Called for each message: the payload, the channel, and the pattern for psubscribe. */
 export type MessageListener = (message: string, channel: string, pattern?: string) => void;
 
+/** A listener in Buffer mode (`{ strings: 'buffer' }`): payload, channel and pattern as bytes. */
+export type BufferMessageListener = (message: Buffer, channel: Buffer, pattern?: Buffer) => void;
+
+/** A channel or pattern name: text (sent as UTF-8) or bytes. */
+export type ChannelName = string | Buffer;
+
+type AnyListener = MessageListener | BufferMessageListener;
+
+/**
+ * The key of a name: its bytes as a latin1 string (one char per byte), so that a name given as
+ * text and the same name arriving as bytes meet, and binary names never collide.
+ */
+function nameKey(name: unknown): string {
+  if (typeof name === 'string') {
+    for (let i = 0; i < name.length; i++)
+      if (name.charCodeAt(i) > 0x7f) return Buffer.from(name, 'utf8').toString('latin1');
+    return name;
+  }
+  if (Buffer.isBuffer(name)) return name.toString('latin1');
+  return String(name);
+}
+
+/** The bytes of a name from its key. */
+function keyBytes(key: string): Buffer {
+  return Buffer.from(key, 'latin1');
+}
+
+function asBuffer(value: unknown): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(String(value));
+}
+
+function asText(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
 type Kind = 'channel' | 'pattern' | 'shard';
 
 const COMMANDS: Record<Kind, { on: string; off: string; ack: string; unack: string; message: string }> = {
@@ -42,7 +77,8 @@ export class Subscriptions {
   /** The connection subscriptions live on: the primary (RESP3) or a dedicated one (RESP2). */
   #connection: Connection | undefined;
   #dedicated: Connection | undefined;
-  readonly #listeners: Record<Kind, Map<string, Set<MessageListener>>> = {
+  /** Per kind, name key → listener → whether it takes Buffers. */
+  readonly #listeners: Record<Kind, Map<string, Map<AnyListener, boolean>>> = {
     channel: new Map(),
     pattern: new Map(),
     shard: new Map(),
@@ -111,12 +147,13 @@ export class Subscriptions {
     ).then(() => undefined);
   }
 
-  async subscribe(kind: Kind, names: string[], listener: MessageListener): Promise<void> {
+  async subscribe(kind: Kind, given: ChannelName[], listener: AnyListener, buffers: boolean): Promise<void> {
+    const names = given.map(nameKey);
     // Registered at once, so that an unsubscribe() issued right after applies after it.
     const map = this.#listeners[kind];
     for (const name of names) {
-      const set = map.get(name) ?? new Set();
-      set.add(listener);
+      const set = map.get(name) ?? new Map<AnyListener, boolean>();
+      set.set(listener, buffers);
       map.set(name, set);
     }
     let connection: Connection;
@@ -135,7 +172,7 @@ export class Subscriptions {
       for (const name of fresh) sent.add(name);
       const acks = fresh.map((name) => this.#confirm(kind, name));
       try {
-        await connection.sendNoReply([COMMANDS[kind].on, ...fresh]);
+        await connection.sendNoReply([COMMANDS[kind].on, ...fresh.map(keyBytes)]);
       } catch (err) {
         for (const name of fresh) sent.delete(name);
         throw err;
@@ -157,7 +194,7 @@ export class Subscriptions {
     return acked;
   }
 
-  #forget(kind: Kind, names: string[], listener: MessageListener): void {
+  #forget(kind: Kind, names: string[], listener: AnyListener): void {
     const map = this.#listeners[kind];
     for (const name of names) {
       const set = map.get(name);
@@ -166,9 +203,9 @@ export class Subscriptions {
     }
   }
 
-  async unsubscribe(kind: Kind, names: string[] | undefined, listener?: MessageListener): Promise<void> {
+  async unsubscribe(kind: Kind, given: ChannelName[] | undefined, listener?: AnyListener): Promise<void> {
     const map = this.#listeners[kind];
-    const targets = names ?? [...map.keys()];
+    const targets = given?.map(nameKey) ?? [...map.keys()];
     const gone: string[] = [];
     for (const name of targets) {
       const set = map.get(name);
@@ -187,7 +224,7 @@ export class Subscriptions {
     if (off.length === 0 || connection === undefined) return;
     const acked = this.#awaitAck(COMMANDS[kind].unack, off);
     acked.catch(() => {}); // awaited below, unless sending fails first
-    await connection.sendNoReply([COMMANDS[kind].off, ...off]);
+    await connection.sendNoReply([COMMANDS[kind].off, ...off.map(keyBytes)]);
     await acked;
   }
 
@@ -196,7 +233,8 @@ export class Subscriptions {
     for (const kind of Object.keys(COMMANDS) as Kind[]) {
       const names = [...this.#listeners[kind].keys()];
       this.#sent[kind] = new Set(names); // the server dropped everything with the old connection
-      if (names.length) await connection.sendNoReply([COMMANDS[kind].on, ...names]).catch(() => undefined);
+      if (names.length)
+        await connection.sendNoReply([COMMANDS[kind].on, ...names.map(keyBytes)]).catch(() => undefined);
     }
   }
 
@@ -237,18 +275,35 @@ export class Subscriptions {
   #closed = false;
 
   #onPush(push: unknown[]): void {
-    const type = String(push[0]);
+    const type = asText(push[0]);
     for (const kind of Object.keys(COMMANDS) as Kind[]) {
       const c = COMMANDS[kind];
       if (type === c.message) {
-        const pattern = kind === 'pattern' ? String(push[1]) : undefined;
-        const channel = String(kind === 'pattern' ? push[2] : push[1]);
-        const message = String(kind === 'pattern' ? push[3] : push[2]);
-        for (const listener of this.#listeners[kind].get(pattern ?? channel) ?? []) {
+        const rawPattern = kind === 'pattern' ? push[1] : undefined;
+        const rawChannel = kind === 'pattern' ? push[2] : push[1];
+        const rawMessage = kind === 'pattern' ? push[3] : push[2];
+        const listeners = this.#listeners[kind].get(nameKey(rawPattern ?? rawChannel));
+        if (listeners === undefined) return;
+        // Decoded once per message, for the listeners that take text.
+        let text: [string, string, string | undefined] | undefined;
+        for (const [listener, buffers] of listeners) {
           // A listener that throws must not reach the decoder (the connection would be dropped as
           // if the stream were broken) nor keep the message from the other listeners.
           try {
-            listener(message, channel, pattern);
+            if (buffers)
+              (listener as BufferMessageListener)(
+                asBuffer(rawMessage),
+                asBuffer(rawChannel),
+                rawPattern === undefined ? undefined : asBuffer(rawPattern),
+              );
+            else {
+              text ??= [
+                asText(rawMessage),
+                asText(rawChannel),
+                rawPattern === undefined ? undefined : asText(rawPattern),
+              ];
+              (listener as MessageListener)(text[0], text[1], text[2]);
+            }
           } catch (err) {
             this.#onListenerError(err);
           }
@@ -256,7 +311,7 @@ export class Subscriptions {
         return;
       }
       if (type === c.ack || type === c.unack) {
-        const key = `${type}:${String(push[1])}`;
+        const key = `${type}:${nameKey(push[1])}`;
         const list = this.#waiting.get(key);
         const waiter = list?.shift();
         if (list?.length === 0) this.#waiting.delete(key);

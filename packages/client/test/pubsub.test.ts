@@ -1,7 +1,7 @@
 // Pub/sub over RESP3 pushes on the shared connection, against Redis 8.2.
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { ConnectionError, createClient } from '../src/index.js';
+import { ConnectionError, createClient, withBuffers } from '../src/index.js';
 
 describe('pub/sub', () => {
   it('delivers messages to listeners while the same connection runs other commands', async () => {
@@ -213,5 +213,40 @@ describe('pub/sub, found by a bug hunt', () => {
     expect(await waiting).toBeInstanceOf(ConnectionError);
     // Leaving afterwards does not throw.
     await expect(feed.return!()).resolves.toEqual({ done: true, value: undefined });
+  });
+
+  it('binary pub/sub: Buffer names and payloads byte for byte, text listeners beside them, both protocols', async () => {
+    await using server = await startServer();
+    await using pub = await createClient({ port: server.port }).connect();
+    const binaryChannel = Buffer.from([0x63, 0xff, 0x00, 0x80]); // not UTF-8
+    const payload = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff]);
+    for (const protocol of [3, 2] as const) {
+      await using sub = await createClient({ port: server.port, protocol }).connect();
+      const raw: [Buffer, Buffer][] = [];
+      const text: [string, string][] = [];
+      const patterns: (Buffer | undefined)[] = [];
+      await sub.subscribe(binaryChannel, (m, c) => raw.push([m, c]), { strings: 'buffer' });
+      await sub.subscribe('caf\u00e9', (m, c) => text.push([m, c]));
+      await withBuffers(sub).subscribe('caf\u00e9', ((m: Buffer, c: Buffer) => raw.push([m, c])) as never);
+      await sub.psubscribe('c*', (_m, _c, p) => patterns.push(p), { strings: 'buffer' });
+      expect(await pub.publish(binaryChannel as never, payload as never)).toBe(2); // + the pattern
+      expect(await pub.publish('caf\u00e9', 'th\u00e9 \u2713')).toBe(2); // one client: channel + pattern
+      await sub.ping();
+      expect(raw).toEqual([
+        [payload, binaryChannel],
+        [Buffer.from('th\u00e9 \u2713'), Buffer.from('caf\u00e9')],
+      ]);
+      expect(text).toEqual([['th\u00e9 \u2713', 'caf\u00e9']]);
+      expect(patterns).toEqual([Buffer.from('c*'), Buffer.from('c*')]);
+      const feed = sub.messages(binaryChannel, { strings: 'buffer' });
+      const next = feed.next();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await pub.publish(binaryChannel as never, payload as never);
+      expect((await next).value).toEqual({ channel: binaryChannel, message: payload });
+      await feed.return!();
+      await sub.unsubscribe(binaryChannel);
+      expect(await pub.publish(binaryChannel as never, payload as never)).toBe(1); // the pattern only
+      await expect(sub.subscribe(42 as never, () => {})).rejects.toThrow(TypeError);
+    }
   });
 });

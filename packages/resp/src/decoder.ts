@@ -153,6 +153,11 @@ export interface RespDecoderOptions extends DecodeOptions {
   /** Receives RESP3 push messages (`>`), which are not replies. Default: dropped. */
   onPush?: (push: unknown[]) => void;
   /**
+   * How bulk strings inside push messages arrive; default: as `strings` says. A client that
+   * serves binary pub/sub asks for `'buffer'` (channel names and payloads byte for byte).
+   */
+  pushStrings?: StringMode;
+  /**
    * Called when the first byte of a reply (not a push) arrives; returns how to decode it.
    * `undefined` keeps the decoder's default string mode. A client returns the plan of the
    * command at the head of its queue.
@@ -275,6 +280,7 @@ export class RespDecoder {
   private _topAttributes: unknown = undefined;
   /** The current reply's plan has been asked for. */
   private _planned = false;
+  private readonly _pushStrings: StringMode;
   private _strings: StringMode;
   private _reader: ReplyReader | undefined = undefined;
   /** The reply in progress belongs to a parser of its own (raw bytes). */
@@ -318,11 +324,13 @@ export class RespDecoder {
   constructor(options: RespDecoderOptions) {
     if (typeof options?.onReply !== 'function') throw new TypeError('RespDecoder needs an onReply function');
     checkChoice('strings', options.strings, ['string', 'buffer']);
+    checkChoice('pushStrings', options.pushStrings, ['string', 'buffer']);
     checkChoice('maps', options.maps, ['object', 'map', 'array']);
     checkChoice('sets', options.sets, ['array', 'set']);
     checkChoice('verbatim', options.verbatim, ['string', 'object']);
     this._limits = validateLimits(options.limits);
     this._defaultStrings = options.strings ?? 'string';
+    this._pushStrings = options.pushStrings ?? this._defaultStrings;
     this._strings = this._defaultStrings;
     this._maps = options.maps === 'map' ? 1 : options.maps === 'array' ? 2 : 0;
     this._setsAsSet = options.sets === 'set';
@@ -689,7 +697,7 @@ export class RespDecoder {
     // The first byte of a top-level value: a push, an attribute, or a reply that has a plan.
     if (type === PUSH) {
       this._isPush = true;
-      this._strings = this._defaultStrings;
+      this._strings = this._pushStrings;
       this._reader = undefined;
       return;
     }

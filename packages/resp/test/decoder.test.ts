@@ -252,6 +252,22 @@ describe('aggregates', () => {
     expect(decode(b('~0\r\n'), { sets: 'set' })).toEqual(new Set());
   });
 
+  it('push messages can come with Buffers while replies stay strings (pushStrings)', () => {
+    const replies: unknown[] = [];
+    const pushes: unknown[] = [];
+    const decoder = new RespDecoder({
+      pushStrings: 'buffer',
+      onReply: (r) => replies.push(r),
+      onPush: (p) => pushes.push(p),
+    });
+    decoder.feed(b('$2\r\nhi\r\n>3\r\n$7\r\nmessage\r\n$2\r\nc\xff\r\n$1\r\nx\r\n$2\r\nok\r\n'));
+    expect(replies).toEqual(['hi', 'ok']);
+    expect(pushes).toEqual([[Buffer.from('message'), Buffer.from('c\xff', 'latin1'), Buffer.from('x')]]);
+    expect(() => new RespDecoder({ onReply() {}, pushStrings: 'utf8' as never })).toThrow(
+      "option pushStrings must be one of 'string', 'buffer', got utf8",
+    );
+  });
+
   it('push messages go to onPush, not onReply', () => {
     const { replies, pushes } = decodeChunks([
       b('>3\r\n+message\r\n+ch\r\n+hi\r\n+OK\r\n>2\r\n+invalidate\r\n*-1\r\n'),

@@ -123,7 +123,11 @@ const RESP2_PUSHES = new Set([
 
 /** A RESP2 subscriber connection's message or confirmation (an array led by its kind). */
 function isResp2Push(reply: unknown): boolean {
-  return Array.isArray(reply) && typeof reply[0] === 'string' && RESP2_PUSHES.has(reply[0]);
+  if (!Array.isArray(reply)) return false;
+  const kind = reply[0];
+  return (
+    (typeof kind === 'string' || Buffer.isBuffer(kind)) && kind.length <= 12 && RESP2_PUSHES.has(String(kind))
+  );
 }
 
 function isReadOnly(argv: CommandArgument[]): boolean {
@@ -178,10 +182,14 @@ export class Connection extends EventEmitter {
     this.#subscriber = role.subscriber === true;
     this.#leased = role.leased === true;
     this.#protocol = options.protocol;
+    // Push messages (and a RESP2 subscriber's messages, which are replies to nothing) arrive with
+    // Buffers: channel names and payloads byte for byte; pub/sub decodes them per listener.
+    const unplanned = this.#subscriber ? 'buffer' : undefined;
     this.#decoder = new RespDecoder({
       onReply: (reply) => this.#onReply(reply),
       onPush: (push) => this.emit('push', push),
-      planReply: () => this.#inflight.peek()?.strings,
+      pushStrings: 'buffer',
+      planReply: () => this.#inflight.peek()?.strings ?? unplanned,
     });
     this.#ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
