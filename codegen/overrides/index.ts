@@ -4,12 +4,15 @@
 import type { CommandOverride } from '../src/model.js';
 import { migrate } from './migrate.js';
 import { psubscribe, punsubscribe, ssubscribe, subscribe, sunsubscribe, unsubscribe } from './pubsub.js';
+import { commandDocs, latencyLatest, xpending } from './reply-schemas.js';
 import { sort, sortRo } from './sort.js';
 import { discard, exec, multi } from './transactions.js';
 
 export const OVERRIDES: Record<string, CommandOverride> = {
+  'COMMAND DOCS': commandDocs,
   DISCARD: discard,
   EXEC: exec,
+  'LATENCY LATEST': latencyLatest,
   MIGRATE: migrate,
   MULTI: multi,
   PSUBSCRIBE: psubscribe,
@@ -20,4 +23,5 @@ export const OVERRIDES: Record<string, CommandOverride> = {
   UNSUBSCRIBE: unsubscribe,
   SORT: sort,
   SORT_RO: sortRo,
+  XPENDING: xpending,
 };

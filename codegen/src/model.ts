@@ -11,6 +11,11 @@ export interface CommandOverride {
   keysFunction?: 'sort' | 'migrate';
   /** `false`: no generated method (the client offers a dedicated API instead). */
   method?: false;
+  /**
+   * Corrects the reply schema (given a copy of the spec's, returns the one to use): where it is
+   * wrong for a server, or leaves out what the types and the RESP2 conversion need.
+   */
+  replySchema?: (schema: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /** Where the keys of a command are, in the runtime's form. */
@@ -121,7 +126,17 @@ export function buildModel(json: CommandsJson, inputHash: string): Model {
       keysFunction: override?.keysFunction,
       hasMethod: override?.method !== false,
       servers: spec.servers,
-      spec: spec.arguments ? { ...spec, arguments: normaliseArguments(spec.arguments) } : spec,
+      spec: {
+        ...spec,
+        ...(spec.arguments ? { arguments: normaliseArguments(spec.arguments) } : {}),
+        ...(override?.replySchema && spec.reply_schema
+          ? {
+              reply_schema: override.replySchema(
+                structuredClone(spec.reply_schema) as Record<string, unknown>,
+              ),
+            }
+          : {}),
+      },
     });
   }
   const names = new Map<string, string>();

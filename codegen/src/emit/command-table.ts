@@ -30,20 +30,162 @@ function keySpecLiteral(spec: KeySpecModel): string {
   return `{ ${parts.join(', ')} }`;
 }
 
+/** A reference to an enclosing shape (a recursive schema), replaced by its path when done. */
+class ShapeRef {
+  constructor(readonly target: object) {}
+}
+
+interface ShapeContext {
+  /** The whole schema, for `$ref` pointers (`#`, `#/patternProperties/...`). */
+  root: unknown;
+  /** The schemas being converted (the current one's ancestors) → their shape, filled in when done. */
+  open: Map<unknown, Record<string, unknown>>;
+  /** Shapes some `$ref` refers to. */
+  referenced: Set<object>;
+}
+
+/** Resolves a JSON pointer of this schema (`#/a/b`). */
+function resolvePointer(root: unknown, pointer: string): unknown {
+  if (!pointer.startsWith('#')) throw new Error(`unsupported $ref ${pointer}`);
+  let node = root;
+  for (const part of pointer.slice(1).split('/').slice(1)) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    node = (node as Record<string, unknown> | undefined)?.[key];
+    if (node === undefined) throw new Error(`$ref ${pointer} points nowhere`);
+  }
+  return node;
+}
+
 /**
  * How a RESP2 reply differs from the RESP3 reply the schema describes, as data for the client's
  * converter: maps arrive as flat arrays, doubles as strings, booleans as 0/1, and lists of pairs
  * the schema notes as "flat array in RESP2" arrive flattened. `undefined`: nothing to convert.
+ * Recursive schemas (`$ref` to an enclosing schema: COMMAND DOCS's subcommands and nested
+ * arguments) give `{ ref: path }`, the path of the enclosing shape from the top.
  */
 export function resp2Shape(schema: unknown, flatHint = false): unknown {
+  const shape = shapeOf(schema, flatHint, { root: schema, open: new Map(), referenced: new Set() });
+  if (shape === undefined || typeof shape !== 'object') return shape;
+  // Paths of every shape object, then references replaced by them.
+  const paths = new Map<object, (string | number)[]>();
+  const walk = (node: unknown, path: (string | number)[]) => {
+    if (node === null || typeof node !== 'object' || node instanceof ShapeRef) return;
+    paths.set(node, path);
+    for (const [k, v] of Object.entries(node)) walk(v, [...path, Array.isArray(node) ? Number(k) : k]);
+  };
+  walk(shape, []);
+  const link = (node: unknown): unknown => {
+    if (node instanceof ShapeRef) {
+      const path = paths.get(node.target);
+      if (path === undefined) throw new Error('a recursive reply schema refers to a dropped shape');
+      return { ref: path };
+    }
+    if (Array.isArray(node)) return node.map(link);
+    if (node === null || typeof node !== 'object') return node;
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, link(v)]));
+  };
+  return link(shape);
+}
+
+function shapeOf(schema: unknown, flatHint: boolean, ctx: ShapeContext): unknown {
   if (schema === null || typeof schema !== 'object') return undefined;
   const s = schema as Record<string, unknown>;
+  if (typeof s.$ref === 'string') {
+    const target = resolvePointer(ctx.root, s.$ref);
+    const open = ctx.open.get(target);
+    if (open === undefined) return shapeOf(target, flatHint, ctx);
+    ctx.referenced.add(open);
+    return new ShapeRef(open);
+  }
+  // Filled in when done: shapes inside that refer back to this schema point at it.
+  const slot: Record<string, unknown> = {};
+  ctx.open.set(schema, slot);
+  let shape: unknown;
+  try {
+    shape = nodeShape(s, flatHint, ctx);
+  } finally {
+    ctx.open.delete(schema);
+  }
+  if (!ctx.referenced.has(slot)) return shape;
+  if (shape === undefined || typeof shape !== 'object')
+    throw new Error('a recursive reply schema whose RESP2 form needs no conversion');
+  return Object.assign(slot, shape);
+}
+
+const isKeep = (shape: unknown) => typeof shape === 'object' && shape !== null && 'keep' in shape;
+const isMap = (shape: unknown): shape is { map: { fields?: Record<string, unknown>; values?: unknown } } =>
+  typeof shape === 'object' && shape !== null && 'map' in shape;
+
+/** Two shapes for the same value (union alternatives, fields of merged maps) as one. */
+function either(shapes: unknown[]): unknown {
+  const distinct = [...new Map(shapes.map((x) => [JSON.stringify(x, refSafe), x])).values()];
+  if (distinct.length === 1) return distinct[0];
+  // The converter takes the first alternative that accepts a value: converting ones first (a
+  // list of arrays before "any array"), those that keep the value as it is last.
+  return {
+    union: [
+      ...distinct.flatMap((x) => (isUnion(x) ? x.union : [x])).filter((x) => !isKeep(x)),
+      ...distinct.flatMap((x) => (isUnion(x) ? x.union : [x])).filter(isKeep),
+    ],
+  };
+}
+
+const isUnion = (shape: unknown): shape is { union: unknown[] } =>
+  typeof shape === 'object' && shape !== null && 'union' in shape;
+
+const refIds = new WeakMap<object, number>();
+let refCount = 0;
+
+/** JSON.stringify replacer for shapes under construction (references are not followed). */
+function refSafe(_key: string, value: unknown): unknown {
+  if (!(value instanceof ShapeRef)) return value;
+  if (!refIds.has(value.target)) refIds.set(value.target, refCount++);
+  return { ref: refIds.get(value.target) };
+}
+
+/**
+ * Map alternatives of a union merged into one (XINFO STREAM's summary and FULL forms): RESP2
+ * sends both as flat arrays, so nothing could choose between them. A field both have with
+ * different shapes gets a union of the two (the summary's `groups` count, FULL's group list).
+ */
+function mergeMaps(
+  maps: { map: { fields?: Record<string, unknown>; values?: unknown } }[],
+  kinds: Map<string, unknown>[],
+): unknown {
+  const names = [...new Set(maps.flatMap((m) => Object.keys(m.map.fields ?? {})))];
+  const fields: Record<string, unknown> = {};
+  for (const name of names) {
+    fields[name] = either(maps.map((m, i) => m.map.fields?.[name] ?? kinds[i]!.get(name) ?? { keep: 'any' }));
+  }
+  const values = maps.map((m) => m.map.values).filter((v) => v !== undefined);
+  return {
+    map: {
+      ...(names.length ? { fields } : {}),
+      ...(values.length ? { values: either(values) } : {}),
+    },
+  };
+}
+
+function nodeShape(s: Record<string, unknown>, flatHint: boolean, ctx: ShapeContext): unknown {
   const hint = flatHint || (typeof s.description === 'string' && /RESP2[^.]*flat array/i.test(s.description));
   const union = (s.oneOf ?? s.anyOf) as unknown[] | undefined;
   if (union) {
-    const shapes = union.map((m) => resp2Shape(m, hint));
+    const shapes = union.map((m) => shapeOf(m, hint, ctx));
     if (shapes.every((x) => x === undefined)) return undefined;
-    return { union: shapes.map((x, i) => x ?? { keep: kindOf(union[i]) }) };
+    const alternatives = shapes.map((x, i) => x ?? { keep: kindOf(union[i]) });
+    const maps = alternatives.filter(isMap);
+    if (maps.length > 1) {
+      const kinds = union
+        .filter((_, i) => isMap(alternatives[i]))
+        .map((m) => {
+          const props = ((m as Record<string, unknown>).properties ?? {}) as Record<string, unknown>;
+          return new Map(Object.entries(props).map(([k, v]) => [k, { keep: kindOf(v) }]));
+        });
+      const merged = mergeMaps(maps, kinds);
+      const first = alternatives.findIndex(isMap);
+      return either(alternatives.flatMap((x, i) => (i === first ? [merged] : isMap(x) ? [] : [x])));
+    }
+    return either(alternatives);
   }
   switch (s.type) {
     case 'number':
@@ -58,10 +200,10 @@ export function resp2Shape(schema: unknown, flatHint = false): unknown {
       const extra = typeof s.additionalProperties === 'object' ? s.additionalProperties : patterns[0];
       const fields: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(props ?? {})) {
-        const shape = resp2Shape(v);
+        const shape = shapeOf(v, false, ctx);
         if (shape !== undefined) fields[k] = shape;
       }
-      const values = extra ? resp2Shape(extra) : undefined;
+      const values = extra ? shapeOf(extra, false, ctx) : undefined;
       return {
         map: {
           ...(Object.keys(fields).length ? { fields } : {}),
@@ -71,14 +213,18 @@ export function resp2Shape(schema: unknown, flatHint = false): unknown {
     }
     case 'array': {
       if (Array.isArray(s.items)) {
-        const items = s.items.map((i) => resp2Shape(i));
-        return items.some((x) => x !== undefined) ? { tuple: items.map((x) => x ?? null) } : undefined;
+        const items = s.items.map((i) => shapeOf(i, false, ctx));
+        // Items past the listed ones (GEOSEARCH's WITHDIST / WITHHASH / WITHCOORD).
+        const rest =
+          typeof s.additionalItems === 'object' ? shapeOf(s.additionalItems, false, ctx) : undefined;
+        if (!items.some((x) => x !== undefined) && rest === undefined) return undefined;
+        return { tuple: items.map((x) => x ?? null), ...(rest !== undefined ? { rest } : {}) };
       }
       const item = s.items as Record<string, unknown> | undefined;
       if (hint && item && item.type === 'array' && Array.isArray(item.items) && item.items.length === 2) {
-        return { pairs: (item.items as unknown[]).map((i) => resp2Shape(i) ?? null) };
+        return { pairs: (item.items as unknown[]).map((i) => shapeOf(i, false, ctx) ?? null) };
       }
-      const shape = item ? resp2Shape(item) : undefined;
+      const shape = item ? shapeOf(item, false, ctx) : undefined;
       return shape === undefined ? undefined : { array: shape };
     }
     default:

@@ -162,45 +162,104 @@ function objectType(children: ArgumentSpec[]): string {
   return `{ ${props.join('; ')} }`;
 }
 
-/** Code that appends `arg`'s value (the expression `v`, known to be present) to `argv`. */
-function emitValue(arg: ArgumentSpec, v: string, depth: number): string[] {
+/**
+ * Where argv-building code is emitted: the command (named in the TypeErrors of bad arguments)
+ * and the expressions already checked to be arrays or objects (hoisted checks).
+ */
+interface EmitContext {
+  command: string;
+  checked: Set<string>;
+}
+
+/** A string literal for generated code. */
+const lit = (text: string) => JSON.stringify(text);
+
+/** How a block's value is described in errors: `an object { field, value }`. */
+function blockExpectation(arg: ArgumentSpec): string {
+  const valued = (arg.arguments ?? []).filter(takesValue);
+  return `an object { ${unique(valued.map((a) => propertyName(a.name))).join(', ')} }`;
+}
+
+/** How a oneof's value is described in errors: `"NX" | "XX" | { comparisonValue }`. */
+function oneofExpectation(arg: ArgumentSpec): string {
+  const alternatives = arg.arguments ?? [];
+  const names = unique(alternatives.map((a) => propertyName(a.name)));
+  return `one of ${alternatives.map((a, i) => (isPureToken(a) ? lit(a.token!) : `{ ${names[i]} }`)).join(' | ')}`;
+}
+
+/** The check that `v` is an array (nothing when already checked). */
+function arrayCheck(v: string, label: string, ctx: EmitContext): string[] {
+  if (ctx.checked.delete(v)) return [];
+  return [
+    `if (!Array.isArray(${v})) throw invalidArgument(${lit(ctx.command)}, ${lit(label)}, 'an array', ${v});`,
+  ];
+}
+
+/** The check that `v` is an object (nothing when already checked). */
+function objectCheck(v: string, label: string, expected: string, ctx: EmitContext): string[] {
+  if (ctx.checked.delete(v)) return [];
+  return [
+    `if (typeof ${v} !== 'object' || ${v} === null) throw invalidArgument(${lit(ctx.command)}, ${lit(label)}, ${lit(expected)}, ${v});`,
+  ];
+}
+
+/**
+ * Code that appends `arg`'s value (the expression `v`, known to be present) to `argv`. Values of
+ * the wrong shape (a string where a list goes, a number where an object goes) throw a TypeError
+ * naming the command and `label`, the parameter.
+ */
+function emitValue(arg: ArgumentSpec, v: string, label: string, depth: number, ctx: EmitContext): string[] {
   const item = `x${depth}`;
   if (arg.multiple) {
     const inner = emitSingle(
       { ...arg, multiple: false, token: arg.multiple_token ? arg.token : undefined },
       item,
+      `${label}[]`,
       depth + 1,
+      ctx,
     );
     const head = arg.token && !arg.multiple_token ? [`argv.push(${JSON.stringify(arg.token)});`] : [];
-    return [...head, `for (const ${item} of ${v}) {`, ...inner.map((l) => `  ${l}`), '}'];
+    // An index loop over the list (known to be an array): cheaper than the iterator of for-of.
+    return [
+      ...arrayCheck(v, label, ctx),
+      ...head,
+      `for (let i${depth} = 0, l${depth} = ${v}; i${depth} < l${depth}.length; i${depth}++) {`,
+      `  const ${item} = l${depth}[i${depth}]!;`,
+      ...inner.map((l) => `  ${l}`),
+      '}',
+    ];
   }
-  return emitSingle(arg, v, depth);
+  return emitSingle(arg, v, label, depth, ctx);
 }
 
-function emitSingle(arg: ArgumentSpec, v: string, depth: number): string[] {
+function emitSingle(arg: ArgumentSpec, v: string, label: string, depth: number, ctx: EmitContext): string[] {
   const token = arg.token ? [`argv.push(${JSON.stringify(arg.token)});`] : [];
   switch (arg.type) {
     case 'pure-token':
       return token;
     case 'block': {
-      const lines = [...token];
+      const lines = [...objectCheck(v, label, blockExpectation(arg), ctx), ...token];
       const children = arg.arguments ?? [];
       const valued = children.filter(takesValue);
       const names = unique(valued.map((a) => propertyName(a.name)));
       for (const child of children) {
         if (child.count_of !== undefined) {
           const list = valued.findIndex((a) => a.name === child.count_of);
-          lines.push(
-            `argv.push(${v}.${names[list]}${valued[list]!.optional ? '?' : ''}.length${valued[list]!.optional ? ' ?? 0' : ''});`,
-          );
+          const optional = valued[list]!.optional === true;
+          const expr = `${v}.${names[list]}`;
+          // The list is checked before its length is sent (a string has a length too).
+          const check = `!Array.isArray(${expr})) throw invalidArgument(${lit(ctx.command)}, ${lit(`${label}.${names[list]}`)}, 'an array', ${expr});`;
+          lines.push(optional ? `if (${expr} !== undefined && ${check}` : `if (${check}`);
+          ctx.checked.add(expr);
+          lines.push(`argv.push(${expr}${optional ? '?' : ''}.length${optional ? ' ?? 0' : ''});`);
           continue;
         }
         if (!takesValue(child)) {
-          lines.push(...emitSingle(child, '', depth + 1));
+          lines.push(...emitSingle(child, '', label, depth + 1, ctx));
           continue;
         }
-        const expr = `${v}.${names[valued.indexOf(child)]}`;
-        lines.push(...guarded(child, expr, depth + 1));
+        const name = names[valued.indexOf(child)];
+        lines.push(...guarded(child, `${v}.${name}`, `${label}.${name}`, depth + 1, ctx));
       }
       return lines;
     }
@@ -210,14 +269,24 @@ function emitSingle(arg: ArgumentSpec, v: string, depth: number): string[] {
       const names = unique(alternatives.map((a) => propertyName(a.name)));
       const tokens = alternatives.filter(isPureToken);
       const valued = alternatives.map((a, i) => [a, names[i]!] as const).filter(([a]) => !isPureToken(a));
+      const refuse = `throw invalidArgument(${lit(ctx.command)}, ${lit(label)}, ${lit(oneofExpectation(arg))}, ${v});`;
       const branches: string[] = [];
       if (tokens.length) branches.push(`if (typeof ${v} === 'string') {`, `  argv.push(${v});`);
-      valued.forEach(([alt, name], i) => {
-        const keyword = branches.length || i > 0 ? '} else if' : 'if';
-        branches.push(`${keyword} (${JSON.stringify(name)} in ${v}) {`);
-        branches.push(...emitValue(alt, `${v}.${name}`, depth + 1).map((l) => `  ${l}`));
-      });
-      if (branches.length) branches.push('}');
+      if (valued.length) {
+        // `in` on a number or a string throws an engine TypeError: refuse those first.
+        branches.push(
+          `${branches.length ? '} else if' : 'if'} (typeof ${v} !== 'object' || ${v} === null) {`,
+          `  ${refuse}`,
+        );
+      }
+      for (const [alt, name] of valued) {
+        branches.push(`} else if (${JSON.stringify(name)} in ${v}) {`);
+        branches.push(
+          ...emitValue(alt, `${v}.${name}`, `${label}.${name}`, depth + 1, ctx).map((l) => `  ${l}`),
+        );
+      }
+      // No alternative matched: nothing would be sent for it.
+      if (branches.length) branches.push('} else {', `  ${refuse}`, '}');
       return [...lines, ...branches];
     }
     default:
@@ -226,8 +295,8 @@ function emitSingle(arg: ArgumentSpec, v: string, depth: number): string[] {
 }
 
 /** Emits an optional argument only when given (a pure token only when true). */
-function guarded(arg: ArgumentSpec, expr: string, depth: number): string[] {
-  const body = emitValue(arg, expr, depth);
+function guarded(arg: ArgumentSpec, expr: string, label: string, depth: number, ctx: EmitContext): string[] {
+  const body = emitValue(arg, expr, label, depth, ctx);
   if (!arg.optional) return body;
   const test = isPureToken(arg) && !arg.multiple ? `${expr} === true` : `${expr} !== undefined`;
   return [`if (${test}) {`, ...body.map((l) => `  ${l}`), '}'];
@@ -254,7 +323,12 @@ export function replyType(schema: unknown, depth = 0): string {
       return 'boolean';
     case 'array': {
       if (Array.isArray(s.items)) {
-        const items = s.items.map((i) => replyType(i, depth + 1));
+        // Items past minItems may be missing (LATENCY LATEST: 4 of 6 on Redis).
+        const min = typeof s.minItems === 'number' ? s.minItems : s.items.length;
+        const items = s.items.map((i, at) => {
+          const t = replyType(i, depth + 1);
+          return at < min ? t : t.includes(' | ') ? `(${t})?` : `${t}?`;
+        });
         return s.additionalItems === false || s.maxItems === items.length
           ? `[${items.join(', ')}]`
           : `[${items.join(', ')}, ...RespValue<S>[]]`;
@@ -272,9 +346,17 @@ export function replyType(schema: unknown, depth = 0): string {
             .join('; ')} }`,
         );
       }
+      // Fields not listed: additionalProperties, or patternProperties (COMMAND DOCS's command
+      // names, XREAD's stream names, MEMORY STATS's db.N). Next to listed fields, the record's
+      // values include theirs: an intersection must not make a listed field's type `never`.
       const extra = s.additionalProperties;
-      if (extra && typeof extra === 'object') parts.push(`Record<string, ${replyType(extra, depth + 1)}>`);
-      else if (extra !== false && !props) parts.push('Record<string, RespValue<S>>');
+      const patterns = Object.values((s.patternProperties ?? {}) as Record<string, unknown>);
+      const others = [...(extra && typeof extra === 'object' ? [extra] : []), ...patterns];
+      if (others.length) {
+        const values = new Set(others.map((o) => replyType(o, depth + 1)));
+        if (props && values.size) for (const v of Object.values(props)) values.add(replyType(v, depth + 1));
+        parts.push(`Record<string, ${[...values].join(' | ')}>`);
+      } else if (extra !== false && !props) parts.push('Record<string, RespValue<S>>');
       return parts.join(' & ') || 'Record<string, never>';
     }
     default:
@@ -356,6 +438,33 @@ function emitCommand(command: CommandModel): Emitted {
   const transform = REPLY_TRANSFORMS[command.name];
   const reply = transform ? transform.type : replyType(schema);
   const signature = `${command.methodName}(${params.join(', ')}): Promise<${reply}>`;
+  const ctx: EmitContext = { command: command.name, checked: new Set() };
+  // Checks of whole parameters, before argv is built: lists and blocks given positionally, and
+  // lists whose length is sent first (a string has a length too: never iterate one).
+  const checks: string[] = [];
+  const listCheck = (v: string, label: string, optionalValue: boolean) => {
+    const test = `!Array.isArray(${v})`;
+    checks.push(
+      `if (${optionalValue ? `${v} !== undefined && ` : ''}${test}) throw invalidArgument(${lit(command.name)}, ${lit(label)}, 'an array', ${v});`,
+    );
+    ctx.checked.add(v);
+  };
+  required.forEach((arg, i) => {
+    const name = paramNames[i]!;
+    if (rest && arg === last) ctx.checked.add(name);
+    else if (arg.multiple) listCheck(name, name, false);
+    else if (arg.type === 'block') {
+      checks.push(...objectCheck(name, name, blockExpectation(arg), ctx));
+      ctx.checked.add(name);
+    }
+  });
+  for (const arg of args) {
+    if (arg.count_of === undefined) continue;
+    const list = args.find((a) => a.name === arg.count_of)!;
+    if (isPositional(list)) continue;
+    const name = optionNames[optional.indexOf(list)]!;
+    listCheck(`options?.${name}`, `options.${name}`, true);
+  }
   const body: string[] = [
     `const argv: CommandArgument[] = [${words.map((w) => JSON.stringify(w)).join(', ')}];`,
   ];
@@ -367,13 +476,16 @@ function emitCommand(command: CommandModel): Emitted {
         : `(options?.${optionNames[optional.indexOf(list)]}?.length ?? 0)`;
       body.push(`argv.push(${expr});`);
     } else if (!takesValue(arg)) {
-      body.push(...emitSingle(arg, '', 0));
+      body.push(...emitSingle(arg, '', '', 0, ctx));
     } else if (isPositional(arg)) {
-      body.push(...emitValue({ ...arg, optional: false }, paramNames[required.indexOf(arg)]!, 0));
+      const name = paramNames[required.indexOf(arg)]!;
+      body.push(...emitValue({ ...arg, optional: false }, name, name, 0, ctx));
     } else {
-      body.push(...guarded(arg, `options?.${optionNames[optional.indexOf(arg)]}`, 0));
+      const name = optionNames[optional.indexOf(arg)]!;
+      body.push(...guarded(arg, `options?.${name}`, `options.${name}`, 0, ctx));
     }
   }
+  if (ctx.checked.size) throw new Error(`${command.name}: checks emitted for values never used`);
   // Unconditional leading pushes go into the array literal: one allocation, no pushes.
   const initial = words.map((w) => JSON.stringify(w));
   let firstConditional = 1;
@@ -383,11 +495,26 @@ function emitCommand(command: CommandModel): Emitted {
     initial.push(match[1]!);
     firstConditional++;
   }
-  body.splice(0, firstConditional, `const argv: CommandArgument[] = [${initial.join(', ')}];`);
-  body.push(
-    transform ? `return this.sendCommand(argv, ${transform.transform});` : 'return this.sendCommand(argv);',
-  );
-  const implementation = `${command.methodName}(${['this: CommandSender', ...params].join(', ')}): Promise<unknown> {\n${body
+  body.splice(0, firstConditional, `argv = [${initial.join(', ')}];`);
+  const send = transform
+    ? `return this.sendCommand(argv, ${transform.transform});`
+    : 'return this.sendCommand(argv);';
+  const lines =
+    checks.length === 0 && body.length === 1
+      ? // Nothing here can throw: the argv literal only.
+        [`const ${body[0]!.replace('argv =', 'argv: CommandArgument[] =')}`, send]
+      : // A bad argument must not throw synchronously: the call rejects (or, in a pipeline, the
+        // error takes the command's place), naming the command and the parameter.
+        [
+          'let argv: CommandArgument[];',
+          'try {',
+          ...[...checks, ...body].map((l) => `  ${l}`),
+          '} catch (error) {',
+          `  return refused(this, [${words.map(lit).join(', ')}], error);`,
+          '}',
+          send,
+        ];
+  const implementation = `${command.methodName}(${['this: CommandSender', ...params].join(', ')}): Promise<unknown> {\n${lines
     .map((l) => `  ${l}`)
     .join('\n')}\n}`;
   return {
@@ -397,6 +524,35 @@ function emitCommand(command: CommandModel): Emitted {
     exactReply: schema !== undefined || transform !== undefined,
   };
 }
+
+/**
+ * The helpers the generated methods refuse bad arguments with (emitted into commands.ts). Error
+ * messages name the command and the parameter, and say what the value is, never the value
+ * itself (it may be a secret).
+ */
+const ARGUMENT_ERRORS = `/** What a value is, for an error message (not the value: it may be a secret). */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'undefined' ? 'undefined' : type === 'object' ? 'an object' : \`a \${type}\`;
+}
+
+/** The TypeError for an argument of the wrong shape, naming the command and the parameter. */
+function invalidArgument(command: string, parameter: string, expected: string, value: unknown): TypeError {
+  return new TypeError(\`\${command}: \${parameter} must be \${expected}, got \${describeValue(value)}\`);
+}
+
+/**
+ * A command refused for a bad argument, before anything is sent: a rejected promise (never a
+ * synchronous throw). A pipeline's methods queue and return the chain instead: there the refusal
+ * is queued (\`refuse\`): the error in its place, and \`multi()\` rejects with it, sending nothing.
+ */
+function refused(sender: CommandSender, words: CommandArgument[], error: unknown): Promise<unknown> {
+  const pipeline = sender as { refuse?: (words: CommandArgument[], error: unknown) => Promise<unknown> };
+  if (typeof pipeline.refuse === 'function') return pipeline.refuse(words, error);
+  return Promise.reject(error);
+}`;
 
 export interface CommandsEmitResult {
   source: string;
@@ -440,6 +596,7 @@ export function emitCommands(model: Model): CommandsEmitResult {
       )
       .join('\n')}\n}`,
   );
+  file.addStatements(ARGUMENT_ERRORS);
   file.addStatements(
     `/** The implementations of {@link Commands}: each builds argv and hands it to the sender. */\nexport const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...args: never[]) => Promise<unknown>>> = {\n${emitted
       .map(([, e]) => e.implementation.replace(/^/gm, '  '))

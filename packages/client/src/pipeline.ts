@@ -45,6 +45,8 @@ export interface QueuedOptions {
 interface Queued {
   argv: CommandArgument[];
   transform: ReplyTransformFunction | undefined;
+  /** Refused before anything was sent (a generated method's argument check): its error. */
+  refusal?: unknown;
   reader?: SendOptions['reader'];
   onSettled?: (error: unknown, reply?: unknown) => void;
 }
@@ -73,6 +75,16 @@ export class Pipeline implements CommandSender {
     return this as unknown as Promise<unknown>;
   }
 
+  /**
+   * @internal Called by a generated method whose argument check failed: the command is queued as
+   * refused — its error in its place in `exec()`'s results; a transaction rejects with it and
+   * sends nothing.
+   */
+  refuse(argv: CommandArgument[], error: unknown): Promise<unknown> {
+    this.#queued.push({ argv, transform: undefined, refusal: error });
+    return this as unknown as Promise<unknown>;
+  }
+
   addCommand(argv: CommandArgument[], options: QueuedOptions = {}): this {
     if ((options.reader !== undefined || options.onSettled !== undefined) && this.#transaction) {
       throw new TypeError('reader and onSettled cannot be used inside multi(): replies arrive inside EXEC');
@@ -96,7 +108,9 @@ export class Pipeline implements CommandSender {
     if (!this.#transaction) {
       // As one unit where the target can (one promise for all), else one by one issued in one
       // tick: either way written in one buffer, errors in place.
-      const batch = queued.every((q) => q.reader === undefined && q.onSettled === undefined)
+      const batch = queued.every(
+        (q) => q.reader === undefined && q.onSettled === undefined && q.refusal === undefined,
+      )
         ? target.sendBatch?.(
             queued.map((q) => q.argv),
             queued.some((q) => q.transform !== undefined) ? queued.map((q) => q.transform) : undefined,
@@ -106,6 +120,7 @@ export class Pipeline implements CommandSender {
       if (batch !== undefined) return batch;
       return Promise.all(
         queued.map((q) => {
+          if (q.refusal !== undefined) return q.refusal;
           const sent = target.sendCommand(
             q.argv,
             q.transform,
@@ -128,6 +143,7 @@ export class Pipeline implements CommandSender {
     }
     // Nothing is sent unless every command can be: MULTI followed by a command that fails to
     // encode would leave a transaction running the others (and misalign their replies).
+    for (const q of queued) if (q.refusal !== undefined) throw q.refusal;
     const argvs = queued.map((q) => q.argv);
     encodeCommands(argvs);
     if (target.shared === true) {

@@ -5,6 +5,7 @@ import { type RedisServer, startServer } from '@pyrsedis/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withBuffers } from '../src/commands/sender.js';
 import type { Commands } from '../src/generated/commands.js';
+import { createClient } from '../src/index.js';
 import { TestSender } from './sender.js';
 
 let server: RedisServer;
@@ -179,5 +180,92 @@ describe('generated command methods against Redis 8.2', () => {
     expect(me.cmd).toBe('client|info');
     const all = await r.clientList();
     expect(all.some((c) => c.id === me.id)).toBe(true);
+  });
+
+  it('a string where a list goes is refused, never sent character by character', async () => {
+    await r.del('mylist', 'm', 'y');
+    await r.rpush('y', 'victim');
+    await r.rpush('mylist', 'intended');
+    const sent = r.sent.length;
+    const lmpop = r.lmpop('mylist' as never, 'LEFT');
+    await expect(lmpop).rejects.toThrow(new TypeError('LMPOP: key must be an array, got a string'));
+    await expect(r.eval('return KEYS', { key: 'abc' as never })).rejects.toThrow(
+      new TypeError('EVAL: options.key must be an array, got a string'),
+    );
+    await expect(r.xread({ key: 's' as never, id: ['0'] })).rejects.toThrow(
+      new TypeError('XREAD: streams.key must be an array, got a string'),
+    );
+    expect(r.sent.length).toBe(sent);
+    expect(await r.lrange('y', 0, -1)).toEqual(['victim']);
+    expect(await r.lrange('mylist', 0, -1)).toEqual(['intended']);
+  });
+
+  it('arguments of the wrong shape reject with a TypeError naming command and parameter, never throw', async () => {
+    const sent = r.sent.length;
+    const refusals: [() => Promise<unknown>, string][] = [
+      [() => r.hset('h', { a: 1 } as never), 'HSET: data must be an array, got an object'],
+      [() => r.hset('h', [1] as never), 'HSET: data[] must be an object { field, value }, got a number'],
+      [
+        () => r.set('k', 'v', { expiration: 5 as never }),
+        'SET: options.expiration must be one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | "KEEPTTL", got a number',
+      ],
+      [
+        () => r.set('k', 'v', { expiration: { secs: 5 } as never }),
+        'SET: options.expiration must be one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | "KEEPTTL", got an object',
+      ],
+      [
+        () => r.geosearch('g', 'm' as never, { circle: { radius: 1, unit: 'km' } }),
+        'GEOSEARCH: from must be one of { member } | { fromlonlat }, got a string',
+      ],
+      [() => r.lmpop(undefined as never, 'LEFT'), 'LMPOP: key must be an array, got undefined'],
+      [() => r.lmpop(['l'], 5 as never), 'LMPOP: where must be one of "LEFT" | "RIGHT", got a number'],
+      [() => r.hsetex('h', null as never), 'HSETEX: fields must be an object { data }, got null'],
+      [() => r.hsetex('h', { data: 'ab' as never }), 'HSETEX: fields.data must be an array, got a string'],
+    ];
+    for (const [call, message] of refusals) {
+      let result: Promise<unknown> | undefined;
+      expect(() => {
+        result = call();
+      }).not.toThrow();
+      expect(result).toBeInstanceOf(Promise);
+      await expect(result).rejects.toThrow(new TypeError(message));
+    }
+    expect(r.sent.length).toBe(sent);
+  });
+
+  it('in a pipeline, a bad argument is refused in its place; a transaction with one sends nothing', async () => {
+    await using client = await createClient({ port: server.port }).connect();
+    await client.del('p1', 'p2');
+    const replies = await client
+      .pipeline()
+      .set('p1', '1')
+      .hset('h', { a: 1 } as never)
+      .set('p2', 'v', { expiration: 5 as never })
+      .get('p1')
+      .exec();
+    expect(replies[0]).toBe('OK');
+    expect(replies[1]).toBeInstanceOf(TypeError);
+    expect((replies[1] as Error).message).toBe('HSET: data must be an array, got an object');
+    expect(replies[2]).toBeInstanceOf(TypeError);
+    expect((replies[2] as Error).message).toMatch(/^SET: options.expiration must be one of/);
+    expect(replies[3]).toBe('1');
+    await expect(
+      client
+        .multi()
+        .set('p2', 'x')
+        .hset('h', { a: 1 } as never)
+        .exec(),
+    ).rejects.toThrow('HSET: data must be an array');
+    expect(await client.get('p2')).toBeNull();
+  });
+
+  it('replies the corrected reply types allow: XPENDING with nothing pending, LATENCY LATEST events', async () => {
+    await r.sendCommand(['XGROUP', 'CREATE', 'xp', 'g', '$', 'MKSTREAM']);
+    const summary = await r.xpending('xp', 'g');
+    expect(summary).toEqual([0, null, null, null]);
+    await r.configSet([{ parameter: 'latency-monitor-threshold', value: '1' }]);
+    await r.sendCommand(['DEBUG', 'SLEEP', '0.01']);
+    const events = await r.latencyLatest();
+    expect(events.find((e) => e[0] === 'command')).toHaveLength(4);
   });
 });

@@ -29,3 +29,24 @@ r.eval('return 1', 1, { key: ['k'] });
 r.set('k', 'v', { expiration: { seconds: 'soon' } });
 // @ts-expect-error: LMOVE directions are LEFT or RIGHT
 r.lmove('a', 'b', 'UP', 'DOWN');
+
+// Reply types: patternProperties are records of their values; optional tuple items; nulls the
+// servers send.
+type Docs = Awaited<ReturnType<Commands['commandDocs']>>;
+expectTypeOf<Docs[string]['summary']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<NonNullable<Docs[string]['arguments']>[number]['token']>().toEqualTypeOf<string | undefined>();
+expectTypeOf(r.xread({ key: ['s'], id: ['0'] })).toEqualTypeOf<
+  Promise<Record<string, Array<[string, Array<string>]>> | null>
+>();
+expectTypeOf(r.latencyLatest()).toEqualTypeOf<
+  Promise<Array<[string, number, number, number, number?, number?]>>
+>();
+// Redis 8.2 answers 4 items per event.
+const event: Awaited<ReturnType<Commands['latencyLatest']>>[number] = ['command', 1, 20, 20];
+void event;
+expectTypeOf(r.xpending('s', 'g')).toEqualTypeOf<
+  Promise<
+    | Array<[string, string, number, number]>
+    | [number, string | null, string | null, Array<[string, string]> | null]
+  >
+>();

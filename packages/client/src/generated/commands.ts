@@ -1137,7 +1137,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/command-docs/
    */
-  commandDocs(...commandName: Array<RedisArgument | number>): Promise<Record<string, never>>;
+  commandDocs(...commandName: Array<RedisArgument | number>): Promise<Record<string, { "summary"?: S; "since"?: S; "group"?: "bitmap" | "cluster" | "connection" | "generic" | "geo" | "hash" | "hyperloglog" | "list" | "module" | "pubsub" | "scripting" | "sentinel" | "server" | "set" | "sorted-set" | "stream" | "string" | "transactions"; "complexity"?: S; "module"?: S; "doc_flags"?: Array<"deprecated" | "syscmd">; "deprecated_since"?: S; "replaced_by"?: S; "history"?: Array<[S, S]>; "arguments"?: Array<{ "name"?: S; "type"?: S; "display_text"?: S; "key_spec_index"?: number; "token"?: S; "summary"?: S; "since"?: S; "deprecated_since"?: S; "flags"?: Array<S>; "arguments"?: RespValue<S>[] }>; "reply_schema"?: Record<string, RespValue<S>>; "subcommands"?: RespValue<S> }>>;
   /**
    * Extracts the key names from an arbitrary command.
    *
@@ -1489,7 +1489,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/function-stats/
    */
-  functionStats(): Promise<{ "running_script"?: null | { "name"?: S; "command"?: Array<S>; "duration_ms"?: number }; "engines"?: Record<string, RespValue<S>> }>;
+  functionStats(): Promise<{ "running_script"?: null | { "name"?: S; "command"?: Array<S>; "duration_ms"?: number }; "engines"?: Record<string, { "libraries_count"?: number; "functions_count"?: number }> }>;
   /**
    * Adds one or more members to a geospatial index. The key is created if it doesn't exist.
    *
@@ -1935,7 +1935,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/latency-histogram/
    */
-  latencyHistogram(...command: Array<RedisArgument | number>): Promise<Record<string, RespValue<S>>>;
+  latencyHistogram(...command: Array<RedisArgument | number>): Promise<Record<string, { "calls"?: number; "histogram_usec"?: Record<string, number> }>>;
   /**
    * Returns timestamp-latency samples for an event.
    *
@@ -1951,7 +1951,7 @@ export interface Commands<S = string> {
    * @since 2.8.13 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/latency-latest/
    */
-  latencyLatest(): Promise<Array<[S, number, number, number, number, number]>>;
+  latencyLatest(): Promise<Array<[S, number, number, number, number?, number?]>>;
   /**
    * Resets the latency data for one or more events.
    *
@@ -2119,7 +2119,7 @@ export interface Commands<S = string> {
    * @since 4.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/memory-stats/
    */
-  memoryStats(): Promise<{ "peak.allocated"?: number; "total.allocated"?: number; "startup.allocated"?: number; "replication.backlog"?: number; "clients.slaves"?: number; "clients.normal"?: number; "cluster.links"?: number; "aof.buffer"?: number; "lua.caches"?: number; "functions.caches"?: number; "overhead.db.hashtable.lut"?: number; "overhead.db.hashtable.rehashing"?: number; "overhead.total"?: number; "db.dict.rehashing.count"?: number; "keys.count"?: number; "keys.bytes-per-key"?: number; "dataset.bytes"?: number; "dataset.percentage"?: number; "peak.percentage"?: number; "allocator.allocated"?: number; "allocator.active"?: number; "allocator.resident"?: number; "allocator.muzzy"?: number; "allocator-fragmentation.ratio"?: number; "allocator-fragmentation.bytes"?: number; "allocator-rss.ratio"?: number; "allocator-rss.bytes"?: number; "rss-overhead.ratio"?: number; "rss-overhead.bytes"?: number; "fragmentation"?: number; "fragmentation.bytes"?: number }>;
+  memoryStats(): Promise<{ "peak.allocated"?: number; "total.allocated"?: number; "startup.allocated"?: number; "replication.backlog"?: number; "clients.slaves"?: number; "clients.normal"?: number; "cluster.links"?: number; "aof.buffer"?: number; "lua.caches"?: number; "functions.caches"?: number; "overhead.db.hashtable.lut"?: number; "overhead.db.hashtable.rehashing"?: number; "overhead.total"?: number; "db.dict.rehashing.count"?: number; "keys.count"?: number; "keys.bytes-per-key"?: number; "dataset.bytes"?: number; "dataset.percentage"?: number; "peak.percentage"?: number; "allocator.allocated"?: number; "allocator.active"?: number; "allocator.resident"?: number; "allocator.muzzy"?: number; "allocator-fragmentation.ratio"?: number; "allocator-fragmentation.bytes"?: number; "allocator-rss.ratio"?: number; "allocator-rss.bytes"?: number; "rss-overhead.ratio"?: number; "rss-overhead.bytes"?: number; "fragmentation"?: number; "fragmentation.bytes"?: number } & Record<string, { "overhead.hashtable.main"?: number; "overhead.hashtable.expires"?: number } | number>>;
   /**
    * Estimates the memory usage of a key.
    *
@@ -2731,7 +2731,7 @@ export interface Commands<S = string> {
    * @since 3.2.0 (valkey)
    * @see https://redis.io/docs/latest/commands/sentinel-info-cache/
    */
-  sentinelInfoCache(...nodename: Array<RedisArgument | number>): Promise<[S | [number, S | null], ...RespValue<S>[]]>;
+  sentinelInfoCache(...nodename: Array<RedisArgument | number>): Promise<[(S | [number, S | null])?, ...RespValue<S>[]]>;
   /**
    * Determines whether a primary instance is down.
    *
@@ -3343,7 +3343,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/xpending/
    */
-  xpending(key: RedisArgument, group: RedisArgument | number, options?: XpendingOptions): Promise<Array<[S, S, number, number]> | [number, S, S, Array<[S, S]>]>;
+  xpending(key: RedisArgument, group: RedisArgument | number, options?: XpendingOptions): Promise<Array<[S, S, number, number]> | [number, S | null, S | null, Array<[S, S]> | null]>;
   /**
    * Returns the messages from a stream within a range of IDs.
    *
@@ -3359,7 +3359,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/xread/
    */
-  xread(streams: { key: ReadonlyArray<RedisArgument>; id: ReadonlyArray<RedisArgument | number> }, options?: XreadOptions): Promise<Record<string, RespValue<S>> | null>;
+  xread(streams: { key: ReadonlyArray<RedisArgument>; id: ReadonlyArray<RedisArgument | number> }, options?: XreadOptions): Promise<Record<string, Array<[S, Array<S>]>> | null>;
   /**
    * Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.
    *
@@ -3654,33 +3654,78 @@ export interface Commands<S = string> {
    */
   zunionstore(destination: RedisArgument, key: ReadonlyArray<RedisArgument>, options?: ZunionstoreOptions): Promise<number>;
 }
+/** What a value is, for an error message (not the value: it may be a secret). */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'undefined' ? 'undefined' : type === 'object' ? 'an object' : `a ${type}`;
+}
+
+/** The TypeError for an argument of the wrong shape, naming the command and the parameter. */
+function invalidArgument(command: string, parameter: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`${command}: ${parameter} must be ${expected}, got ${describeValue(value)}`);
+}
+
+/**
+ * A command refused for a bad argument, before anything is sent: a rejected promise (never a
+ * synchronous throw). A pipeline's methods queue and return the chain instead: there the refusal
+ * is queued (`refuse`): the error in its place, and `multi()` rejects with it, sending nothing.
+ */
+function refused(sender: CommandSender, words: CommandArgument[], error: unknown): Promise<unknown> {
+  const pipeline = sender as { refuse?: (words: CommandArgument[], error: unknown) => Promise<unknown> };
+  if (typeof pipeline.refuse === 'function') return pipeline.refuse(words, error);
+  return Promise.reject(error);
+}
 /** The implementations of {@link Commands}: each builds argv and hands it to the sender. */
 export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...args: never[]) => Promise<unknown>>> = {
   aclCat(this: CommandSender, options?: AclCatOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ACL", "CAT"];
-    if (options?.category !== undefined) {
-      argv.push(options?.category);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ACL", "CAT"];
+      if (options?.category !== undefined) {
+        argv.push(options?.category);
+      }
+    } catch (error) {
+      return refused(this, ["ACL", "CAT"], error);
     }
     return this.sendCommand(argv);
   },
   aclDeluser(this: CommandSender, ...username: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["ACL", "DELUSER"];
-    for (const x0 of username) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ACL", "DELUSER"];
+      for (let i0 = 0, l0 = username; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["ACL", "DELUSER"], error);
     }
     return this.sendCommand(argv);
   },
   aclDryrun(this: CommandSender, username: RedisArgument | number, command: RedisArgument | number, ...arg: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["ACL", "DRYRUN", username, command];
-    for (const x0 of arg) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ACL", "DRYRUN", username, command];
+      for (let i0 = 0, l0 = arg; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["ACL", "DRYRUN"], error);
     }
     return this.sendCommand(argv);
   },
   aclGenpass(this: CommandSender, options?: AclGenpassOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ACL", "GENPASS"];
-    if (options?.bits !== undefined) {
-      argv.push(options?.bits);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ACL", "GENPASS"];
+      if (options?.bits !== undefined) {
+        argv.push(options?.bits);
+      }
+    } catch (error) {
+      return refused(this, ["ACL", "GENPASS"], error);
     }
     return this.sendCommand(argv);
   },
@@ -3701,13 +3746,22 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   aclLog(this: CommandSender, options?: AclLogOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ACL", "LOG"];
-    if (options?.operation !== undefined) {
-      if (typeof options?.operation === 'string') {
-        argv.push(options?.operation);
-      } else if ("count" in options?.operation) {
-        argv.push(options?.operation.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ACL", "LOG"];
+      if (options?.operation !== undefined) {
+        if (typeof options?.operation === 'string') {
+          argv.push(options?.operation);
+        } else if (typeof options?.operation !== 'object' || options?.operation === null) {
+          throw invalidArgument("ACL LOG", "options.operation", "one of { count } | \"RESET\"", options?.operation);
+        } else if ("count" in options?.operation) {
+          argv.push(options?.operation.count);
+        } else {
+          throw invalidArgument("ACL LOG", "options.operation", "one of { count } | \"RESET\"", options?.operation);
+        }
       }
+    } catch (error) {
+      return refused(this, ["ACL", "LOG"], error);
     }
     return this.sendCommand(argv);
   },
@@ -3716,9 +3770,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   aclSetuser(this: CommandSender, username: RedisArgument | number, ...rule: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["ACL", "SETUSER", username];
-    for (const x0 of rule) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ACL", "SETUSER", username];
+      for (let i0 = 0, l0 = rule; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["ACL", "SETUSER"], error);
     }
     return this.sendCommand(argv);
   },
@@ -3739,11 +3799,16 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   auth(this: CommandSender, password: RedisArgument | number, options?: AuthOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["AUTH"];
-    if (options?.username !== undefined) {
-      argv.push(options?.username);
+    let argv: CommandArgument[];
+    try {
+      argv = ["AUTH"];
+      if (options?.username !== undefined) {
+        argv.push(options?.username);
+      }
+      argv.push(password);
+    } catch (error) {
+      return refused(this, ["AUTH"], error);
     }
-    argv.push(password);
     return this.sendCommand(argv);
   },
   bgrewriteaof(this: CommandSender): Promise<unknown> {
@@ -3751,135 +3816,229 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   bgsave(this: CommandSender, options?: BgsaveOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["BGSAVE"];
-    if (options?.operation !== undefined) {
-      if (typeof options?.operation === 'string') {
-        argv.push(options?.operation);
+    let argv: CommandArgument[];
+    try {
+      argv = ["BGSAVE"];
+      if (options?.operation !== undefined) {
+        if (typeof options?.operation === 'string') {
+          argv.push(options?.operation);
+        } else {
+          throw invalidArgument("BGSAVE", "options.operation", "one of \"SCHEDULE\" | \"CANCEL\"", options?.operation);
+        }
       }
+    } catch (error) {
+      return refused(this, ["BGSAVE"], error);
     }
     return this.sendCommand(argv);
   },
   bitcount(this: CommandSender, key: RedisArgument, options?: BitcountOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["BITCOUNT", key];
-    if (options?.range !== undefined) {
-      argv.push(options?.range.start);
-      if (options?.range.endUnitBlock !== undefined) {
-        argv.push(options?.range.endUnitBlock.end);
-        if (options?.range.endUnitBlock.unit !== undefined) {
-          if (typeof options?.range.endUnitBlock.unit === 'string') {
-            argv.push(options?.range.endUnitBlock.unit);
+    let argv: CommandArgument[];
+    try {
+      argv = ["BITCOUNT", key];
+      if (options?.range !== undefined) {
+        if (typeof options?.range !== 'object' || options?.range === null) throw invalidArgument("BITCOUNT", "options.range", "an object { start, endUnitBlock }", options?.range);
+        argv.push(options?.range.start);
+        if (options?.range.endUnitBlock !== undefined) {
+          if (typeof options?.range.endUnitBlock !== 'object' || options?.range.endUnitBlock === null) throw invalidArgument("BITCOUNT", "options.range.endUnitBlock", "an object { end, unit }", options?.range.endUnitBlock);
+          argv.push(options?.range.endUnitBlock.end);
+          if (options?.range.endUnitBlock.unit !== undefined) {
+            if (typeof options?.range.endUnitBlock.unit === 'string') {
+              argv.push(options?.range.endUnitBlock.unit);
+            } else {
+              throw invalidArgument("BITCOUNT", "options.range.endUnitBlock.unit", "one of \"BYTE\" | \"BIT\"", options?.range.endUnitBlock.unit);
+            }
           }
         }
       }
+    } catch (error) {
+      return refused(this, ["BITCOUNT"], error);
     }
     return this.sendCommand(argv);
   },
   bitfield(this: CommandSender, key: RedisArgument, options?: BitfieldOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["BITFIELD", key];
-    if (options?.operation !== undefined) {
-      for (const x0 of options?.operation) {
-        if ("getBlock" in x0) {
-          argv.push("GET");
-          argv.push(x0.getBlock.encoding);
-          argv.push(x0.getBlock.offset);
-        } else if ("write" in x0) {
-          if (x0.write.overflowBlock !== undefined) {
-            argv.push("OVERFLOW");
-            if (typeof x0.write.overflowBlock === 'string') {
-              argv.push(x0.write.overflowBlock);
+    let argv: CommandArgument[];
+    try {
+      argv = ["BITFIELD", key];
+      if (options?.operation !== undefined) {
+        if (!Array.isArray(options?.operation)) throw invalidArgument("BITFIELD", "options.operation", 'an array', options?.operation);
+        for (let i0 = 0, l0 = options?.operation; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          if (typeof x0 !== 'object' || x0 === null) {
+            throw invalidArgument("BITFIELD", "options.operation[]", "one of { getBlock } | { write }", x0);
+          } else if ("getBlock" in x0) {
+            if (typeof x0.getBlock !== 'object' || x0.getBlock === null) throw invalidArgument("BITFIELD", "options.operation[].getBlock", "an object { encoding, offset }", x0.getBlock);
+            argv.push("GET");
+            argv.push(x0.getBlock.encoding);
+            argv.push(x0.getBlock.offset);
+          } else if ("write" in x0) {
+            if (typeof x0.write !== 'object' || x0.write === null) throw invalidArgument("BITFIELD", "options.operation[].write", "an object { overflowBlock, writeOperation }", x0.write);
+            if (x0.write.overflowBlock !== undefined) {
+              argv.push("OVERFLOW");
+              if (typeof x0.write.overflowBlock === 'string') {
+                argv.push(x0.write.overflowBlock);
+              } else {
+                throw invalidArgument("BITFIELD", "options.operation[].write.overflowBlock", "one of \"WRAP\" | \"SAT\" | \"FAIL\"", x0.write.overflowBlock);
+              }
             }
-          }
-          if ("setBlock" in x0.write.writeOperation) {
-            argv.push("SET");
-            argv.push(x0.write.writeOperation.setBlock.encoding);
-            argv.push(x0.write.writeOperation.setBlock.offset);
-            argv.push(x0.write.writeOperation.setBlock.value);
-          } else if ("incrbyBlock" in x0.write.writeOperation) {
-            argv.push("INCRBY");
-            argv.push(x0.write.writeOperation.incrbyBlock.encoding);
-            argv.push(x0.write.writeOperation.incrbyBlock.offset);
-            argv.push(x0.write.writeOperation.incrbyBlock.increment);
+            if (typeof x0.write.writeOperation !== 'object' || x0.write.writeOperation === null) {
+              throw invalidArgument("BITFIELD", "options.operation[].write.writeOperation", "one of { setBlock } | { incrbyBlock }", x0.write.writeOperation);
+            } else if ("setBlock" in x0.write.writeOperation) {
+              if (typeof x0.write.writeOperation.setBlock !== 'object' || x0.write.writeOperation.setBlock === null) throw invalidArgument("BITFIELD", "options.operation[].write.writeOperation.setBlock", "an object { encoding, offset, value }", x0.write.writeOperation.setBlock);
+              argv.push("SET");
+              argv.push(x0.write.writeOperation.setBlock.encoding);
+              argv.push(x0.write.writeOperation.setBlock.offset);
+              argv.push(x0.write.writeOperation.setBlock.value);
+            } else if ("incrbyBlock" in x0.write.writeOperation) {
+              if (typeof x0.write.writeOperation.incrbyBlock !== 'object' || x0.write.writeOperation.incrbyBlock === null) throw invalidArgument("BITFIELD", "options.operation[].write.writeOperation.incrbyBlock", "an object { encoding, offset, increment }", x0.write.writeOperation.incrbyBlock);
+              argv.push("INCRBY");
+              argv.push(x0.write.writeOperation.incrbyBlock.encoding);
+              argv.push(x0.write.writeOperation.incrbyBlock.offset);
+              argv.push(x0.write.writeOperation.incrbyBlock.increment);
+            } else {
+              throw invalidArgument("BITFIELD", "options.operation[].write.writeOperation", "one of { setBlock } | { incrbyBlock }", x0.write.writeOperation);
+            }
+          } else {
+            throw invalidArgument("BITFIELD", "options.operation[]", "one of { getBlock } | { write }", x0);
           }
         }
       }
+    } catch (error) {
+      return refused(this, ["BITFIELD"], error);
     }
     return this.sendCommand(argv);
   },
   bitfieldRo(this: CommandSender, key: RedisArgument, options?: BitfieldRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["BITFIELD_RO", key];
-    if (options?.getBlock !== undefined) {
-      for (const x0 of options?.getBlock) {
-        argv.push("GET");
-        argv.push(x0.encoding);
-        argv.push(x0.offset);
+    let argv: CommandArgument[];
+    try {
+      argv = ["BITFIELD_RO", key];
+      if (options?.getBlock !== undefined) {
+        if (!Array.isArray(options?.getBlock)) throw invalidArgument("BITFIELD_RO", "options.getBlock", 'an array', options?.getBlock);
+        for (let i0 = 0, l0 = options?.getBlock; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("BITFIELD_RO", "options.getBlock[]", "an object { encoding, offset }", x0);
+          argv.push("GET");
+          argv.push(x0.encoding);
+          argv.push(x0.offset);
+        }
       }
+    } catch (error) {
+      return refused(this, ["BITFIELD_RO"], error);
     }
     return this.sendCommand(argv);
   },
   bitop(this: CommandSender, operation: "AND" | "OR" | "XOR" | "NOT" | "DIFF" | "DIFF1" | "ANDOR" | "ONE", destkey: RedisArgument, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["BITOP"];
-    if (typeof operation === 'string') {
-      argv.push(operation);
-    }
-    argv.push(destkey);
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["BITOP"];
+      if (typeof operation === 'string') {
+        argv.push(operation);
+      } else {
+        throw invalidArgument("BITOP", "operation", "one of \"AND\" | \"OR\" | \"XOR\" | \"NOT\" | \"DIFF\" | \"DIFF1\" | \"ANDOR\" | \"ONE\"", operation);
+      }
+      argv.push(destkey);
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["BITOP"], error);
     }
     return this.sendCommand(argv);
   },
   bitpos(this: CommandSender, key: RedisArgument, bit: number | bigint, options?: BitposOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["BITPOS", key, bit];
-    if (options?.range !== undefined) {
-      argv.push(options?.range.start);
-      if (options?.range.endUnitBlock !== undefined) {
-        argv.push(options?.range.endUnitBlock.end);
-        if (options?.range.endUnitBlock.unit !== undefined) {
-          if (typeof options?.range.endUnitBlock.unit === 'string') {
-            argv.push(options?.range.endUnitBlock.unit);
+    let argv: CommandArgument[];
+    try {
+      argv = ["BITPOS", key, bit];
+      if (options?.range !== undefined) {
+        if (typeof options?.range !== 'object' || options?.range === null) throw invalidArgument("BITPOS", "options.range", "an object { start, endUnitBlock }", options?.range);
+        argv.push(options?.range.start);
+        if (options?.range.endUnitBlock !== undefined) {
+          if (typeof options?.range.endUnitBlock !== 'object' || options?.range.endUnitBlock === null) throw invalidArgument("BITPOS", "options.range.endUnitBlock", "an object { end, unit }", options?.range.endUnitBlock);
+          argv.push(options?.range.endUnitBlock.end);
+          if (options?.range.endUnitBlock.unit !== undefined) {
+            if (typeof options?.range.endUnitBlock.unit === 'string') {
+              argv.push(options?.range.endUnitBlock.unit);
+            } else {
+              throw invalidArgument("BITPOS", "options.range.endUnitBlock.unit", "one of \"BYTE\" | \"BIT\"", options?.range.endUnitBlock.unit);
+            }
           }
         }
       }
+    } catch (error) {
+      return refused(this, ["BITPOS"], error);
     }
     return this.sendCommand(argv);
   },
   blmove(this: CommandSender, source: RedisArgument, destination: RedisArgument, wherefrom: "LEFT" | "RIGHT", whereto: "LEFT" | "RIGHT", timeout: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["BLMOVE", source, destination];
-    if (typeof wherefrom === 'string') {
-      argv.push(wherefrom);
+    let argv: CommandArgument[];
+    try {
+      argv = ["BLMOVE", source, destination];
+      if (typeof wherefrom === 'string') {
+        argv.push(wherefrom);
+      } else {
+        throw invalidArgument("BLMOVE", "wherefrom", "one of \"LEFT\" | \"RIGHT\"", wherefrom);
+      }
+      if (typeof whereto === 'string') {
+        argv.push(whereto);
+      } else {
+        throw invalidArgument("BLMOVE", "whereto", "one of \"LEFT\" | \"RIGHT\"", whereto);
+      }
+      argv.push(timeout);
+    } catch (error) {
+      return refused(this, ["BLMOVE"], error);
     }
-    if (typeof whereto === 'string') {
-      argv.push(whereto);
-    }
-    argv.push(timeout);
     return this.sendCommand(argv);
   },
   blmpop(this: CommandSender, timeout: number | string, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: BlmpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["BLMPOP", timeout, key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (typeof where === 'string') {
-      argv.push(where);
-    }
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("BLMPOP", "key", 'an array', key);
+      argv = ["BLMPOP", timeout, key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      if (typeof where === 'string') {
+        argv.push(where);
+      } else {
+        throw invalidArgument("BLMPOP", "where", "one of \"LEFT\" | \"RIGHT\"", where);
+      }
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["BLMPOP"], error);
     }
     return this.sendCommand(argv);
   },
   blpop(this: CommandSender, key: ReadonlyArray<RedisArgument>, timeout: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["BLPOP"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("BLPOP", "key", 'an array', key);
+      argv = ["BLPOP"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      argv.push(timeout);
+    } catch (error) {
+      return refused(this, ["BLPOP"], error);
     }
-    argv.push(timeout);
     return this.sendCommand(argv);
   },
   brpop(this: CommandSender, key: ReadonlyArray<RedisArgument>, timeout: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["BRPOP"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("BRPOP", "key", 'an array', key);
+      argv = ["BRPOP"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      argv.push(timeout);
+    } catch (error) {
+      return refused(this, ["BRPOP"], error);
     }
-    argv.push(timeout);
     return this.sendCommand(argv);
   },
   brpoplpush(this: CommandSender, source: RedisArgument, destination: RedisArgument, timeout: number | string): Promise<unknown> {
@@ -3887,45 +4046,82 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   bzmpop(this: CommandSender, timeout: number | string, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: BzmpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["BZMPOP", timeout, key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (typeof where === 'string') {
-      argv.push(where);
-    }
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("BZMPOP", "key", 'an array', key);
+      argv = ["BZMPOP", timeout, key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      if (typeof where === 'string') {
+        argv.push(where);
+      } else {
+        throw invalidArgument("BZMPOP", "where", "one of \"MIN\" | \"MAX\"", where);
+      }
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["BZMPOP"], error);
     }
     return this.sendCommand(argv);
   },
   bzpopmax(this: CommandSender, key: ReadonlyArray<RedisArgument>, timeout: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["BZPOPMAX"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("BZPOPMAX", "key", 'an array', key);
+      argv = ["BZPOPMAX"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      argv.push(timeout);
+    } catch (error) {
+      return refused(this, ["BZPOPMAX"], error);
     }
-    argv.push(timeout);
     return this.sendCommand(argv);
   },
   bzpopmin(this: CommandSender, key: ReadonlyArray<RedisArgument>, timeout: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["BZPOPMIN"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("BZPOPMIN", "key", 'an array', key);
+      argv = ["BZPOPMIN"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      argv.push(timeout);
+    } catch (error) {
+      return refused(this, ["BZPOPMIN"], error);
     }
-    argv.push(timeout);
     return this.sendCommand(argv);
   },
   clientCaching(this: CommandSender, mode: "YES" | "NO"): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "CACHING"];
-    if (typeof mode === 'string') {
-      argv.push(mode);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "CACHING"];
+      if (typeof mode === 'string') {
+        argv.push(mode);
+      } else {
+        throw invalidArgument("CLIENT CACHING", "mode", "one of \"YES\" | \"NO\"", mode);
+      }
+    } catch (error) {
+      return refused(this, ["CLIENT", "CACHING"], error);
     }
     return this.sendCommand(argv);
   },
   clientCapa(this: CommandSender, capability: ReadonlyArray<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "CAPA"];
-    for (const x0 of capability) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(capability)) throw invalidArgument("CLIENT CAPA", "capability", 'an array', capability);
+      argv = ["CLIENT", "CAPA"];
+      for (let i0 = 0, l0 = capability; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["CLIENT", "CAPA"], error);
     }
     return this.sendCommand(argv);
   },
@@ -3946,9 +4142,16 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   clientImportSource(this: CommandSender, enabled: "ON" | "OFF"): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "IMPORT-SOURCE"];
-    if (typeof enabled === 'string') {
-      argv.push(enabled);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "IMPORT-SOURCE"];
+      if (typeof enabled === 'string') {
+        argv.push(enabled);
+      } else {
+        throw invalidArgument("CLIENT IMPORT-SOURCE", "enabled", "one of \"ON\" | \"OFF\"", enabled);
+      }
+    } catch (error) {
+      return refused(this, ["CLIENT", "IMPORT-SOURCE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -3957,109 +4160,178 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv, clientInfo);
   },
   clientKill(this: CommandSender, filter: { oldFormat: RedisArgument | number } | { newFormat: ReadonlyArray<{ clientId: ReadonlyArray<number | bigint> } | { clientType: "normal" | "master" | "primary" | "slave" | "replica" | "pubsub" } | { username: RedisArgument | number } | { addr: RedisArgument | number } | { laddr: RedisArgument | number } | { skipme: "YES" | "NO" } | { maxage: number | bigint }> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "KILL"];
-    if ("oldFormat" in filter) {
-      argv.push(filter.oldFormat);
-    } else if ("newFormat" in filter) {
-      for (const x1 of filter.newFormat) {
-        if ("clientId" in x1) {
-          argv.push("ID");
-          for (const x3 of x1.clientId) {
-            argv.push(x3);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "KILL"];
+      if (typeof filter !== 'object' || filter === null) {
+        throw invalidArgument("CLIENT KILL", "filter", "one of { oldFormat } | { newFormat }", filter);
+      } else if ("oldFormat" in filter) {
+        argv.push(filter.oldFormat);
+      } else if ("newFormat" in filter) {
+        if (!Array.isArray(filter.newFormat)) throw invalidArgument("CLIENT KILL", "filter.newFormat", 'an array', filter.newFormat);
+        for (let i1 = 0, l1 = filter.newFormat; i1 < l1.length; i1++) {
+          const x1 = l1[i1]!;
+          if (typeof x1 !== 'object' || x1 === null) {
+            throw invalidArgument("CLIENT KILL", "filter.newFormat[]", "one of { clientId } | { clientType } | { username } | { addr } | { laddr } | { skipme } | { maxage }", x1);
+          } else if ("clientId" in x1) {
+            if (!Array.isArray(x1.clientId)) throw invalidArgument("CLIENT KILL", "filter.newFormat[].clientId", 'an array', x1.clientId);
+            argv.push("ID");
+            for (let i3 = 0, l3 = x1.clientId; i3 < l3.length; i3++) {
+              const x3 = l3[i3]!;
+              argv.push(x3);
+            }
+          } else if ("clientType" in x1) {
+            argv.push("TYPE");
+            if (typeof x1.clientType === 'string') {
+              argv.push(x1.clientType);
+            } else {
+              throw invalidArgument("CLIENT KILL", "filter.newFormat[].clientType", "one of \"normal\" | \"master\" | \"primary\" | \"slave\" | \"replica\" | \"pubsub\"", x1.clientType);
+            }
+          } else if ("username" in x1) {
+            argv.push("USER", x1.username);
+          } else if ("addr" in x1) {
+            argv.push("ADDR", x1.addr);
+          } else if ("laddr" in x1) {
+            argv.push("LADDR", x1.laddr);
+          } else if ("skipme" in x1) {
+            argv.push("SKIPME");
+            if (typeof x1.skipme === 'string') {
+              argv.push(x1.skipme);
+            } else {
+              throw invalidArgument("CLIENT KILL", "filter.newFormat[].skipme", "one of \"YES\" | \"NO\"", x1.skipme);
+            }
+          } else if ("maxage" in x1) {
+            argv.push("MAXAGE", x1.maxage);
+          } else {
+            throw invalidArgument("CLIENT KILL", "filter.newFormat[]", "one of { clientId } | { clientType } | { username } | { addr } | { laddr } | { skipme } | { maxage }", x1);
           }
-        } else if ("clientType" in x1) {
-          argv.push("TYPE");
-          if (typeof x1.clientType === 'string') {
-            argv.push(x1.clientType);
-          }
-        } else if ("username" in x1) {
-          argv.push("USER", x1.username);
-        } else if ("addr" in x1) {
-          argv.push("ADDR", x1.addr);
-        } else if ("laddr" in x1) {
-          argv.push("LADDR", x1.laddr);
-        } else if ("skipme" in x1) {
-          argv.push("SKIPME");
-          if (typeof x1.skipme === 'string') {
-            argv.push(x1.skipme);
-          }
-        } else if ("maxage" in x1) {
-          argv.push("MAXAGE", x1.maxage);
         }
+      } else {
+        throw invalidArgument("CLIENT KILL", "filter", "one of { oldFormat } | { newFormat }", filter);
       }
+    } catch (error) {
+      return refused(this, ["CLIENT", "KILL"], error);
     }
     return this.sendCommand(argv);
   },
   clientList(this: CommandSender, options?: ClientListOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "LIST"];
-    if (options?.clientType !== undefined) {
-      argv.push("TYPE");
-      if (typeof options?.clientType === 'string') {
-        argv.push(options?.clientType);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "LIST"];
+      if (options?.clientType !== undefined) {
+        argv.push("TYPE");
+        if (typeof options?.clientType === 'string') {
+          argv.push(options?.clientType);
+        } else {
+          throw invalidArgument("CLIENT LIST", "options.clientType", "one of \"normal\" | \"master\" | \"replica\" | \"pubsub\"", options?.clientType);
+        }
       }
-    }
-    if (options?.clientId !== undefined) {
-      argv.push("ID");
-      for (const x0 of options?.clientId) {
-        argv.push(x0);
+      if (options?.clientId !== undefined) {
+        if (!Array.isArray(options?.clientId)) throw invalidArgument("CLIENT LIST", "options.clientId", 'an array', options?.clientId);
+        argv.push("ID");
+        for (let i0 = 0, l0 = options?.clientId; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
-    }
-    if (options?.username !== undefined) {
-      argv.push("USER", options?.username);
-    }
-    if (options?.addr !== undefined) {
-      argv.push("ADDR", options?.addr);
-    }
-    if (options?.laddr !== undefined) {
-      argv.push("LADDR", options?.laddr);
-    }
-    if (options?.skipme !== undefined) {
-      argv.push("SKIPME");
-      if (typeof options?.skipme === 'string') {
-        argv.push(options?.skipme);
+      if (options?.username !== undefined) {
+        argv.push("USER", options?.username);
       }
-    }
-    if (options?.maxage !== undefined) {
-      argv.push("MAXAGE", options?.maxage);
+      if (options?.addr !== undefined) {
+        argv.push("ADDR", options?.addr);
+      }
+      if (options?.laddr !== undefined) {
+        argv.push("LADDR", options?.laddr);
+      }
+      if (options?.skipme !== undefined) {
+        argv.push("SKIPME");
+        if (typeof options?.skipme === 'string') {
+          argv.push(options?.skipme);
+        } else {
+          throw invalidArgument("CLIENT LIST", "options.skipme", "one of \"YES\" | \"NO\"", options?.skipme);
+        }
+      }
+      if (options?.maxage !== undefined) {
+        argv.push("MAXAGE", options?.maxage);
+      }
+    } catch (error) {
+      return refused(this, ["CLIENT", "LIST"], error);
     }
     return this.sendCommand(argv, clientList);
   },
   clientNoEvict(this: CommandSender, enabled: "ON" | "OFF"): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "NO-EVICT"];
-    if (typeof enabled === 'string') {
-      argv.push(enabled);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "NO-EVICT"];
+      if (typeof enabled === 'string') {
+        argv.push(enabled);
+      } else {
+        throw invalidArgument("CLIENT NO-EVICT", "enabled", "one of \"ON\" | \"OFF\"", enabled);
+      }
+    } catch (error) {
+      return refused(this, ["CLIENT", "NO-EVICT"], error);
     }
     return this.sendCommand(argv);
   },
   clientNoTouch(this: CommandSender, enabled: "ON" | "OFF"): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "NO-TOUCH"];
-    if (typeof enabled === 'string') {
-      argv.push(enabled);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "NO-TOUCH"];
+      if (typeof enabled === 'string') {
+        argv.push(enabled);
+      } else {
+        throw invalidArgument("CLIENT NO-TOUCH", "enabled", "one of \"ON\" | \"OFF\"", enabled);
+      }
+    } catch (error) {
+      return refused(this, ["CLIENT", "NO-TOUCH"], error);
     }
     return this.sendCommand(argv);
   },
   clientPause(this: CommandSender, timeout: number | bigint, options?: ClientPauseOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "PAUSE", timeout];
-    if (options?.mode !== undefined) {
-      if (typeof options?.mode === 'string') {
-        argv.push(options?.mode);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "PAUSE", timeout];
+      if (options?.mode !== undefined) {
+        if (typeof options?.mode === 'string') {
+          argv.push(options?.mode);
+        } else {
+          throw invalidArgument("CLIENT PAUSE", "options.mode", "one of \"WRITE\" | \"ALL\"", options?.mode);
+        }
       }
+    } catch (error) {
+      return refused(this, ["CLIENT", "PAUSE"], error);
     }
     return this.sendCommand(argv);
   },
   clientReply(this: CommandSender, action: "ON" | "OFF" | "SKIP"): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "REPLY"];
-    if (typeof action === 'string') {
-      argv.push(action);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "REPLY"];
+      if (typeof action === 'string') {
+        argv.push(action);
+      } else {
+        throw invalidArgument("CLIENT REPLY", "action", "one of \"ON\" | \"OFF\" | \"SKIP\"", action);
+      }
+    } catch (error) {
+      return refused(this, ["CLIENT", "REPLY"], error);
     }
     return this.sendCommand(argv);
   },
   clientSetinfo(this: CommandSender, attr: { libname: RedisArgument | number } | { libver: RedisArgument | number }): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "SETINFO"];
-    if ("libname" in attr) {
-      argv.push("lib-name", attr.libname);
-    } else if ("libver" in attr) {
-      argv.push("lib-ver", attr.libver);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "SETINFO"];
+      if (typeof attr !== 'object' || attr === null) {
+        throw invalidArgument("CLIENT SETINFO", "attr", "one of { libname } | { libver }", attr);
+      } else if ("libname" in attr) {
+        argv.push("lib-name", attr.libname);
+      } else if ("libver" in attr) {
+        argv.push("lib-ver", attr.libver);
+      } else {
+        throw invalidArgument("CLIENT SETINFO", "attr", "one of { libname } | { libver }", attr);
+      }
+    } catch (error) {
+      return refused(this, ["CLIENT", "SETINFO"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4068,29 +4340,38 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   clientTracking(this: CommandSender, status: "ON" | "OFF", options?: ClientTrackingOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "TRACKING"];
-    if (typeof status === 'string') {
-      argv.push(status);
-    }
-    if (options?.clientId !== undefined) {
-      argv.push("REDIRECT", options?.clientId);
-    }
-    if (options?.prefix !== undefined) {
-      for (const x0 of options?.prefix) {
-        argv.push("PREFIX", x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "TRACKING"];
+      if (typeof status === 'string') {
+        argv.push(status);
+      } else {
+        throw invalidArgument("CLIENT TRACKING", "status", "one of \"ON\" | \"OFF\"", status);
       }
-    }
-    if (options?.bcast === true) {
-      argv.push("BCAST");
-    }
-    if (options?.optin === true) {
-      argv.push("OPTIN");
-    }
-    if (options?.optout === true) {
-      argv.push("OPTOUT");
-    }
-    if (options?.noloop === true) {
-      argv.push("NOLOOP");
+      if (options?.clientId !== undefined) {
+        argv.push("REDIRECT", options?.clientId);
+      }
+      if (options?.prefix !== undefined) {
+        if (!Array.isArray(options?.prefix)) throw invalidArgument("CLIENT TRACKING", "options.prefix", 'an array', options?.prefix);
+        for (let i0 = 0, l0 = options?.prefix; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push("PREFIX", x0);
+        }
+      }
+      if (options?.bcast === true) {
+        argv.push("BCAST");
+      }
+      if (options?.optin === true) {
+        argv.push("OPTIN");
+      }
+      if (options?.optout === true) {
+        argv.push("OPTOUT");
+      }
+      if (options?.noloop === true) {
+        argv.push("NOLOOP");
+      }
+    } catch (error) {
+      return refused(this, ["CLIENT", "TRACKING"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4099,11 +4380,18 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   clientUnblock(this: CommandSender, clientId: number | bigint, options?: ClientUnblockOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLIENT", "UNBLOCK", clientId];
-    if (options?.unblockType !== undefined) {
-      if (typeof options?.unblockType === 'string') {
-        argv.push(options?.unblockType);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLIENT", "UNBLOCK", clientId];
+      if (options?.unblockType !== undefined) {
+        if (typeof options?.unblockType === 'string') {
+          argv.push(options?.unblockType);
+        } else {
+          throw invalidArgument("CLIENT UNBLOCK", "options.unblockType", "one of \"TIMEOUT\" | \"ERROR\"", options?.unblockType);
+        }
       }
+    } catch (error) {
+      return refused(this, ["CLIENT", "UNBLOCK"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4112,17 +4400,31 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   clusterAddslots(this: CommandSender, ...slot: Array<number | bigint>): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLUSTER", "ADDSLOTS"];
-    for (const x0 of slot) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLUSTER", "ADDSLOTS"];
+      for (let i0 = 0, l0 = slot; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["CLUSTER", "ADDSLOTS"], error);
     }
     return this.sendCommand(argv);
   },
   clusterAddslotsrange(this: CommandSender, range: ReadonlyArray<{ startSlot: number | bigint; endSlot: number | bigint }>): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLUSTER", "ADDSLOTSRANGE"];
-    for (const x0 of range) {
-      argv.push(x0.startSlot);
-      argv.push(x0.endSlot);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(range)) throw invalidArgument("CLUSTER ADDSLOTSRANGE", "range", 'an array', range);
+      argv = ["CLUSTER", "ADDSLOTSRANGE"];
+      for (let i0 = 0, l0 = range; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("CLUSTER ADDSLOTSRANGE", "range[]", "an object { startSlot, endSlot }", x0);
+        argv.push(x0.startSlot);
+        argv.push(x0.endSlot);
+      }
+    } catch (error) {
+      return refused(this, ["CLUSTER", "ADDSLOTSRANGE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4139,26 +4441,47 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   clusterDelslots(this: CommandSender, ...slot: Array<number | bigint>): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLUSTER", "DELSLOTS"];
-    for (const x0 of slot) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLUSTER", "DELSLOTS"];
+      for (let i0 = 0, l0 = slot; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["CLUSTER", "DELSLOTS"], error);
     }
     return this.sendCommand(argv);
   },
   clusterDelslotsrange(this: CommandSender, range: ReadonlyArray<{ startSlot: number | bigint; endSlot: number | bigint }>): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLUSTER", "DELSLOTSRANGE"];
-    for (const x0 of range) {
-      argv.push(x0.startSlot);
-      argv.push(x0.endSlot);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(range)) throw invalidArgument("CLUSTER DELSLOTSRANGE", "range", 'an array', range);
+      argv = ["CLUSTER", "DELSLOTSRANGE"];
+      for (let i0 = 0, l0 = range; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("CLUSTER DELSLOTSRANGE", "range[]", "an object { startSlot, endSlot }", x0);
+        argv.push(x0.startSlot);
+        argv.push(x0.endSlot);
+      }
+    } catch (error) {
+      return refused(this, ["CLUSTER", "DELSLOTSRANGE"], error);
     }
     return this.sendCommand(argv);
   },
   clusterFailover(this: CommandSender, options?: ClusterFailoverOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLUSTER", "FAILOVER"];
-    if (options?.optionsValue !== undefined) {
-      if (typeof options?.optionsValue === 'string') {
-        argv.push(options?.optionsValue);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLUSTER", "FAILOVER"];
+      if (options?.optionsValue !== undefined) {
+        if (typeof options?.optionsValue === 'string') {
+          argv.push(options?.optionsValue);
+        } else {
+          throw invalidArgument("CLUSTER FAILOVER", "options.optionsValue", "one of \"FORCE\" | \"TAKEOVER\"", options?.optionsValue);
+        }
       }
+    } catch (error) {
+      return refused(this, ["CLUSTER", "FAILOVER"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4191,9 +4514,14 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   clusterMeet(this: CommandSender, ip: RedisArgument | number, port: number | bigint, options?: ClusterMeetOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLUSTER", "MEET", ip, port];
-    if (options?.clusterBusPort !== undefined) {
-      argv.push(options?.clusterBusPort);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLUSTER", "MEET", ip, port];
+      if (options?.clusterBusPort !== undefined) {
+        argv.push(options?.clusterBusPort);
+      }
+    } catch (error) {
+      return refused(this, ["CLUSTER", "MEET"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4218,11 +4546,18 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   clusterReset(this: CommandSender, options?: ClusterResetOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLUSTER", "RESET"];
-    if (options?.resetType !== undefined) {
-      if (typeof options?.resetType === 'string') {
-        argv.push(options?.resetType);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLUSTER", "RESET"];
+      if (options?.resetType !== undefined) {
+        if (typeof options?.resetType === 'string') {
+          argv.push(options?.resetType);
+        } else {
+          throw invalidArgument("CLUSTER RESET", "options.resetType", "one of \"HARD\" | \"SOFT\"", options?.resetType);
+        }
       }
+    } catch (error) {
+      return refused(this, ["CLUSTER", "RESET"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4235,18 +4570,27 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   clusterSetslot(this: CommandSender, slot: number | bigint, subcommand: { importing: RedisArgument | number } | { migrating: RedisArgument | number } | { node: RedisArgument | number } | "STABLE", options?: ClusterSetslotOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLUSTER", "SETSLOT", slot];
-    if (typeof subcommand === 'string') {
-      argv.push(subcommand);
-    } else if ("importing" in subcommand) {
-      argv.push("IMPORTING", subcommand.importing);
-    } else if ("migrating" in subcommand) {
-      argv.push("MIGRATING", subcommand.migrating);
-    } else if ("node" in subcommand) {
-      argv.push("NODE", subcommand.node);
-    }
-    if (options?.timeout !== undefined) {
-      argv.push("TIMEOUT", options?.timeout);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLUSTER", "SETSLOT", slot];
+      if (typeof subcommand === 'string') {
+        argv.push(subcommand);
+      } else if (typeof subcommand !== 'object' || subcommand === null) {
+        throw invalidArgument("CLUSTER SETSLOT", "subcommand", "one of { importing } | { migrating } | { node } | \"STABLE\"", subcommand);
+      } else if ("importing" in subcommand) {
+        argv.push("IMPORTING", subcommand.importing);
+      } else if ("migrating" in subcommand) {
+        argv.push("MIGRATING", subcommand.migrating);
+      } else if ("node" in subcommand) {
+        argv.push("NODE", subcommand.node);
+      } else {
+        throw invalidArgument("CLUSTER SETSLOT", "subcommand", "one of { importing } | { migrating } | { node } | \"STABLE\"", subcommand);
+      }
+      if (options?.timeout !== undefined) {
+        argv.push("TIMEOUT", options?.timeout);
+      }
+    } catch (error) {
+      return refused(this, ["CLUSTER", "SETSLOT"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4259,22 +4603,35 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   clusterSlotStats(this: CommandSender, filter: { slotsrange: { startSlot: number | bigint; endSlot: number | bigint } } | { orderby: { metric: RedisArgument | number; limit?: number | bigint; order?: "ASC" | "DESC" } }): Promise<unknown> {
-    const argv: CommandArgument[] = ["CLUSTER", "SLOT-STATS"];
-    if ("slotsrange" in filter) {
-      argv.push("SLOTSRANGE");
-      argv.push(filter.slotsrange.startSlot);
-      argv.push(filter.slotsrange.endSlot);
-    } else if ("orderby" in filter) {
-      argv.push("ORDERBY");
-      argv.push(filter.orderby.metric);
-      if (filter.orderby.limit !== undefined) {
-        argv.push("LIMIT", filter.orderby.limit);
-      }
-      if (filter.orderby.order !== undefined) {
-        if (typeof filter.orderby.order === 'string') {
-          argv.push(filter.orderby.order);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CLUSTER", "SLOT-STATS"];
+      if (typeof filter !== 'object' || filter === null) {
+        throw invalidArgument("CLUSTER SLOT-STATS", "filter", "one of { slotsrange } | { orderby }", filter);
+      } else if ("slotsrange" in filter) {
+        if (typeof filter.slotsrange !== 'object' || filter.slotsrange === null) throw invalidArgument("CLUSTER SLOT-STATS", "filter.slotsrange", "an object { startSlot, endSlot }", filter.slotsrange);
+        argv.push("SLOTSRANGE");
+        argv.push(filter.slotsrange.startSlot);
+        argv.push(filter.slotsrange.endSlot);
+      } else if ("orderby" in filter) {
+        if (typeof filter.orderby !== 'object' || filter.orderby === null) throw invalidArgument("CLUSTER SLOT-STATS", "filter.orderby", "an object { metric, limit, order }", filter.orderby);
+        argv.push("ORDERBY");
+        argv.push(filter.orderby.metric);
+        if (filter.orderby.limit !== undefined) {
+          argv.push("LIMIT", filter.orderby.limit);
         }
+        if (filter.orderby.order !== undefined) {
+          if (typeof filter.orderby.order === 'string') {
+            argv.push(filter.orderby.order);
+          } else {
+            throw invalidArgument("CLUSTER SLOT-STATS", "filter.orderby.order", "one of \"ASC\" | \"DESC\"", filter.orderby.order);
+          }
+        }
+      } else {
+        throw invalidArgument("CLUSTER SLOT-STATS", "filter", "one of { slotsrange } | { orderby }", filter);
       }
+    } catch (error) {
+      return refused(this, ["CLUSTER", "SLOT-STATS"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4287,23 +4644,41 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   commandDocs(this: CommandSender, ...commandName: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["COMMAND", "DOCS"];
-    for (const x0 of commandName) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["COMMAND", "DOCS"];
+      for (let i0 = 0, l0 = commandName; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["COMMAND", "DOCS"], error);
     }
     return this.sendCommand(argv);
   },
   commandGetkeys(this: CommandSender, command: RedisArgument | number, ...arg: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["COMMAND", "GETKEYS", command];
-    for (const x0 of arg) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["COMMAND", "GETKEYS", command];
+      for (let i0 = 0, l0 = arg; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["COMMAND", "GETKEYS"], error);
     }
     return this.sendCommand(argv);
   },
   commandGetkeysandflags(this: CommandSender, command: RedisArgument | number, ...arg: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["COMMAND", "GETKEYSANDFLAGS", command];
-    for (const x0 of arg) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["COMMAND", "GETKEYSANDFLAGS", command];
+      for (let i0 = 0, l0 = arg; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["COMMAND", "GETKEYSANDFLAGS"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4312,34 +4687,58 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   commandInfo(this: CommandSender, ...commandName: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["COMMAND", "INFO"];
-    for (const x0 of commandName) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["COMMAND", "INFO"];
+      for (let i0 = 0, l0 = commandName; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["COMMAND", "INFO"], error);
     }
     return this.sendCommand(argv);
   },
   commandList(this: CommandSender, options?: CommandListOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["COMMAND", "LIST"];
-    if (options?.filterby !== undefined) {
-      argv.push("FILTERBY");
-      if ("moduleName" in options?.filterby) {
-        argv.push("MODULE", options?.filterby.moduleName);
-      } else if ("category" in options?.filterby) {
-        argv.push("ACLCAT", options?.filterby.category);
-      } else if ("pattern" in options?.filterby) {
-        argv.push("PATTERN", options?.filterby.pattern);
+    let argv: CommandArgument[];
+    try {
+      argv = ["COMMAND", "LIST"];
+      if (options?.filterby !== undefined) {
+        argv.push("FILTERBY");
+        if (typeof options?.filterby !== 'object' || options?.filterby === null) {
+          throw invalidArgument("COMMAND LIST", "options.filterby", "one of { moduleName } | { category } | { pattern }", options?.filterby);
+        } else if ("moduleName" in options?.filterby) {
+          argv.push("MODULE", options?.filterby.moduleName);
+        } else if ("category" in options?.filterby) {
+          argv.push("ACLCAT", options?.filterby.category);
+        } else if ("pattern" in options?.filterby) {
+          argv.push("PATTERN", options?.filterby.pattern);
+        } else {
+          throw invalidArgument("COMMAND LIST", "options.filterby", "one of { moduleName } | { category } | { pattern }", options?.filterby);
+        }
       }
+    } catch (error) {
+      return refused(this, ["COMMAND", "LIST"], error);
     }
     return this.sendCommand(argv);
   },
   commandlogGet(this: CommandSender, count: number | bigint, type: { slow: RedisArgument | number } | { largeRequest: RedisArgument | number } | { largeReply: RedisArgument | number }): Promise<unknown> {
-    const argv: CommandArgument[] = ["COMMANDLOG", "GET", count];
-    if ("slow" in type) {
-      argv.push(type.slow);
-    } else if ("largeRequest" in type) {
-      argv.push(type.largeRequest);
-    } else if ("largeReply" in type) {
-      argv.push(type.largeReply);
+    let argv: CommandArgument[];
+    try {
+      argv = ["COMMANDLOG", "GET", count];
+      if (typeof type !== 'object' || type === null) {
+        throw invalidArgument("COMMANDLOG GET", "type", "one of { slow } | { largeRequest } | { largeReply }", type);
+      } else if ("slow" in type) {
+        argv.push(type.slow);
+      } else if ("largeRequest" in type) {
+        argv.push(type.largeRequest);
+      } else if ("largeReply" in type) {
+        argv.push(type.largeReply);
+      } else {
+        throw invalidArgument("COMMANDLOG GET", "type", "one of { slow } | { largeRequest } | { largeReply }", type);
+      }
+    } catch (error) {
+      return refused(this, ["COMMANDLOG", "GET"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4348,31 +4747,55 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   commandlogLen(this: CommandSender, type: { slow: RedisArgument | number } | { largeRequest: RedisArgument | number } | { largeReply: RedisArgument | number }): Promise<unknown> {
-    const argv: CommandArgument[] = ["COMMANDLOG", "LEN"];
-    if ("slow" in type) {
-      argv.push(type.slow);
-    } else if ("largeRequest" in type) {
-      argv.push(type.largeRequest);
-    } else if ("largeReply" in type) {
-      argv.push(type.largeReply);
+    let argv: CommandArgument[];
+    try {
+      argv = ["COMMANDLOG", "LEN"];
+      if (typeof type !== 'object' || type === null) {
+        throw invalidArgument("COMMANDLOG LEN", "type", "one of { slow } | { largeRequest } | { largeReply }", type);
+      } else if ("slow" in type) {
+        argv.push(type.slow);
+      } else if ("largeRequest" in type) {
+        argv.push(type.largeRequest);
+      } else if ("largeReply" in type) {
+        argv.push(type.largeReply);
+      } else {
+        throw invalidArgument("COMMANDLOG LEN", "type", "one of { slow } | { largeRequest } | { largeReply }", type);
+      }
+    } catch (error) {
+      return refused(this, ["COMMANDLOG", "LEN"], error);
     }
     return this.sendCommand(argv);
   },
   commandlogReset(this: CommandSender, type: { slow: RedisArgument | number } | { largeRequest: RedisArgument | number } | { largeReply: RedisArgument | number }): Promise<unknown> {
-    const argv: CommandArgument[] = ["COMMANDLOG", "RESET"];
-    if ("slow" in type) {
-      argv.push(type.slow);
-    } else if ("largeRequest" in type) {
-      argv.push(type.largeRequest);
-    } else if ("largeReply" in type) {
-      argv.push(type.largeReply);
+    let argv: CommandArgument[];
+    try {
+      argv = ["COMMANDLOG", "RESET"];
+      if (typeof type !== 'object' || type === null) {
+        throw invalidArgument("COMMANDLOG RESET", "type", "one of { slow } | { largeRequest } | { largeReply }", type);
+      } else if ("slow" in type) {
+        argv.push(type.slow);
+      } else if ("largeRequest" in type) {
+        argv.push(type.largeRequest);
+      } else if ("largeReply" in type) {
+        argv.push(type.largeReply);
+      } else {
+        throw invalidArgument("COMMANDLOG RESET", "type", "one of { slow } | { largeRequest } | { largeReply }", type);
+      }
+    } catch (error) {
+      return refused(this, ["COMMANDLOG", "RESET"], error);
     }
     return this.sendCommand(argv);
   },
   configGet(this: CommandSender, ...parameter: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["CONFIG", "GET"];
-    for (const x0 of parameter) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["CONFIG", "GET"];
+      for (let i0 = 0, l0 = parameter; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["CONFIG", "GET"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4389,20 +4812,33 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   configSet(this: CommandSender, data: ReadonlyArray<{ parameter: RedisArgument | number; value: RedisArgument | number }>): Promise<unknown> {
-    const argv: CommandArgument[] = ["CONFIG", "SET"];
-    for (const x0 of data) {
-      argv.push(x0.parameter);
-      argv.push(x0.value);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(data)) throw invalidArgument("CONFIG SET", "data", 'an array', data);
+      argv = ["CONFIG", "SET"];
+      for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("CONFIG SET", "data[]", "an object { parameter, value }", x0);
+        argv.push(x0.parameter);
+        argv.push(x0.value);
+      }
+    } catch (error) {
+      return refused(this, ["CONFIG", "SET"], error);
     }
     return this.sendCommand(argv);
   },
   copy(this: CommandSender, source: RedisArgument, destination: RedisArgument, options?: CopyOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["COPY", source, destination];
-    if (options?.destinationDb !== undefined) {
-      argv.push("DB", options?.destinationDb);
-    }
-    if (options?.replace === true) {
-      argv.push("REPLACE");
+    let argv: CommandArgument[];
+    try {
+      argv = ["COPY", source, destination];
+      if (options?.destinationDb !== undefined) {
+        argv.push("DB", options?.destinationDb);
+      }
+      if (options?.replace === true) {
+        argv.push("REPLACE");
+      }
+    } catch (error) {
+      return refused(this, ["COPY"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4423,9 +4859,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   del(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["DEL"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["DEL"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["DEL"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4438,83 +4880,139 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   eval(this: CommandSender, script: RedisArgument | number, options?: EvalOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EVAL", script, (options?.key?.length ?? 0)];
-    if (options?.key !== undefined) {
-      for (const x0 of options?.key) {
-        argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("EVAL", "options.key", 'an array', options?.key);
+      argv = ["EVAL", script, (options?.key?.length ?? 0)];
+      if (options?.key !== undefined) {
+        for (let i0 = 0, l0 = options?.key; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
-    }
-    if (options?.arg !== undefined) {
-      for (const x0 of options?.arg) {
-        argv.push(x0);
+      if (options?.arg !== undefined) {
+        if (!Array.isArray(options?.arg)) throw invalidArgument("EVAL", "options.arg", 'an array', options?.arg);
+        for (let i0 = 0, l0 = options?.arg; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
+    } catch (error) {
+      return refused(this, ["EVAL"], error);
     }
     return this.sendCommand(argv);
   },
   evalRo(this: CommandSender, script: RedisArgument | number, options?: EvalRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EVAL_RO", script, (options?.key?.length ?? 0)];
-    if (options?.key !== undefined) {
-      for (const x0 of options?.key) {
-        argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("EVAL_RO", "options.key", 'an array', options?.key);
+      argv = ["EVAL_RO", script, (options?.key?.length ?? 0)];
+      if (options?.key !== undefined) {
+        for (let i0 = 0, l0 = options?.key; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
-    }
-    if (options?.arg !== undefined) {
-      for (const x0 of options?.arg) {
-        argv.push(x0);
+      if (options?.arg !== undefined) {
+        if (!Array.isArray(options?.arg)) throw invalidArgument("EVAL_RO", "options.arg", 'an array', options?.arg);
+        for (let i0 = 0, l0 = options?.arg; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
+    } catch (error) {
+      return refused(this, ["EVAL_RO"], error);
     }
     return this.sendCommand(argv);
   },
   evalsha(this: CommandSender, sha1: RedisArgument | number, options?: EvalshaOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EVALSHA", sha1, (options?.key?.length ?? 0)];
-    if (options?.key !== undefined) {
-      for (const x0 of options?.key) {
-        argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("EVALSHA", "options.key", 'an array', options?.key);
+      argv = ["EVALSHA", sha1, (options?.key?.length ?? 0)];
+      if (options?.key !== undefined) {
+        for (let i0 = 0, l0 = options?.key; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
-    }
-    if (options?.arg !== undefined) {
-      for (const x0 of options?.arg) {
-        argv.push(x0);
+      if (options?.arg !== undefined) {
+        if (!Array.isArray(options?.arg)) throw invalidArgument("EVALSHA", "options.arg", 'an array', options?.arg);
+        for (let i0 = 0, l0 = options?.arg; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
+    } catch (error) {
+      return refused(this, ["EVALSHA"], error);
     }
     return this.sendCommand(argv);
   },
   evalshaRo(this: CommandSender, sha1: RedisArgument | number, options?: EvalshaRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EVALSHA_RO", sha1, (options?.key?.length ?? 0)];
-    if (options?.key !== undefined) {
-      for (const x0 of options?.key) {
-        argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("EVALSHA_RO", "options.key", 'an array', options?.key);
+      argv = ["EVALSHA_RO", sha1, (options?.key?.length ?? 0)];
+      if (options?.key !== undefined) {
+        for (let i0 = 0, l0 = options?.key; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
-    }
-    if (options?.arg !== undefined) {
-      for (const x0 of options?.arg) {
-        argv.push(x0);
+      if (options?.arg !== undefined) {
+        if (!Array.isArray(options?.arg)) throw invalidArgument("EVALSHA_RO", "options.arg", 'an array', options?.arg);
+        for (let i0 = 0, l0 = options?.arg; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
+    } catch (error) {
+      return refused(this, ["EVALSHA_RO"], error);
     }
     return this.sendCommand(argv);
   },
   exists(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["EXISTS"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["EXISTS"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["EXISTS"], error);
     }
     return this.sendCommand(argv);
   },
   expire(this: CommandSender, key: RedisArgument, seconds: number | bigint, options?: ExpireOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EXPIRE", key, seconds];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      argv = ["EXPIRE", key, seconds];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("EXPIRE", "options.condition", "one of \"NX\" | \"XX\" | \"GT\" | \"LT\"", options?.condition);
+        }
       }
+    } catch (error) {
+      return refused(this, ["EXPIRE"], error);
     }
     return this.sendCommand(argv);
   },
   expireat(this: CommandSender, key: RedisArgument, unixTimeSeconds: number, options?: ExpireatOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["EXPIREAT", key, unixTimeSeconds];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      argv = ["EXPIREAT", key, unixTimeSeconds];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("EXPIREAT", "options.condition", "one of \"NX\" | \"XX\" | \"GT\" | \"LT\"", options?.condition);
+        }
       }
+    } catch (error) {
+      return refused(this, ["EXPIREAT"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4523,66 +5021,104 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   failover(this: CommandSender, options?: FailoverOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FAILOVER"];
-    if (options?.target !== undefined) {
-      argv.push("TO");
-      argv.push(options?.target.host);
-      argv.push(options?.target.port);
-      if (options?.target.force === true) {
-        argv.push("FORCE");
+    let argv: CommandArgument[];
+    try {
+      argv = ["FAILOVER"];
+      if (options?.target !== undefined) {
+        if (typeof options?.target !== 'object' || options?.target === null) throw invalidArgument("FAILOVER", "options.target", "an object { host, port, force }", options?.target);
+        argv.push("TO");
+        argv.push(options?.target.host);
+        argv.push(options?.target.port);
+        if (options?.target.force === true) {
+          argv.push("FORCE");
+        }
       }
-    }
-    if (options?.abort === true) {
-      argv.push("ABORT");
-    }
-    if (options?.milliseconds !== undefined) {
-      argv.push("TIMEOUT", options?.milliseconds);
+      if (options?.abort === true) {
+        argv.push("ABORT");
+      }
+      if (options?.milliseconds !== undefined) {
+        argv.push("TIMEOUT", options?.milliseconds);
+      }
+    } catch (error) {
+      return refused(this, ["FAILOVER"], error);
     }
     return this.sendCommand(argv);
   },
   fcall(this: CommandSender, functionValue: RedisArgument | number, options?: FcallOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FCALL", functionValue, (options?.key?.length ?? 0)];
-    if (options?.key !== undefined) {
-      for (const x0 of options?.key) {
-        argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("FCALL", "options.key", 'an array', options?.key);
+      argv = ["FCALL", functionValue, (options?.key?.length ?? 0)];
+      if (options?.key !== undefined) {
+        for (let i0 = 0, l0 = options?.key; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
-    }
-    if (options?.arg !== undefined) {
-      for (const x0 of options?.arg) {
-        argv.push(x0);
+      if (options?.arg !== undefined) {
+        if (!Array.isArray(options?.arg)) throw invalidArgument("FCALL", "options.arg", 'an array', options?.arg);
+        for (let i0 = 0, l0 = options?.arg; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
+    } catch (error) {
+      return refused(this, ["FCALL"], error);
     }
     return this.sendCommand(argv);
   },
   fcallRo(this: CommandSender, functionValue: RedisArgument | number, options?: FcallRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FCALL_RO", functionValue, (options?.key?.length ?? 0)];
-    if (options?.key !== undefined) {
-      for (const x0 of options?.key) {
-        argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("FCALL_RO", "options.key", 'an array', options?.key);
+      argv = ["FCALL_RO", functionValue, (options?.key?.length ?? 0)];
+      if (options?.key !== undefined) {
+        for (let i0 = 0, l0 = options?.key; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
-    }
-    if (options?.arg !== undefined) {
-      for (const x0 of options?.arg) {
-        argv.push(x0);
+      if (options?.arg !== undefined) {
+        if (!Array.isArray(options?.arg)) throw invalidArgument("FCALL_RO", "options.arg", 'an array', options?.arg);
+        for (let i0 = 0, l0 = options?.arg; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
+    } catch (error) {
+      return refused(this, ["FCALL_RO"], error);
     }
     return this.sendCommand(argv);
   },
   flushall(this: CommandSender, options?: FlushallOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FLUSHALL"];
-    if (options?.flushType !== undefined) {
-      if (typeof options?.flushType === 'string') {
-        argv.push(options?.flushType);
+    let argv: CommandArgument[];
+    try {
+      argv = ["FLUSHALL"];
+      if (options?.flushType !== undefined) {
+        if (typeof options?.flushType === 'string') {
+          argv.push(options?.flushType);
+        } else {
+          throw invalidArgument("FLUSHALL", "options.flushType", "one of \"ASYNC\" | \"SYNC\"", options?.flushType);
+        }
       }
+    } catch (error) {
+      return refused(this, ["FLUSHALL"], error);
     }
     return this.sendCommand(argv);
   },
   flushdb(this: CommandSender, options?: FlushdbOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FLUSHDB"];
-    if (options?.flushType !== undefined) {
-      if (typeof options?.flushType === 'string') {
-        argv.push(options?.flushType);
+    let argv: CommandArgument[];
+    try {
+      argv = ["FLUSHDB"];
+      if (options?.flushType !== undefined) {
+        if (typeof options?.flushType === 'string') {
+          argv.push(options?.flushType);
+        } else {
+          throw invalidArgument("FLUSHDB", "options.flushType", "one of \"ASYNC\" | \"SYNC\"", options?.flushType);
+        }
       }
+    } catch (error) {
+      return refused(this, ["FLUSHDB"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4595,11 +5131,18 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   functionFlush(this: CommandSender, options?: FunctionFlushOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FUNCTION", "FLUSH"];
-    if (options?.flushType !== undefined) {
-      if (typeof options?.flushType === 'string') {
-        argv.push(options?.flushType);
+    let argv: CommandArgument[];
+    try {
+      argv = ["FUNCTION", "FLUSH"];
+      if (options?.flushType !== undefined) {
+        if (typeof options?.flushType === 'string') {
+          argv.push(options?.flushType);
+        } else {
+          throw invalidArgument("FUNCTION FLUSH", "options.flushType", "one of \"ASYNC\" | \"SYNC\"", options?.flushType);
+        }
       }
+    } catch (error) {
+      return refused(this, ["FUNCTION", "FLUSH"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4612,29 +5155,46 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   functionList(this: CommandSender, options?: FunctionListOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FUNCTION", "LIST"];
-    if (options?.libraryNamePattern !== undefined) {
-      argv.push("LIBRARYNAME", options?.libraryNamePattern);
-    }
-    if (options?.withcode === true) {
-      argv.push("WITHCODE");
+    let argv: CommandArgument[];
+    try {
+      argv = ["FUNCTION", "LIST"];
+      if (options?.libraryNamePattern !== undefined) {
+        argv.push("LIBRARYNAME", options?.libraryNamePattern);
+      }
+      if (options?.withcode === true) {
+        argv.push("WITHCODE");
+      }
+    } catch (error) {
+      return refused(this, ["FUNCTION", "LIST"], error);
     }
     return this.sendCommand(argv);
   },
   functionLoad(this: CommandSender, functionCode: RedisArgument | number, options?: FunctionLoadOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FUNCTION", "LOAD"];
-    if (options?.replace === true) {
-      argv.push("REPLACE");
+    let argv: CommandArgument[];
+    try {
+      argv = ["FUNCTION", "LOAD"];
+      if (options?.replace === true) {
+        argv.push("REPLACE");
+      }
+      argv.push(functionCode);
+    } catch (error) {
+      return refused(this, ["FUNCTION", "LOAD"], error);
     }
-    argv.push(functionCode);
     return this.sendCommand(argv);
   },
   functionRestore(this: CommandSender, serializedValue: RedisArgument | number, options?: FunctionRestoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["FUNCTION", "RESTORE", serializedValue];
-    if (options?.policy !== undefined) {
-      if (typeof options?.policy === 'string') {
-        argv.push(options?.policy);
+    let argv: CommandArgument[];
+    try {
+      argv = ["FUNCTION", "RESTORE", serializedValue];
+      if (options?.policy !== undefined) {
+        if (typeof options?.policy === 'string') {
+          argv.push(options?.policy);
+        } else {
+          throw invalidArgument("FUNCTION RESTORE", "options.policy", "one of \"FLUSH\" | \"APPEND\" | \"REPLACE\"", options?.policy);
+        }
       }
+    } catch (error) {
+      return refused(this, ["FUNCTION", "RESTORE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4643,244 +5203,367 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   geoadd(this: CommandSender, key: RedisArgument, data: ReadonlyArray<{ longitude: number | string; latitude: number | string; member: RedisArgument | number }>, options?: GeoaddOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEOADD", key];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(data)) throw invalidArgument("GEOADD", "data", 'an array', data);
+      argv = ["GEOADD", key];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("GEOADD", "options.condition", "one of \"NX\" | \"XX\"", options?.condition);
+        }
       }
-    }
-    if (options?.change === true) {
-      argv.push("CH");
-    }
-    for (const x0 of data) {
-      argv.push(x0.longitude);
-      argv.push(x0.latitude);
-      argv.push(x0.member);
+      if (options?.change === true) {
+        argv.push("CH");
+      }
+      for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("GEOADD", "data[]", "an object { longitude, latitude, member }", x0);
+        argv.push(x0.longitude);
+        argv.push(x0.latitude);
+        argv.push(x0.member);
+      }
+    } catch (error) {
+      return refused(this, ["GEOADD"], error);
     }
     return this.sendCommand(argv);
   },
   geodist(this: CommandSender, key: RedisArgument, member1: RedisArgument | number, member2: RedisArgument | number, options?: GeodistOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEODIST", key, member1, member2];
-    if (options?.unit !== undefined) {
-      if (typeof options?.unit === 'string') {
-        argv.push(options?.unit);
+    let argv: CommandArgument[];
+    try {
+      argv = ["GEODIST", key, member1, member2];
+      if (options?.unit !== undefined) {
+        if (typeof options?.unit === 'string') {
+          argv.push(options?.unit);
+        } else {
+          throw invalidArgument("GEODIST", "options.unit", "one of \"m\" | \"km\" | \"ft\" | \"mi\"", options?.unit);
+        }
       }
+    } catch (error) {
+      return refused(this, ["GEODIST"], error);
     }
     return this.sendCommand(argv);
   },
   geohash(this: CommandSender, key: RedisArgument, ...member: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEOHASH", key];
-    for (const x0 of member) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["GEOHASH", key];
+      for (let i0 = 0, l0 = member; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["GEOHASH"], error);
     }
     return this.sendCommand(argv);
   },
   geopos(this: CommandSender, key: RedisArgument, ...member: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEOPOS", key];
-    for (const x0 of member) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["GEOPOS", key];
+      for (let i0 = 0, l0 = member; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["GEOPOS"], error);
     }
     return this.sendCommand(argv);
   },
   georadius(this: CommandSender, key: RedisArgument, longitude: number | string, latitude: number | string, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEORADIUS", key, longitude, latitude, radius];
-    if (typeof unit === 'string') {
-      argv.push(unit);
-    }
-    if (options?.withcoord === true) {
-      argv.push("WITHCOORD");
-    }
-    if (options?.withdist === true) {
-      argv.push("WITHDIST");
-    }
-    if (options?.withhash === true) {
-      argv.push("WITHHASH");
-    }
-    if (options?.countBlock !== undefined) {
-      argv.push("COUNT", options?.countBlock.count);
-      if (options?.countBlock.any === true) {
-        argv.push("ANY");
+    let argv: CommandArgument[];
+    try {
+      argv = ["GEORADIUS", key, longitude, latitude, radius];
+      if (typeof unit === 'string') {
+        argv.push(unit);
+      } else {
+        throw invalidArgument("GEORADIUS", "unit", "one of \"m\" | \"km\" | \"ft\" | \"mi\"", unit);
       }
-    }
-    if (options?.order !== undefined) {
-      if (typeof options?.order === 'string') {
-        argv.push(options?.order);
+      if (options?.withcoord === true) {
+        argv.push("WITHCOORD");
       }
-    }
-    if (options?.store !== undefined) {
-      if ("storekey" in options?.store) {
-        argv.push("STORE", options?.store.storekey);
-      } else if ("storedistkey" in options?.store) {
-        argv.push("STOREDIST", options?.store.storedistkey);
+      if (options?.withdist === true) {
+        argv.push("WITHDIST");
       }
+      if (options?.withhash === true) {
+        argv.push("WITHHASH");
+      }
+      if (options?.countBlock !== undefined) {
+        if (typeof options?.countBlock !== 'object' || options?.countBlock === null) throw invalidArgument("GEORADIUS", "options.countBlock", "an object { count, any }", options?.countBlock);
+        argv.push("COUNT", options?.countBlock.count);
+        if (options?.countBlock.any === true) {
+          argv.push("ANY");
+        }
+      }
+      if (options?.order !== undefined) {
+        if (typeof options?.order === 'string') {
+          argv.push(options?.order);
+        } else {
+          throw invalidArgument("GEORADIUS", "options.order", "one of \"ASC\" | \"DESC\"", options?.order);
+        }
+      }
+      if (options?.store !== undefined) {
+        if (typeof options?.store !== 'object' || options?.store === null) {
+          throw invalidArgument("GEORADIUS", "options.store", "one of { storekey } | { storedistkey }", options?.store);
+        } else if ("storekey" in options?.store) {
+          argv.push("STORE", options?.store.storekey);
+        } else if ("storedistkey" in options?.store) {
+          argv.push("STOREDIST", options?.store.storedistkey);
+        } else {
+          throw invalidArgument("GEORADIUS", "options.store", "one of { storekey } | { storedistkey }", options?.store);
+        }
+      }
+    } catch (error) {
+      return refused(this, ["GEORADIUS"], error);
     }
     return this.sendCommand(argv);
   },
   georadiusRo(this: CommandSender, key: RedisArgument, longitude: number | string, latitude: number | string, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEORADIUS_RO", key, longitude, latitude, radius];
-    if (typeof unit === 'string') {
-      argv.push(unit);
-    }
-    if (options?.withcoord === true) {
-      argv.push("WITHCOORD");
-    }
-    if (options?.withdist === true) {
-      argv.push("WITHDIST");
-    }
-    if (options?.withhash === true) {
-      argv.push("WITHHASH");
-    }
-    if (options?.countBlock !== undefined) {
-      argv.push("COUNT", options?.countBlock.count);
-      if (options?.countBlock.any === true) {
-        argv.push("ANY");
+    let argv: CommandArgument[];
+    try {
+      argv = ["GEORADIUS_RO", key, longitude, latitude, radius];
+      if (typeof unit === 'string') {
+        argv.push(unit);
+      } else {
+        throw invalidArgument("GEORADIUS_RO", "unit", "one of \"m\" | \"km\" | \"ft\" | \"mi\"", unit);
       }
-    }
-    if (options?.order !== undefined) {
-      if (typeof options?.order === 'string') {
-        argv.push(options?.order);
+      if (options?.withcoord === true) {
+        argv.push("WITHCOORD");
       }
+      if (options?.withdist === true) {
+        argv.push("WITHDIST");
+      }
+      if (options?.withhash === true) {
+        argv.push("WITHHASH");
+      }
+      if (options?.countBlock !== undefined) {
+        if (typeof options?.countBlock !== 'object' || options?.countBlock === null) throw invalidArgument("GEORADIUS_RO", "options.countBlock", "an object { count, any }", options?.countBlock);
+        argv.push("COUNT", options?.countBlock.count);
+        if (options?.countBlock.any === true) {
+          argv.push("ANY");
+        }
+      }
+      if (options?.order !== undefined) {
+        if (typeof options?.order === 'string') {
+          argv.push(options?.order);
+        } else {
+          throw invalidArgument("GEORADIUS_RO", "options.order", "one of \"ASC\" | \"DESC\"", options?.order);
+        }
+      }
+    } catch (error) {
+      return refused(this, ["GEORADIUS_RO"], error);
     }
     return this.sendCommand(argv);
   },
   georadiusbymember(this: CommandSender, key: RedisArgument, member: RedisArgument | number, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusbymemberOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEORADIUSBYMEMBER", key, member, radius];
-    if (typeof unit === 'string') {
-      argv.push(unit);
-    }
-    if (options?.withcoord === true) {
-      argv.push("WITHCOORD");
-    }
-    if (options?.withdist === true) {
-      argv.push("WITHDIST");
-    }
-    if (options?.withhash === true) {
-      argv.push("WITHHASH");
-    }
-    if (options?.countBlock !== undefined) {
-      argv.push("COUNT", options?.countBlock.count);
-      if (options?.countBlock.any === true) {
-        argv.push("ANY");
+    let argv: CommandArgument[];
+    try {
+      argv = ["GEORADIUSBYMEMBER", key, member, radius];
+      if (typeof unit === 'string') {
+        argv.push(unit);
+      } else {
+        throw invalidArgument("GEORADIUSBYMEMBER", "unit", "one of \"m\" | \"km\" | \"ft\" | \"mi\"", unit);
       }
-    }
-    if (options?.order !== undefined) {
-      if (typeof options?.order === 'string') {
-        argv.push(options?.order);
+      if (options?.withcoord === true) {
+        argv.push("WITHCOORD");
       }
-    }
-    if (options?.store !== undefined) {
-      if ("storekey" in options?.store) {
-        argv.push("STORE", options?.store.storekey);
-      } else if ("storedistkey" in options?.store) {
-        argv.push("STOREDIST", options?.store.storedistkey);
+      if (options?.withdist === true) {
+        argv.push("WITHDIST");
       }
+      if (options?.withhash === true) {
+        argv.push("WITHHASH");
+      }
+      if (options?.countBlock !== undefined) {
+        if (typeof options?.countBlock !== 'object' || options?.countBlock === null) throw invalidArgument("GEORADIUSBYMEMBER", "options.countBlock", "an object { count, any }", options?.countBlock);
+        argv.push("COUNT", options?.countBlock.count);
+        if (options?.countBlock.any === true) {
+          argv.push("ANY");
+        }
+      }
+      if (options?.order !== undefined) {
+        if (typeof options?.order === 'string') {
+          argv.push(options?.order);
+        } else {
+          throw invalidArgument("GEORADIUSBYMEMBER", "options.order", "one of \"ASC\" | \"DESC\"", options?.order);
+        }
+      }
+      if (options?.store !== undefined) {
+        if (typeof options?.store !== 'object' || options?.store === null) {
+          throw invalidArgument("GEORADIUSBYMEMBER", "options.store", "one of { storekey } | { storedistkey }", options?.store);
+        } else if ("storekey" in options?.store) {
+          argv.push("STORE", options?.store.storekey);
+        } else if ("storedistkey" in options?.store) {
+          argv.push("STOREDIST", options?.store.storedistkey);
+        } else {
+          throw invalidArgument("GEORADIUSBYMEMBER", "options.store", "one of { storekey } | { storedistkey }", options?.store);
+        }
+      }
+    } catch (error) {
+      return refused(this, ["GEORADIUSBYMEMBER"], error);
     }
     return this.sendCommand(argv);
   },
   georadiusbymemberRo(this: CommandSender, key: RedisArgument, member: RedisArgument | number, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusbymemberRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEORADIUSBYMEMBER_RO", key, member, radius];
-    if (typeof unit === 'string') {
-      argv.push(unit);
-    }
-    if (options?.withcoord === true) {
-      argv.push("WITHCOORD");
-    }
-    if (options?.withdist === true) {
-      argv.push("WITHDIST");
-    }
-    if (options?.withhash === true) {
-      argv.push("WITHHASH");
-    }
-    if (options?.countBlock !== undefined) {
-      argv.push("COUNT", options?.countBlock.count);
-      if (options?.countBlock.any === true) {
-        argv.push("ANY");
+    let argv: CommandArgument[];
+    try {
+      argv = ["GEORADIUSBYMEMBER_RO", key, member, radius];
+      if (typeof unit === 'string') {
+        argv.push(unit);
+      } else {
+        throw invalidArgument("GEORADIUSBYMEMBER_RO", "unit", "one of \"m\" | \"km\" | \"ft\" | \"mi\"", unit);
       }
-    }
-    if (options?.order !== undefined) {
-      if (typeof options?.order === 'string') {
-        argv.push(options?.order);
+      if (options?.withcoord === true) {
+        argv.push("WITHCOORD");
       }
+      if (options?.withdist === true) {
+        argv.push("WITHDIST");
+      }
+      if (options?.withhash === true) {
+        argv.push("WITHHASH");
+      }
+      if (options?.countBlock !== undefined) {
+        if (typeof options?.countBlock !== 'object' || options?.countBlock === null) throw invalidArgument("GEORADIUSBYMEMBER_RO", "options.countBlock", "an object { count, any }", options?.countBlock);
+        argv.push("COUNT", options?.countBlock.count);
+        if (options?.countBlock.any === true) {
+          argv.push("ANY");
+        }
+      }
+      if (options?.order !== undefined) {
+        if (typeof options?.order === 'string') {
+          argv.push(options?.order);
+        } else {
+          throw invalidArgument("GEORADIUSBYMEMBER_RO", "options.order", "one of \"ASC\" | \"DESC\"", options?.order);
+        }
+      }
+    } catch (error) {
+      return refused(this, ["GEORADIUSBYMEMBER_RO"], error);
     }
     return this.sendCommand(argv);
   },
   geosearch(this: CommandSender, key: RedisArgument, from: { member: RedisArgument | number } | { fromlonlat: { longitude: number | string; latitude: number | string } }, by: { circle: { radius: number | string; unit: "m" | "km" | "ft" | "mi" } } | { box: { width: number | string; height: number | string; unit: "m" | "km" | "ft" | "mi" } }, options?: GeosearchOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEOSEARCH", key];
-    if ("member" in from) {
-      argv.push("FROMMEMBER", from.member);
-    } else if ("fromlonlat" in from) {
-      argv.push("FROMLONLAT");
-      argv.push(from.fromlonlat.longitude);
-      argv.push(from.fromlonlat.latitude);
-    }
-    if ("circle" in by) {
-      argv.push("BYRADIUS", by.circle.radius);
-      if (typeof by.circle.unit === 'string') {
-        argv.push(by.circle.unit);
+    let argv: CommandArgument[];
+    try {
+      argv = ["GEOSEARCH", key];
+      if (typeof from !== 'object' || from === null) {
+        throw invalidArgument("GEOSEARCH", "from", "one of { member } | { fromlonlat }", from);
+      } else if ("member" in from) {
+        argv.push("FROMMEMBER", from.member);
+      } else if ("fromlonlat" in from) {
+        if (typeof from.fromlonlat !== 'object' || from.fromlonlat === null) throw invalidArgument("GEOSEARCH", "from.fromlonlat", "an object { longitude, latitude }", from.fromlonlat);
+        argv.push("FROMLONLAT");
+        argv.push(from.fromlonlat.longitude);
+        argv.push(from.fromlonlat.latitude);
+      } else {
+        throw invalidArgument("GEOSEARCH", "from", "one of { member } | { fromlonlat }", from);
       }
-    } else if ("box" in by) {
-      argv.push("BYBOX", by.box.width);
-      argv.push(by.box.height);
-      if (typeof by.box.unit === 'string') {
-        argv.push(by.box.unit);
+      if (typeof by !== 'object' || by === null) {
+        throw invalidArgument("GEOSEARCH", "by", "one of { circle } | { box }", by);
+      } else if ("circle" in by) {
+        if (typeof by.circle !== 'object' || by.circle === null) throw invalidArgument("GEOSEARCH", "by.circle", "an object { radius, unit }", by.circle);
+        argv.push("BYRADIUS", by.circle.radius);
+        if (typeof by.circle.unit === 'string') {
+          argv.push(by.circle.unit);
+        } else {
+          throw invalidArgument("GEOSEARCH", "by.circle.unit", "one of \"m\" | \"km\" | \"ft\" | \"mi\"", by.circle.unit);
+        }
+      } else if ("box" in by) {
+        if (typeof by.box !== 'object' || by.box === null) throw invalidArgument("GEOSEARCH", "by.box", "an object { width, height, unit }", by.box);
+        argv.push("BYBOX", by.box.width);
+        argv.push(by.box.height);
+        if (typeof by.box.unit === 'string') {
+          argv.push(by.box.unit);
+        } else {
+          throw invalidArgument("GEOSEARCH", "by.box.unit", "one of \"m\" | \"km\" | \"ft\" | \"mi\"", by.box.unit);
+        }
+      } else {
+        throw invalidArgument("GEOSEARCH", "by", "one of { circle } | { box }", by);
       }
-    }
-    if (options?.order !== undefined) {
-      if (typeof options?.order === 'string') {
-        argv.push(options?.order);
+      if (options?.order !== undefined) {
+        if (typeof options?.order === 'string') {
+          argv.push(options?.order);
+        } else {
+          throw invalidArgument("GEOSEARCH", "options.order", "one of \"ASC\" | \"DESC\"", options?.order);
+        }
       }
-    }
-    if (options?.countBlock !== undefined) {
-      argv.push("COUNT", options?.countBlock.count);
-      if (options?.countBlock.any === true) {
-        argv.push("ANY");
+      if (options?.countBlock !== undefined) {
+        if (typeof options?.countBlock !== 'object' || options?.countBlock === null) throw invalidArgument("GEOSEARCH", "options.countBlock", "an object { count, any }", options?.countBlock);
+        argv.push("COUNT", options?.countBlock.count);
+        if (options?.countBlock.any === true) {
+          argv.push("ANY");
+        }
       }
-    }
-    if (options?.withcoord === true) {
-      argv.push("WITHCOORD");
-    }
-    if (options?.withdist === true) {
-      argv.push("WITHDIST");
-    }
-    if (options?.withhash === true) {
-      argv.push("WITHHASH");
+      if (options?.withcoord === true) {
+        argv.push("WITHCOORD");
+      }
+      if (options?.withdist === true) {
+        argv.push("WITHDIST");
+      }
+      if (options?.withhash === true) {
+        argv.push("WITHHASH");
+      }
+    } catch (error) {
+      return refused(this, ["GEOSEARCH"], error);
     }
     return this.sendCommand(argv);
   },
   geosearchstore(this: CommandSender, destination: RedisArgument, source: RedisArgument, from: { member: RedisArgument | number } | { fromlonlat: { longitude: number | string; latitude: number | string } }, by: { circle: { radius: number | string; unit: "m" | "km" | "ft" | "mi" } } | { box: { width: number | string; height: number | string; unit: "m" | "km" | "ft" | "mi" } }, options?: GeosearchstoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["GEOSEARCHSTORE", destination, source];
-    if ("member" in from) {
-      argv.push("FROMMEMBER", from.member);
-    } else if ("fromlonlat" in from) {
-      argv.push("FROMLONLAT");
-      argv.push(from.fromlonlat.longitude);
-      argv.push(from.fromlonlat.latitude);
-    }
-    if ("circle" in by) {
-      argv.push("BYRADIUS", by.circle.radius);
-      if (typeof by.circle.unit === 'string') {
-        argv.push(by.circle.unit);
+    let argv: CommandArgument[];
+    try {
+      argv = ["GEOSEARCHSTORE", destination, source];
+      if (typeof from !== 'object' || from === null) {
+        throw invalidArgument("GEOSEARCHSTORE", "from", "one of { member } | { fromlonlat }", from);
+      } else if ("member" in from) {
+        argv.push("FROMMEMBER", from.member);
+      } else if ("fromlonlat" in from) {
+        if (typeof from.fromlonlat !== 'object' || from.fromlonlat === null) throw invalidArgument("GEOSEARCHSTORE", "from.fromlonlat", "an object { longitude, latitude }", from.fromlonlat);
+        argv.push("FROMLONLAT");
+        argv.push(from.fromlonlat.longitude);
+        argv.push(from.fromlonlat.latitude);
+      } else {
+        throw invalidArgument("GEOSEARCHSTORE", "from", "one of { member } | { fromlonlat }", from);
       }
-    } else if ("box" in by) {
-      argv.push("BYBOX", by.box.width);
-      argv.push(by.box.height);
-      if (typeof by.box.unit === 'string') {
-        argv.push(by.box.unit);
+      if (typeof by !== 'object' || by === null) {
+        throw invalidArgument("GEOSEARCHSTORE", "by", "one of { circle } | { box }", by);
+      } else if ("circle" in by) {
+        if (typeof by.circle !== 'object' || by.circle === null) throw invalidArgument("GEOSEARCHSTORE", "by.circle", "an object { radius, unit }", by.circle);
+        argv.push("BYRADIUS", by.circle.radius);
+        if (typeof by.circle.unit === 'string') {
+          argv.push(by.circle.unit);
+        } else {
+          throw invalidArgument("GEOSEARCHSTORE", "by.circle.unit", "one of \"m\" | \"km\" | \"ft\" | \"mi\"", by.circle.unit);
+        }
+      } else if ("box" in by) {
+        if (typeof by.box !== 'object' || by.box === null) throw invalidArgument("GEOSEARCHSTORE", "by.box", "an object { width, height, unit }", by.box);
+        argv.push("BYBOX", by.box.width);
+        argv.push(by.box.height);
+        if (typeof by.box.unit === 'string') {
+          argv.push(by.box.unit);
+        } else {
+          throw invalidArgument("GEOSEARCHSTORE", "by.box.unit", "one of \"m\" | \"km\" | \"ft\" | \"mi\"", by.box.unit);
+        }
+      } else {
+        throw invalidArgument("GEOSEARCHSTORE", "by", "one of { circle } | { box }", by);
       }
-    }
-    if (options?.order !== undefined) {
-      if (typeof options?.order === 'string') {
-        argv.push(options?.order);
+      if (options?.order !== undefined) {
+        if (typeof options?.order === 'string') {
+          argv.push(options?.order);
+        } else {
+          throw invalidArgument("GEOSEARCHSTORE", "options.order", "one of \"ASC\" | \"DESC\"", options?.order);
+        }
       }
-    }
-    if (options?.countBlock !== undefined) {
-      argv.push("COUNT", options?.countBlock.count);
-      if (options?.countBlock.any === true) {
-        argv.push("ANY");
+      if (options?.countBlock !== undefined) {
+        if (typeof options?.countBlock !== 'object' || options?.countBlock === null) throw invalidArgument("GEOSEARCHSTORE", "options.countBlock", "an object { count, any }", options?.countBlock);
+        argv.push("COUNT", options?.countBlock.count);
+        if (options?.countBlock.any === true) {
+          argv.push("ANY");
+        }
       }
-    }
-    if (options?.storedist === true) {
-      argv.push("STOREDIST");
+      if (options?.storedist === true) {
+        argv.push("STOREDIST");
+      }
+    } catch (error) {
+      return refused(this, ["GEOSEARCHSTORE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4897,19 +5580,28 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   getex(this: CommandSender, key: RedisArgument, options?: GetexOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["GETEX", key];
-    if (options?.expiration !== undefined) {
-      if (typeof options?.expiration === 'string') {
-        argv.push(options?.expiration);
-      } else if ("seconds" in options?.expiration) {
-        argv.push("EX", options?.expiration.seconds);
-      } else if ("milliseconds" in options?.expiration) {
-        argv.push("PX", options?.expiration.milliseconds);
-      } else if ("unixTimeSeconds" in options?.expiration) {
-        argv.push("EXAT", options?.expiration.unixTimeSeconds);
-      } else if ("unixTimeMilliseconds" in options?.expiration) {
-        argv.push("PXAT", options?.expiration.unixTimeMilliseconds);
+    let argv: CommandArgument[];
+    try {
+      argv = ["GETEX", key];
+      if (options?.expiration !== undefined) {
+        if (typeof options?.expiration === 'string') {
+          argv.push(options?.expiration);
+        } else if (typeof options?.expiration !== 'object' || options?.expiration === null) {
+          throw invalidArgument("GETEX", "options.expiration", "one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | \"PERSIST\"", options?.expiration);
+        } else if ("seconds" in options?.expiration) {
+          argv.push("EX", options?.expiration.seconds);
+        } else if ("milliseconds" in options?.expiration) {
+          argv.push("PX", options?.expiration.milliseconds);
+        } else if ("unixTimeSeconds" in options?.expiration) {
+          argv.push("EXAT", options?.expiration.unixTimeSeconds);
+        } else if ("unixTimeMilliseconds" in options?.expiration) {
+          argv.push("PXAT", options?.expiration.unixTimeMilliseconds);
+        } else {
+          throw invalidArgument("GETEX", "options.expiration", "one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | \"PERSIST\"", options?.expiration);
+        }
       }
+    } catch (error) {
+      return refused(this, ["GETEX"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4922,24 +5614,37 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   hdel(this: CommandSender, key: RedisArgument, ...field: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["HDEL", key];
-    for (const x0 of field) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["HDEL", key];
+      for (let i0 = 0, l0 = field; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["HDEL"], error);
     }
     return this.sendCommand(argv);
   },
   hello(this: CommandSender, options?: HelloOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["HELLO"];
-    if (options?.argumentsValue !== undefined) {
-      argv.push(options?.argumentsValue.protover);
-      if (options?.argumentsValue.auth !== undefined) {
-        argv.push("AUTH");
-        argv.push(options?.argumentsValue.auth.username);
-        argv.push(options?.argumentsValue.auth.password);
+    let argv: CommandArgument[];
+    try {
+      argv = ["HELLO"];
+      if (options?.argumentsValue !== undefined) {
+        if (typeof options?.argumentsValue !== 'object' || options?.argumentsValue === null) throw invalidArgument("HELLO", "options.argumentsValue", "an object { protover, auth, clientname }", options?.argumentsValue);
+        argv.push(options?.argumentsValue.protover);
+        if (options?.argumentsValue.auth !== undefined) {
+          if (typeof options?.argumentsValue.auth !== 'object' || options?.argumentsValue.auth === null) throw invalidArgument("HELLO", "options.argumentsValue.auth", "an object { username, password }", options?.argumentsValue.auth);
+          argv.push("AUTH");
+          argv.push(options?.argumentsValue.auth.username);
+          argv.push(options?.argumentsValue.auth.password);
+        }
+        if (options?.argumentsValue.clientname !== undefined) {
+          argv.push("SETNAME", options?.argumentsValue.clientname);
+        }
       }
-      if (options?.argumentsValue.clientname !== undefined) {
-        argv.push("SETNAME", options?.argumentsValue.clientname);
-      }
+    } catch (error) {
+      return refused(this, ["HELLO"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4948,37 +5653,66 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   hexpire(this: CommandSender, key: RedisArgument, seconds: number | bigint, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HexpireOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["HEXPIRE", key, seconds];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HEXPIRE", "fields", "an object { field }", fields);
+      argv = ["HEXPIRE", key, seconds];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("HEXPIRE", "options.condition", "one of \"NX\" | \"XX\" | \"GT\" | \"LT\"", options?.condition);
+        }
       }
-    }
-    argv.push("FIELDS");
-    argv.push(fields.field.length);
-    for (const x1 of fields.field) {
-      argv.push(x1);
+      argv.push("FIELDS");
+      if (!Array.isArray(fields.field)) throw invalidArgument("HEXPIRE", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HEXPIRE"], error);
     }
     return this.sendCommand(argv);
   },
   hexpireat(this: CommandSender, key: RedisArgument, unixTimeSeconds: number, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HexpireatOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["HEXPIREAT", key, unixTimeSeconds];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HEXPIREAT", "fields", "an object { field }", fields);
+      argv = ["HEXPIREAT", key, unixTimeSeconds];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("HEXPIREAT", "options.condition", "one of \"NX\" | \"XX\" | \"GT\" | \"LT\"", options?.condition);
+        }
       }
-    }
-    argv.push("FIELDS");
-    argv.push(fields.field.length);
-    for (const x1 of fields.field) {
-      argv.push(x1);
+      argv.push("FIELDS");
+      if (!Array.isArray(fields.field)) throw invalidArgument("HEXPIREAT", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HEXPIREAT"], error);
     }
     return this.sendCommand(argv);
   },
   hexpiretime(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HEXPIRETIME", key, "FIELDS", fields.field.length];
-    for (const x1 of fields.field) {
-      argv.push(x1);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HEXPIRETIME", "fields", "an object { field }", fields);
+      argv = ["HEXPIRETIME", key, "FIELDS"];
+      if (!Array.isArray(fields.field)) throw invalidArgument("HEXPIRETIME", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HEXPIRETIME"], error);
     }
     return this.sendCommand(argv);
   },
@@ -4991,31 +5725,52 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   hgetdel(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HGETDEL", key, "FIELDS", fields.field.length];
-    for (const x1 of fields.field) {
-      argv.push(x1);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HGETDEL", "fields", "an object { field }", fields);
+      argv = ["HGETDEL", key, "FIELDS"];
+      if (!Array.isArray(fields.field)) throw invalidArgument("HGETDEL", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HGETDEL"], error);
     }
     return this.sendCommand(argv);
   },
   hgetex(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HgetexOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["HGETEX", key];
-    if (options?.expiration !== undefined) {
-      if (typeof options?.expiration === 'string') {
-        argv.push(options?.expiration);
-      } else if ("seconds" in options?.expiration) {
-        argv.push("EX", options?.expiration.seconds);
-      } else if ("milliseconds" in options?.expiration) {
-        argv.push("PX", options?.expiration.milliseconds);
-      } else if ("unixTimeSeconds" in options?.expiration) {
-        argv.push("EXAT", options?.expiration.unixTimeSeconds);
-      } else if ("unixTimeMilliseconds" in options?.expiration) {
-        argv.push("PXAT", options?.expiration.unixTimeMilliseconds);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HGETEX", "fields", "an object { field }", fields);
+      argv = ["HGETEX", key];
+      if (options?.expiration !== undefined) {
+        if (typeof options?.expiration === 'string') {
+          argv.push(options?.expiration);
+        } else if (typeof options?.expiration !== 'object' || options?.expiration === null) {
+          throw invalidArgument("HGETEX", "options.expiration", "one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | \"PERSIST\"", options?.expiration);
+        } else if ("seconds" in options?.expiration) {
+          argv.push("EX", options?.expiration.seconds);
+        } else if ("milliseconds" in options?.expiration) {
+          argv.push("PX", options?.expiration.milliseconds);
+        } else if ("unixTimeSeconds" in options?.expiration) {
+          argv.push("EXAT", options?.expiration.unixTimeSeconds);
+        } else if ("unixTimeMilliseconds" in options?.expiration) {
+          argv.push("PXAT", options?.expiration.unixTimeMilliseconds);
+        } else {
+          throw invalidArgument("HGETEX", "options.expiration", "one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | \"PERSIST\"", options?.expiration);
+        }
       }
-    }
-    argv.push("FIELDS");
-    argv.push(fields.field.length);
-    for (const x1 of fields.field) {
-      argv.push(x1);
+      argv.push("FIELDS");
+      if (!Array.isArray(fields.field)) throw invalidArgument("HGETEX", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HGETEX"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5036,125 +5791,220 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   hmget(this: CommandSender, key: RedisArgument, ...field: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["HMGET", key];
-    for (const x0 of field) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["HMGET", key];
+      for (let i0 = 0, l0 = field; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["HMGET"], error);
     }
     return this.sendCommand(argv);
   },
   hmset(this: CommandSender, key: RedisArgument, data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }>): Promise<unknown> {
-    const argv: CommandArgument[] = ["HMSET", key];
-    for (const x0 of data) {
-      argv.push(x0.field);
-      argv.push(x0.value);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(data)) throw invalidArgument("HMSET", "data", 'an array', data);
+      argv = ["HMSET", key];
+      for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("HMSET", "data[]", "an object { field, value }", x0);
+        argv.push(x0.field);
+        argv.push(x0.value);
+      }
+    } catch (error) {
+      return refused(this, ["HMSET"], error);
     }
     return this.sendCommand(argv);
   },
   hpersist(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HPERSIST", key, "FIELDS", fields.field.length];
-    for (const x1 of fields.field) {
-      argv.push(x1);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HPERSIST", "fields", "an object { field }", fields);
+      argv = ["HPERSIST", key, "FIELDS"];
+      if (!Array.isArray(fields.field)) throw invalidArgument("HPERSIST", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HPERSIST"], error);
     }
     return this.sendCommand(argv);
   },
   hpexpire(this: CommandSender, key: RedisArgument, milliseconds: number | bigint, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["HPEXPIRE", key, milliseconds];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HPEXPIRE", "fields", "an object { field }", fields);
+      argv = ["HPEXPIRE", key, milliseconds];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("HPEXPIRE", "options.condition", "one of \"NX\" | \"XX\" | \"GT\" | \"LT\"", options?.condition);
+        }
       }
-    }
-    argv.push("FIELDS");
-    argv.push(fields.field.length);
-    for (const x1 of fields.field) {
-      argv.push(x1);
+      argv.push("FIELDS");
+      if (!Array.isArray(fields.field)) throw invalidArgument("HPEXPIRE", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HPEXPIRE"], error);
     }
     return this.sendCommand(argv);
   },
   hpexpireat(this: CommandSender, key: RedisArgument, unixTimeMilliseconds: number, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireatOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["HPEXPIREAT", key, unixTimeMilliseconds];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HPEXPIREAT", "fields", "an object { field }", fields);
+      argv = ["HPEXPIREAT", key, unixTimeMilliseconds];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("HPEXPIREAT", "options.condition", "one of \"NX\" | \"XX\" | \"GT\" | \"LT\"", options?.condition);
+        }
       }
-    }
-    argv.push("FIELDS");
-    argv.push(fields.field.length);
-    for (const x1 of fields.field) {
-      argv.push(x1);
+      argv.push("FIELDS");
+      if (!Array.isArray(fields.field)) throw invalidArgument("HPEXPIREAT", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HPEXPIREAT"], error);
     }
     return this.sendCommand(argv);
   },
   hpexpiretime(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HPEXPIRETIME", key, "FIELDS", fields.field.length];
-    for (const x1 of fields.field) {
-      argv.push(x1);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HPEXPIRETIME", "fields", "an object { field }", fields);
+      argv = ["HPEXPIRETIME", key, "FIELDS"];
+      if (!Array.isArray(fields.field)) throw invalidArgument("HPEXPIRETIME", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HPEXPIRETIME"], error);
     }
     return this.sendCommand(argv);
   },
   hpttl(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HPTTL", key, "FIELDS", fields.field.length];
-    for (const x1 of fields.field) {
-      argv.push(x1);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HPTTL", "fields", "an object { field }", fields);
+      argv = ["HPTTL", key, "FIELDS"];
+      if (!Array.isArray(fields.field)) throw invalidArgument("HPTTL", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HPTTL"], error);
     }
     return this.sendCommand(argv);
   },
   hrandfield(this: CommandSender, key: RedisArgument, options?: HrandfieldOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["HRANDFIELD", key];
-    if (options?.optionsValue !== undefined) {
-      argv.push(options?.optionsValue.count);
-      if (options?.optionsValue.withvalues === true) {
-        argv.push("WITHVALUES");
+    let argv: CommandArgument[];
+    try {
+      argv = ["HRANDFIELD", key];
+      if (options?.optionsValue !== undefined) {
+        if (typeof options?.optionsValue !== 'object' || options?.optionsValue === null) throw invalidArgument("HRANDFIELD", "options.optionsValue", "an object { count, withvalues }", options?.optionsValue);
+        argv.push(options?.optionsValue.count);
+        if (options?.optionsValue.withvalues === true) {
+          argv.push("WITHVALUES");
+        }
       }
+    } catch (error) {
+      return refused(this, ["HRANDFIELD"], error);
     }
     return this.sendCommand(argv);
   },
   hscan(this: CommandSender, key: RedisArgument, cursor: number | bigint, options?: HscanOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["HSCAN", key, cursor];
-    if (options?.pattern !== undefined) {
-      argv.push("MATCH", options?.pattern);
-    }
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
-    }
-    if (options?.novalues === true) {
-      argv.push("NOVALUES");
+    let argv: CommandArgument[];
+    try {
+      argv = ["HSCAN", key, cursor];
+      if (options?.pattern !== undefined) {
+        argv.push("MATCH", options?.pattern);
+      }
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+      if (options?.novalues === true) {
+        argv.push("NOVALUES");
+      }
+    } catch (error) {
+      return refused(this, ["HSCAN"], error);
     }
     return this.sendCommand(argv);
   },
   hset(this: CommandSender, key: RedisArgument, data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }>): Promise<unknown> {
-    const argv: CommandArgument[] = ["HSET", key];
-    for (const x0 of data) {
-      argv.push(x0.field);
-      argv.push(x0.value);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(data)) throw invalidArgument("HSET", "data", 'an array', data);
+      argv = ["HSET", key];
+      for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("HSET", "data[]", "an object { field, value }", x0);
+        argv.push(x0.field);
+        argv.push(x0.value);
+      }
+    } catch (error) {
+      return refused(this, ["HSET"], error);
     }
     return this.sendCommand(argv);
   },
   hsetex(this: CommandSender, key: RedisArgument, fields: { data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }> }, options?: HsetexOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["HSETEX", key];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HSETEX", "fields", "an object { data }", fields);
+      argv = ["HSETEX", key];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("HSETEX", "options.condition", "one of \"FNX\" | \"FXX\"", options?.condition);
+        }
       }
-    }
-    if (options?.expiration !== undefined) {
-      if (typeof options?.expiration === 'string') {
-        argv.push(options?.expiration);
-      } else if ("seconds" in options?.expiration) {
-        argv.push("EX", options?.expiration.seconds);
-      } else if ("milliseconds" in options?.expiration) {
-        argv.push("PX", options?.expiration.milliseconds);
-      } else if ("unixTimeSeconds" in options?.expiration) {
-        argv.push("EXAT", options?.expiration.unixTimeSeconds);
-      } else if ("unixTimeMilliseconds" in options?.expiration) {
-        argv.push("PXAT", options?.expiration.unixTimeMilliseconds);
+      if (options?.expiration !== undefined) {
+        if (typeof options?.expiration === 'string') {
+          argv.push(options?.expiration);
+        } else if (typeof options?.expiration !== 'object' || options?.expiration === null) {
+          throw invalidArgument("HSETEX", "options.expiration", "one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | \"KEEPTTL\"", options?.expiration);
+        } else if ("seconds" in options?.expiration) {
+          argv.push("EX", options?.expiration.seconds);
+        } else if ("milliseconds" in options?.expiration) {
+          argv.push("PX", options?.expiration.milliseconds);
+        } else if ("unixTimeSeconds" in options?.expiration) {
+          argv.push("EXAT", options?.expiration.unixTimeSeconds);
+        } else if ("unixTimeMilliseconds" in options?.expiration) {
+          argv.push("PXAT", options?.expiration.unixTimeMilliseconds);
+        } else {
+          throw invalidArgument("HSETEX", "options.expiration", "one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | \"KEEPTTL\"", options?.expiration);
+        }
       }
-    }
-    argv.push("FIELDS");
-    argv.push(fields.data.length);
-    for (const x1 of fields.data) {
-      argv.push(x1.field);
-      argv.push(x1.value);
+      argv.push("FIELDS");
+      if (!Array.isArray(fields.data)) throw invalidArgument("HSETEX", "fields.data", 'an array', fields.data);
+      argv.push(fields.data.length);
+      for (let i1 = 0, l1 = fields.data; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        if (typeof x1 !== 'object' || x1 === null) throw invalidArgument("HSETEX", "fields.data[]", "an object { field, value }", x1);
+        argv.push(x1.field);
+        argv.push(x1.value);
+      }
+    } catch (error) {
+      return refused(this, ["HSETEX"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5167,9 +6017,18 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   httl(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["HTTL", key, "FIELDS", fields.field.length];
-    for (const x1 of fields.field) {
-      argv.push(x1);
+    let argv: CommandArgument[];
+    try {
+      if (typeof fields !== 'object' || fields === null) throw invalidArgument("HTTL", "fields", "an object { field }", fields);
+      argv = ["HTTL", key, "FIELDS"];
+      if (!Array.isArray(fields.field)) throw invalidArgument("HTTL", "fields.field", 'an array', fields.field);
+      argv.push(fields.field.length);
+      for (let i1 = 0, l1 = fields.field; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["HTTL"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5190,9 +6049,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   info(this: CommandSender, ...section: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["INFO"];
-    for (const x0 of section) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["INFO"];
+      for (let i0 = 0, l0 = section; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["INFO"], error);
     }
     return this.sendCommand(argv, infoSections);
   },
@@ -5217,9 +6082,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   latencyHistogram(this: CommandSender, ...command: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["LATENCY", "HISTOGRAM"];
-    for (const x0 of command) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["LATENCY", "HISTOGRAM"];
+      for (let i0 = 0, l0 = command; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["LATENCY", "HISTOGRAM"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5232,25 +6103,36 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   latencyReset(this: CommandSender, ...event: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["LATENCY", "RESET"];
-    for (const x0 of event) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["LATENCY", "RESET"];
+      for (let i0 = 0, l0 = event; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["LATENCY", "RESET"], error);
     }
     return this.sendCommand(argv);
   },
   lcs(this: CommandSender, key1: RedisArgument, key2: RedisArgument, options?: LcsOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["LCS", key1, key2];
-    if (options?.len === true) {
-      argv.push("LEN");
-    }
-    if (options?.idx === true) {
-      argv.push("IDX");
-    }
-    if (options?.minMatchLen !== undefined) {
-      argv.push("MINMATCHLEN", options?.minMatchLen);
-    }
-    if (options?.withmatchlen === true) {
-      argv.push("WITHMATCHLEN");
+    let argv: CommandArgument[];
+    try {
+      argv = ["LCS", key1, key2];
+      if (options?.len === true) {
+        argv.push("LEN");
+      }
+      if (options?.idx === true) {
+        argv.push("IDX");
+      }
+      if (options?.minMatchLen !== undefined) {
+        argv.push("MINMATCHLEN", options?.minMatchLen);
+      }
+      if (options?.withmatchlen === true) {
+        argv.push("WITHMATCHLEN");
+      }
+    } catch (error) {
+      return refused(this, ["LCS"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5259,12 +6141,19 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   linsert(this: CommandSender, key: RedisArgument, where: "BEFORE" | "AFTER", pivot: RedisArgument | number, element: RedisArgument | number): Promise<unknown> {
-    const argv: CommandArgument[] = ["LINSERT", key];
-    if (typeof where === 'string') {
-      argv.push(where);
+    let argv: CommandArgument[];
+    try {
+      argv = ["LINSERT", key];
+      if (typeof where === 'string') {
+        argv.push(where);
+      } else {
+        throw invalidArgument("LINSERT", "where", "one of \"BEFORE\" | \"AFTER\"", where);
+      }
+      argv.push(pivot);
+      argv.push(element);
+    } catch (error) {
+      return refused(this, ["LINSERT"], error);
     }
-    argv.push(pivot);
-    argv.push(element);
     return this.sendCommand(argv);
   },
   llen(this: CommandSender, key: RedisArgument): Promise<unknown> {
@@ -5272,66 +6161,111 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   lmove(this: CommandSender, source: RedisArgument, destination: RedisArgument, wherefrom: "LEFT" | "RIGHT", whereto: "LEFT" | "RIGHT"): Promise<unknown> {
-    const argv: CommandArgument[] = ["LMOVE", source, destination];
-    if (typeof wherefrom === 'string') {
-      argv.push(wherefrom);
-    }
-    if (typeof whereto === 'string') {
-      argv.push(whereto);
+    let argv: CommandArgument[];
+    try {
+      argv = ["LMOVE", source, destination];
+      if (typeof wherefrom === 'string') {
+        argv.push(wherefrom);
+      } else {
+        throw invalidArgument("LMOVE", "wherefrom", "one of \"LEFT\" | \"RIGHT\"", wherefrom);
+      }
+      if (typeof whereto === 'string') {
+        argv.push(whereto);
+      } else {
+        throw invalidArgument("LMOVE", "whereto", "one of \"LEFT\" | \"RIGHT\"", whereto);
+      }
+    } catch (error) {
+      return refused(this, ["LMOVE"], error);
     }
     return this.sendCommand(argv);
   },
   lmpop(this: CommandSender, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: LmpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["LMPOP", key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (typeof where === 'string') {
-      argv.push(where);
-    }
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("LMPOP", "key", 'an array', key);
+      argv = ["LMPOP", key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      if (typeof where === 'string') {
+        argv.push(where);
+      } else {
+        throw invalidArgument("LMPOP", "where", "one of \"LEFT\" | \"RIGHT\"", where);
+      }
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["LMPOP"], error);
     }
     return this.sendCommand(argv);
   },
   lolwut(this: CommandSender, options?: LolwutOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["LOLWUT"];
-    if (options?.version !== undefined) {
-      argv.push("VERSION", options?.version);
+    let argv: CommandArgument[];
+    try {
+      argv = ["LOLWUT"];
+      if (options?.version !== undefined) {
+        argv.push("VERSION", options?.version);
+      }
+    } catch (error) {
+      return refused(this, ["LOLWUT"], error);
     }
     return this.sendCommand(argv);
   },
   lpop(this: CommandSender, key: RedisArgument, options?: LpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["LPOP", key];
-    if (options?.count !== undefined) {
-      argv.push(options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["LPOP", key];
+      if (options?.count !== undefined) {
+        argv.push(options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["LPOP"], error);
     }
     return this.sendCommand(argv);
   },
   lpos(this: CommandSender, key: RedisArgument, element: RedisArgument | number, options?: LposOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["LPOS", key, element];
-    if (options?.rank !== undefined) {
-      argv.push("RANK", options?.rank);
-    }
-    if (options?.numMatches !== undefined) {
-      argv.push("COUNT", options?.numMatches);
-    }
-    if (options?.len !== undefined) {
-      argv.push("MAXLEN", options?.len);
+    let argv: CommandArgument[];
+    try {
+      argv = ["LPOS", key, element];
+      if (options?.rank !== undefined) {
+        argv.push("RANK", options?.rank);
+      }
+      if (options?.numMatches !== undefined) {
+        argv.push("COUNT", options?.numMatches);
+      }
+      if (options?.len !== undefined) {
+        argv.push("MAXLEN", options?.len);
+      }
+    } catch (error) {
+      return refused(this, ["LPOS"], error);
     }
     return this.sendCommand(argv);
   },
   lpush(this: CommandSender, key: RedisArgument, ...element: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["LPUSH", key];
-    for (const x0 of element) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["LPUSH", key];
+      for (let i0 = 0, l0 = element; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["LPUSH"], error);
     }
     return this.sendCommand(argv);
   },
   lpushx(this: CommandSender, key: RedisArgument, ...element: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["LPUSHX", key];
-    for (const x0 of element) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["LPUSHX", key];
+      for (let i0 = 0, l0 = element; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["LPUSHX"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5372,48 +6306,75 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   memoryUsage(this: CommandSender, key: RedisArgument, options?: MemoryUsageOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["MEMORY", "USAGE", key];
-    if (options?.count !== undefined) {
-      argv.push("SAMPLES", options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["MEMORY", "USAGE", key];
+      if (options?.count !== undefined) {
+        argv.push("SAMPLES", options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["MEMORY", "USAGE"], error);
     }
     return this.sendCommand(argv);
   },
   mget(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["MGET"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["MGET"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["MGET"], error);
     }
     return this.sendCommand(argv);
   },
   migrate(this: CommandSender, host: RedisArgument | number, port: number | bigint, keySelector: { key: RedisArgument } | "\"\"", destinationDb: number | bigint, timeout: number | bigint, options?: MigrateOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["MIGRATE", host, port];
-    if (typeof keySelector === 'string') {
-      argv.push(keySelector);
-    } else if ("key" in keySelector) {
-      argv.push(keySelector.key);
-    }
-    argv.push(destinationDb);
-    argv.push(timeout);
-    if (options?.copy === true) {
-      argv.push("COPY");
-    }
-    if (options?.replace === true) {
-      argv.push("REPLACE");
-    }
-    if (options?.authentication !== undefined) {
-      if ("auth" in options?.authentication) {
-        argv.push("AUTH", options?.authentication.auth);
-      } else if ("auth2" in options?.authentication) {
-        argv.push("AUTH2");
-        argv.push(options?.authentication.auth2.username);
-        argv.push(options?.authentication.auth2.password);
+    let argv: CommandArgument[];
+    try {
+      argv = ["MIGRATE", host, port];
+      if (typeof keySelector === 'string') {
+        argv.push(keySelector);
+      } else if (typeof keySelector !== 'object' || keySelector === null) {
+        throw invalidArgument("MIGRATE", "keySelector", "one of { key } | \"\\\"\\\"\"", keySelector);
+      } else if ("key" in keySelector) {
+        argv.push(keySelector.key);
+      } else {
+        throw invalidArgument("MIGRATE", "keySelector", "one of { key } | \"\\\"\\\"\"", keySelector);
       }
-    }
-    if (options?.keys !== undefined) {
-      argv.push("KEYS");
-      for (const x0 of options?.keys) {
-        argv.push(x0);
+      argv.push(destinationDb);
+      argv.push(timeout);
+      if (options?.copy === true) {
+        argv.push("COPY");
       }
+      if (options?.replace === true) {
+        argv.push("REPLACE");
+      }
+      if (options?.authentication !== undefined) {
+        if (typeof options?.authentication !== 'object' || options?.authentication === null) {
+          throw invalidArgument("MIGRATE", "options.authentication", "one of { auth } | { auth2 }", options?.authentication);
+        } else if ("auth" in options?.authentication) {
+          argv.push("AUTH", options?.authentication.auth);
+        } else if ("auth2" in options?.authentication) {
+          if (typeof options?.authentication.auth2 !== 'object' || options?.authentication.auth2 === null) throw invalidArgument("MIGRATE", "options.authentication.auth2", "an object { username, password }", options?.authentication.auth2);
+          argv.push("AUTH2");
+          argv.push(options?.authentication.auth2.username);
+          argv.push(options?.authentication.auth2.password);
+        } else {
+          throw invalidArgument("MIGRATE", "options.authentication", "one of { auth } | { auth2 }", options?.authentication);
+        }
+      }
+      if (options?.keys !== undefined) {
+        if (!Array.isArray(options?.keys)) throw invalidArgument("MIGRATE", "options.keys", 'an array', options?.keys);
+        argv.push("KEYS");
+        for (let i0 = 0, l0 = options?.keys; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
+      }
+    } catch (error) {
+      return refused(this, ["MIGRATE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5426,26 +6387,42 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   moduleLoad(this: CommandSender, path: RedisArgument | number, ...arg: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["MODULE", "LOAD", path];
-    for (const x0 of arg) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["MODULE", "LOAD", path];
+      for (let i0 = 0, l0 = arg; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["MODULE", "LOAD"], error);
     }
     return this.sendCommand(argv);
   },
   moduleLoadex(this: CommandSender, path: RedisArgument | number, options?: ModuleLoadexOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["MODULE", "LOADEX", path];
-    if (options?.configs !== undefined) {
-      for (const x0 of options?.configs) {
-        argv.push("CONFIG");
-        argv.push(x0.name);
-        argv.push(x0.value);
+    let argv: CommandArgument[];
+    try {
+      argv = ["MODULE", "LOADEX", path];
+      if (options?.configs !== undefined) {
+        if (!Array.isArray(options?.configs)) throw invalidArgument("MODULE LOADEX", "options.configs", 'an array', options?.configs);
+        for (let i0 = 0, l0 = options?.configs; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("MODULE LOADEX", "options.configs[]", "an object { name, value }", x0);
+          argv.push("CONFIG");
+          argv.push(x0.name);
+          argv.push(x0.value);
+        }
       }
-    }
-    if (options?.args !== undefined) {
-      argv.push("ARGS");
-      for (const x0 of options?.args) {
-        argv.push(x0);
+      if (options?.args !== undefined) {
+        if (!Array.isArray(options?.args)) throw invalidArgument("MODULE LOADEX", "options.args", 'an array', options?.args);
+        argv.push("ARGS");
+        for (let i0 = 0, l0 = options?.args; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
+    } catch (error) {
+      return refused(this, ["MODULE", "LOADEX"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5462,18 +6439,34 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   mset(this: CommandSender, data: ReadonlyArray<{ key: RedisArgument; value: RedisArgument | number }>): Promise<unknown> {
-    const argv: CommandArgument[] = ["MSET"];
-    for (const x0 of data) {
-      argv.push(x0.key);
-      argv.push(x0.value);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(data)) throw invalidArgument("MSET", "data", 'an array', data);
+      argv = ["MSET"];
+      for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("MSET", "data[]", "an object { key, value }", x0);
+        argv.push(x0.key);
+        argv.push(x0.value);
+      }
+    } catch (error) {
+      return refused(this, ["MSET"], error);
     }
     return this.sendCommand(argv);
   },
   msetnx(this: CommandSender, data: ReadonlyArray<{ key: RedisArgument; value: RedisArgument | number }>): Promise<unknown> {
-    const argv: CommandArgument[] = ["MSETNX"];
-    for (const x0 of data) {
-      argv.push(x0.key);
-      argv.push(x0.value);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(data)) throw invalidArgument("MSETNX", "data", 'an array', data);
+      argv = ["MSETNX"];
+      for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("MSETNX", "data[]", "an object { key, value }", x0);
+        argv.push(x0.key);
+        argv.push(x0.value);
+      }
+    } catch (error) {
+      return refused(this, ["MSETNX"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5502,20 +6495,34 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   pexpire(this: CommandSender, key: RedisArgument, milliseconds: number | bigint, options?: PexpireOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["PEXPIRE", key, milliseconds];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PEXPIRE", key, milliseconds];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("PEXPIRE", "options.condition", "one of \"NX\" | \"XX\" | \"GT\" | \"LT\"", options?.condition);
+        }
       }
+    } catch (error) {
+      return refused(this, ["PEXPIRE"], error);
     }
     return this.sendCommand(argv);
   },
   pexpireat(this: CommandSender, key: RedisArgument, unixTimeMilliseconds: number, options?: PexpireatOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["PEXPIREAT", key, unixTimeMilliseconds];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PEXPIREAT", key, unixTimeMilliseconds];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("PEXPIREAT", "options.condition", "one of \"NX\" | \"XX\" | \"GT\" | \"LT\"", options?.condition);
+        }
       }
+    } catch (error) {
+      return refused(this, ["PEXPIREAT"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5524,16 +6531,28 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   pfadd(this: CommandSender, key: RedisArgument, ...element: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["PFADD", key];
-    for (const x0 of element) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PFADD", key];
+      for (let i0 = 0, l0 = element; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["PFADD"], error);
     }
     return this.sendCommand(argv);
   },
   pfcount(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["PFCOUNT"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PFCOUNT"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["PFCOUNT"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5542,9 +6561,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   pfmerge(this: CommandSender, destkey: RedisArgument, ...sourcekey: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["PFMERGE", destkey];
-    for (const x0 of sourcekey) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PFMERGE", destkey];
+      for (let i0 = 0, l0 = sourcekey; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["PFMERGE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5553,9 +6578,14 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   ping(this: CommandSender, options?: PingOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["PING"];
-    if (options?.message !== undefined) {
-      argv.push(options?.message);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PING"];
+      if (options?.message !== undefined) {
+        argv.push(options?.message);
+      }
+    } catch (error) {
+      return refused(this, ["PING"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5576,9 +6606,14 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   pubsubChannels(this: CommandSender, options?: PubsubChannelsOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["PUBSUB", "CHANNELS"];
-    if (options?.pattern !== undefined) {
-      argv.push(options?.pattern);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PUBSUB", "CHANNELS"];
+      if (options?.pattern !== undefined) {
+        argv.push(options?.pattern);
+      }
+    } catch (error) {
+      return refused(this, ["PUBSUB", "CHANNELS"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5591,23 +6626,40 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   pubsubNumsub(this: CommandSender, ...channel: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["PUBSUB", "NUMSUB"];
-    for (const x0 of channel) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PUBSUB", "NUMSUB"];
+      for (let i0 = 0, l0 = channel; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["PUBSUB", "NUMSUB"], error);
     }
     return this.sendCommand(argv);
   },
   pubsubShardchannels(this: CommandSender, options?: PubsubShardchannelsOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["PUBSUB", "SHARDCHANNELS"];
-    if (options?.pattern !== undefined) {
-      argv.push(options?.pattern);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PUBSUB", "SHARDCHANNELS"];
+      if (options?.pattern !== undefined) {
+        argv.push(options?.pattern);
+      }
+    } catch (error) {
+      return refused(this, ["PUBSUB", "SHARDCHANNELS"], error);
     }
     return this.sendCommand(argv);
   },
   pubsubShardnumsub(this: CommandSender, ...shardchannel: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["PUBSUB", "SHARDNUMSUB"];
-    for (const x0 of shardchannel) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["PUBSUB", "SHARDNUMSUB"];
+      for (let i0 = 0, l0 = shardchannel; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["PUBSUB", "SHARDNUMSUB"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5640,13 +6692,24 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   replicaof(this: CommandSender, args: { hostPort: { host: RedisArgument | number; port: number | bigint } } | { noOne: {  } }): Promise<unknown> {
-    const argv: CommandArgument[] = ["REPLICAOF"];
-    if ("hostPort" in args) {
-      argv.push(args.hostPort.host);
-      argv.push(args.hostPort.port);
-    } else if ("noOne" in args) {
-      argv.push("NO");
-      argv.push("ONE");
+    let argv: CommandArgument[];
+    try {
+      argv = ["REPLICAOF"];
+      if (typeof args !== 'object' || args === null) {
+        throw invalidArgument("REPLICAOF", "args", "one of { hostPort } | { noOne }", args);
+      } else if ("hostPort" in args) {
+        if (typeof args.hostPort !== 'object' || args.hostPort === null) throw invalidArgument("REPLICAOF", "args.hostPort", "an object { host, port }", args.hostPort);
+        argv.push(args.hostPort.host);
+        argv.push(args.hostPort.port);
+      } else if ("noOne" in args) {
+        if (typeof args.noOne !== 'object' || args.noOne === null) throw invalidArgument("REPLICAOF", "args.noOne", "an object {  }", args.noOne);
+        argv.push("NO");
+        argv.push("ONE");
+      } else {
+        throw invalidArgument("REPLICAOF", "args", "one of { hostPort } | { noOne }", args);
+      }
+    } catch (error) {
+      return refused(this, ["REPLICAOF"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5655,34 +6718,44 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   restore(this: CommandSender, key: RedisArgument, ttl: number | bigint, serializedValue: RedisArgument | number, options?: RestoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["RESTORE", key, ttl, serializedValue];
-    if (options?.replace === true) {
-      argv.push("REPLACE");
-    }
-    if (options?.absttl === true) {
-      argv.push("ABSTTL");
-    }
-    if (options?.seconds !== undefined) {
-      argv.push("IDLETIME", options?.seconds);
-    }
-    if (options?.frequency !== undefined) {
-      argv.push("FREQ", options?.frequency);
+    let argv: CommandArgument[];
+    try {
+      argv = ["RESTORE", key, ttl, serializedValue];
+      if (options?.replace === true) {
+        argv.push("REPLACE");
+      }
+      if (options?.absttl === true) {
+        argv.push("ABSTTL");
+      }
+      if (options?.seconds !== undefined) {
+        argv.push("IDLETIME", options?.seconds);
+      }
+      if (options?.frequency !== undefined) {
+        argv.push("FREQ", options?.frequency);
+      }
+    } catch (error) {
+      return refused(this, ["RESTORE"], error);
     }
     return this.sendCommand(argv);
   },
   restoreAsking(this: CommandSender, key: RedisArgument, ttl: number | bigint, serializedValue: RedisArgument | number, options?: RestoreAskingOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["RESTORE-ASKING", key, ttl, serializedValue];
-    if (options?.replace === true) {
-      argv.push("REPLACE");
-    }
-    if (options?.absttl === true) {
-      argv.push("ABSTTL");
-    }
-    if (options?.seconds !== undefined) {
-      argv.push("IDLETIME", options?.seconds);
-    }
-    if (options?.frequency !== undefined) {
-      argv.push("FREQ", options?.frequency);
+    let argv: CommandArgument[];
+    try {
+      argv = ["RESTORE-ASKING", key, ttl, serializedValue];
+      if (options?.replace === true) {
+        argv.push("REPLACE");
+      }
+      if (options?.absttl === true) {
+        argv.push("ABSTTL");
+      }
+      if (options?.seconds !== undefined) {
+        argv.push("IDLETIME", options?.seconds);
+      }
+      if (options?.frequency !== undefined) {
+        argv.push("FREQ", options?.frequency);
+      }
+    } catch (error) {
+      return refused(this, ["RESTORE-ASKING"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5691,9 +6764,14 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   rpop(this: CommandSender, key: RedisArgument, options?: RpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["RPOP", key];
-    if (options?.count !== undefined) {
-      argv.push(options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["RPOP", key];
+      if (options?.count !== undefined) {
+        argv.push(options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["RPOP"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5702,23 +6780,41 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   rpush(this: CommandSender, key: RedisArgument, ...element: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["RPUSH", key];
-    for (const x0 of element) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["RPUSH", key];
+      for (let i0 = 0, l0 = element; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["RPUSH"], error);
     }
     return this.sendCommand(argv);
   },
   rpushx(this: CommandSender, key: RedisArgument, ...element: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["RPUSHX", key];
-    for (const x0 of element) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["RPUSHX", key];
+      for (let i0 = 0, l0 = element; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["RPUSHX"], error);
     }
     return this.sendCommand(argv);
   },
   sadd(this: CommandSender, key: RedisArgument, ...member: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SADD", key];
-    for (const x0 of member) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SADD", key];
+      for (let i0 = 0, l0 = member; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SADD"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5727,15 +6823,20 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   scan(this: CommandSender, cursor: number | bigint, options?: ScanOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SCAN", cursor];
-    if (options?.pattern !== undefined) {
-      argv.push("MATCH", options?.pattern);
-    }
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
-    }
-    if (options?.type !== undefined) {
-      argv.push("TYPE", options?.type);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SCAN", cursor];
+      if (options?.pattern !== undefined) {
+        argv.push("MATCH", options?.pattern);
+      }
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+      if (options?.type !== undefined) {
+        argv.push("TYPE", options?.type);
+      }
+    } catch (error) {
+      return refused(this, ["SCAN"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5744,25 +6845,45 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   scriptDebug(this: CommandSender, mode: "YES" | "SYNC" | "NO"): Promise<unknown> {
-    const argv: CommandArgument[] = ["SCRIPT", "DEBUG"];
-    if (typeof mode === 'string') {
-      argv.push(mode);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SCRIPT", "DEBUG"];
+      if (typeof mode === 'string') {
+        argv.push(mode);
+      } else {
+        throw invalidArgument("SCRIPT DEBUG", "mode", "one of \"YES\" | \"SYNC\" | \"NO\"", mode);
+      }
+    } catch (error) {
+      return refused(this, ["SCRIPT", "DEBUG"], error);
     }
     return this.sendCommand(argv);
   },
   scriptExists(this: CommandSender, ...sha1: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SCRIPT", "EXISTS"];
-    for (const x0 of sha1) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SCRIPT", "EXISTS"];
+      for (let i0 = 0, l0 = sha1; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SCRIPT", "EXISTS"], error);
     }
     return this.sendCommand(argv);
   },
   scriptFlush(this: CommandSender, options?: ScriptFlushOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SCRIPT", "FLUSH"];
-    if (options?.flushType !== undefined) {
-      if (typeof options?.flushType === 'string') {
-        argv.push(options?.flushType);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SCRIPT", "FLUSH"];
+      if (options?.flushType !== undefined) {
+        if (typeof options?.flushType === 'string') {
+          argv.push(options?.flushType);
+        } else {
+          throw invalidArgument("SCRIPT FLUSH", "options.flushType", "one of \"ASYNC\" | \"SYNC\"", options?.flushType);
+        }
       }
+    } catch (error) {
+      return refused(this, ["SCRIPT", "FLUSH"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5783,16 +6904,28 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   sdiff(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SDIFF"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SDIFF"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SDIFF"], error);
     }
     return this.sendCommand(argv);
   },
   sdiffstore(this: CommandSender, destination: RedisArgument, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SDIFFSTORE", destination];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SDIFFSTORE", destination];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SDIFFSTORE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5805,28 +6938,50 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   sentinelConfig(this: CommandSender, action: { set: ReadonlyArray<{ parameter: RedisArgument | number; value: RedisArgument | number }> } | { parameter: ReadonlyArray<RedisArgument | number> }): Promise<unknown> {
-    const argv: CommandArgument[] = ["SENTINEL", "CONFIG"];
-    if ("set" in action) {
-      argv.push("SET");
-      for (const x1 of action.set) {
-        argv.push(x1.parameter);
-        argv.push(x1.value);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SENTINEL", "CONFIG"];
+      if (typeof action !== 'object' || action === null) {
+        throw invalidArgument("SENTINEL CONFIG", "action", "one of { set } | { parameter }", action);
+      } else if ("set" in action) {
+        if (!Array.isArray(action.set)) throw invalidArgument("SENTINEL CONFIG", "action.set", 'an array', action.set);
+        argv.push("SET");
+        for (let i1 = 0, l1 = action.set; i1 < l1.length; i1++) {
+          const x1 = l1[i1]!;
+          if (typeof x1 !== 'object' || x1 === null) throw invalidArgument("SENTINEL CONFIG", "action.set[]", "an object { parameter, value }", x1);
+          argv.push(x1.parameter);
+          argv.push(x1.value);
+        }
+      } else if ("parameter" in action) {
+        if (!Array.isArray(action.parameter)) throw invalidArgument("SENTINEL CONFIG", "action.parameter", 'an array', action.parameter);
+        argv.push("GET");
+        for (let i1 = 0, l1 = action.parameter; i1 < l1.length; i1++) {
+          const x1 = l1[i1]!;
+          argv.push(x1);
+        }
+      } else {
+        throw invalidArgument("SENTINEL CONFIG", "action", "one of { set } | { parameter }", action);
       }
-    } else if ("parameter" in action) {
-      argv.push("GET");
-      for (const x1 of action.parameter) {
-        argv.push(x1);
-      }
+    } catch (error) {
+      return refused(this, ["SENTINEL", "CONFIG"], error);
     }
     return this.sendCommand(argv);
   },
   sentinelDebug(this: CommandSender, options?: SentinelDebugOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SENTINEL", "DEBUG"];
-    if (options?.data !== undefined) {
-      for (const x0 of options?.data) {
-        argv.push(x0.parameter);
-        argv.push(x0.value);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SENTINEL", "DEBUG"];
+      if (options?.data !== undefined) {
+        if (!Array.isArray(options?.data)) throw invalidArgument("SENTINEL DEBUG", "options.data", 'an array', options?.data);
+        for (let i0 = 0, l0 = options?.data; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("SENTINEL DEBUG", "options.data[]", "an object { parameter, value }", x0);
+          argv.push(x0.parameter);
+          argv.push(x0.value);
+        }
       }
+    } catch (error) {
+      return refused(this, ["SENTINEL", "DEBUG"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5851,9 +7006,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   sentinelInfoCache(this: CommandSender, ...nodename: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SENTINEL", "INFO-CACHE"];
-    for (const x0 of nodename) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SENTINEL", "INFO-CACHE"];
+      for (let i0 = 0, l0 = nodename; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SENTINEL", "INFO-CACHE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5910,21 +7071,38 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   sentinelSet(this: CommandSender, primaryName: RedisArgument | number, data: ReadonlyArray<{ option: RedisArgument | number; value: RedisArgument | number }>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SENTINEL", "SET", primaryName];
-    for (const x0 of data) {
-      argv.push(x0.option);
-      argv.push(x0.value);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(data)) throw invalidArgument("SENTINEL SET", "data", 'an array', data);
+      argv = ["SENTINEL", "SET", primaryName];
+      for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("SENTINEL SET", "data[]", "an object { option, value }", x0);
+        argv.push(x0.option);
+        argv.push(x0.value);
+      }
+    } catch (error) {
+      return refused(this, ["SENTINEL", "SET"], error);
     }
     return this.sendCommand(argv);
   },
   sentinelSimulateFailure(this: CommandSender, options?: SentinelSimulateFailureOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SENTINEL", "SIMULATE-FAILURE"];
-    if (options?.mode !== undefined) {
-      for (const x0 of options?.mode) {
-        if (typeof x0 === 'string') {
-          argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SENTINEL", "SIMULATE-FAILURE"];
+      if (options?.mode !== undefined) {
+        if (!Array.isArray(options?.mode)) throw invalidArgument("SENTINEL SIMULATE-FAILURE", "options.mode", 'an array', options?.mode);
+        for (let i0 = 0, l0 = options?.mode; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          if (typeof x0 === 'string') {
+            argv.push(x0);
+          } else {
+            throw invalidArgument("SENTINEL SIMULATE-FAILURE", "options.mode[]", "one of \"CRASH-AFTER-ELECTION\" | \"CRASH-AFTER-PROMOTION\" | \"HELP\"", x0);
+          }
         }
       }
+    } catch (error) {
+      return refused(this, ["SENTINEL", "SIMULATE-FAILURE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5933,29 +7111,42 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   set(this: CommandSender, key: RedisArgument, value: RedisArgument | number, options?: SetOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SET", key, value];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
-      } else if ("comparisonValue" in options?.condition) {
-        argv.push("IFEQ", options?.condition.comparisonValue);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SET", key, value];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else if (typeof options?.condition !== 'object' || options?.condition === null) {
+          throw invalidArgument("SET", "options.condition", "one of \"NX\" | \"XX\" | { comparisonValue }", options?.condition);
+        } else if ("comparisonValue" in options?.condition) {
+          argv.push("IFEQ", options?.condition.comparisonValue);
+        } else {
+          throw invalidArgument("SET", "options.condition", "one of \"NX\" | \"XX\" | { comparisonValue }", options?.condition);
+        }
       }
-    }
-    if (options?.get === true) {
-      argv.push("GET");
-    }
-    if (options?.expiration !== undefined) {
-      if (typeof options?.expiration === 'string') {
-        argv.push(options?.expiration);
-      } else if ("seconds" in options?.expiration) {
-        argv.push("EX", options?.expiration.seconds);
-      } else if ("milliseconds" in options?.expiration) {
-        argv.push("PX", options?.expiration.milliseconds);
-      } else if ("unixTimeSeconds" in options?.expiration) {
-        argv.push("EXAT", options?.expiration.unixTimeSeconds);
-      } else if ("unixTimeMilliseconds" in options?.expiration) {
-        argv.push("PXAT", options?.expiration.unixTimeMilliseconds);
+      if (options?.get === true) {
+        argv.push("GET");
       }
+      if (options?.expiration !== undefined) {
+        if (typeof options?.expiration === 'string') {
+          argv.push(options?.expiration);
+        } else if (typeof options?.expiration !== 'object' || options?.expiration === null) {
+          throw invalidArgument("SET", "options.expiration", "one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | \"KEEPTTL\"", options?.expiration);
+        } else if ("seconds" in options?.expiration) {
+          argv.push("EX", options?.expiration.seconds);
+        } else if ("milliseconds" in options?.expiration) {
+          argv.push("PX", options?.expiration.milliseconds);
+        } else if ("unixTimeSeconds" in options?.expiration) {
+          argv.push("EXAT", options?.expiration.unixTimeSeconds);
+        } else if ("unixTimeMilliseconds" in options?.expiration) {
+          argv.push("PXAT", options?.expiration.unixTimeMilliseconds);
+        } else {
+          throw invalidArgument("SET", "options.expiration", "one of { seconds } | { milliseconds } | { unixTimeSeconds } | { unixTimeMilliseconds } | \"KEEPTTL\"", options?.expiration);
+        }
+      }
+    } catch (error) {
+      return refused(this, ["SET"], error);
     }
     return this.sendCommand(argv);
   },
@@ -5976,47 +7167,78 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   shutdown(this: CommandSender, options?: ShutdownOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SHUTDOWN"];
-    if (options?.abortSelector !== undefined) {
-      if (typeof options?.abortSelector === 'string') {
-        argv.push(options?.abortSelector);
-      } else if ("saveSelectorBlock" in options?.abortSelector) {
-        if (options?.abortSelector.saveSelectorBlock.saveSelector !== undefined) {
-          if (typeof options?.abortSelector.saveSelectorBlock.saveSelector === 'string') {
-            argv.push(options?.abortSelector.saveSelectorBlock.saveSelector);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SHUTDOWN"];
+      if (options?.abortSelector !== undefined) {
+        if (typeof options?.abortSelector === 'string') {
+          argv.push(options?.abortSelector);
+        } else if (typeof options?.abortSelector !== 'object' || options?.abortSelector === null) {
+          throw invalidArgument("SHUTDOWN", "options.abortSelector", "one of { saveSelectorBlock } | \"ABORT\"", options?.abortSelector);
+        } else if ("saveSelectorBlock" in options?.abortSelector) {
+          if (typeof options?.abortSelector.saveSelectorBlock !== 'object' || options?.abortSelector.saveSelectorBlock === null) throw invalidArgument("SHUTDOWN", "options.abortSelector.saveSelectorBlock", "an object { saveSelector, now, force }", options?.abortSelector.saveSelectorBlock);
+          if (options?.abortSelector.saveSelectorBlock.saveSelector !== undefined) {
+            if (typeof options?.abortSelector.saveSelectorBlock.saveSelector === 'string') {
+              argv.push(options?.abortSelector.saveSelectorBlock.saveSelector);
+            } else {
+              throw invalidArgument("SHUTDOWN", "options.abortSelector.saveSelectorBlock.saveSelector", "one of \"NOSAVE\" | \"SAVE\"", options?.abortSelector.saveSelectorBlock.saveSelector);
+            }
           }
-        }
-        if (options?.abortSelector.saveSelectorBlock.now === true) {
-          argv.push("NOW");
-        }
-        if (options?.abortSelector.saveSelectorBlock.force === true) {
-          argv.push("FORCE");
+          if (options?.abortSelector.saveSelectorBlock.now === true) {
+            argv.push("NOW");
+          }
+          if (options?.abortSelector.saveSelectorBlock.force === true) {
+            argv.push("FORCE");
+          }
+        } else {
+          throw invalidArgument("SHUTDOWN", "options.abortSelector", "one of { saveSelectorBlock } | \"ABORT\"", options?.abortSelector);
         }
       }
+    } catch (error) {
+      return refused(this, ["SHUTDOWN"], error);
     }
     return this.sendCommand(argv);
   },
   sinter(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SINTER"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SINTER"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SINTER"], error);
     }
     return this.sendCommand(argv);
   },
   sintercard(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: SintercardOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SINTERCARD", key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT", options?.limit);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("SINTERCARD", "key", 'an array', key);
+      argv = ["SINTERCARD", key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      if (options?.limit !== undefined) {
+        argv.push("LIMIT", options?.limit);
+      }
+    } catch (error) {
+      return refused(this, ["SINTERCARD"], error);
     }
     return this.sendCommand(argv);
   },
   sinterstore(this: CommandSender, destination: RedisArgument, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SINTERSTORE", destination];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SINTERSTORE", destination];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SINTERSTORE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6025,20 +7247,36 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   slaveof(this: CommandSender, args: { hostPort: { host: RedisArgument | number; port: number | bigint } } | { noOne: {  } }): Promise<unknown> {
-    const argv: CommandArgument[] = ["SLAVEOF"];
-    if ("hostPort" in args) {
-      argv.push(args.hostPort.host);
-      argv.push(args.hostPort.port);
-    } else if ("noOne" in args) {
-      argv.push("NO");
-      argv.push("ONE");
+    let argv: CommandArgument[];
+    try {
+      argv = ["SLAVEOF"];
+      if (typeof args !== 'object' || args === null) {
+        throw invalidArgument("SLAVEOF", "args", "one of { hostPort } | { noOne }", args);
+      } else if ("hostPort" in args) {
+        if (typeof args.hostPort !== 'object' || args.hostPort === null) throw invalidArgument("SLAVEOF", "args.hostPort", "an object { host, port }", args.hostPort);
+        argv.push(args.hostPort.host);
+        argv.push(args.hostPort.port);
+      } else if ("noOne" in args) {
+        if (typeof args.noOne !== 'object' || args.noOne === null) throw invalidArgument("SLAVEOF", "args.noOne", "an object {  }", args.noOne);
+        argv.push("NO");
+        argv.push("ONE");
+      } else {
+        throw invalidArgument("SLAVEOF", "args", "one of { hostPort } | { noOne }", args);
+      }
+    } catch (error) {
+      return refused(this, ["SLAVEOF"], error);
     }
     return this.sendCommand(argv);
   },
   slowlogGet(this: CommandSender, options?: SlowlogGetOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SLOWLOG", "GET"];
-    if (options?.count !== undefined) {
-      argv.push(options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SLOWLOG", "GET"];
+      if (options?.count !== undefined) {
+        argv.push(options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["SLOWLOG", "GET"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6059,9 +7297,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   smismember(this: CommandSender, key: RedisArgument, ...member: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SMISMEMBER", key];
-    for (const x0 of member) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SMISMEMBER", key];
+      for (let i0 = 0, l0 = member; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SMISMEMBER"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6070,62 +7314,87 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   sort(this: CommandSender, key: RedisArgument, options?: SortOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SORT", key];
-    if (options?.byPattern !== undefined) {
-      argv.push("BY", options?.byPattern);
-    }
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT");
-      argv.push(options?.limit.offset);
-      argv.push(options?.limit.count);
-    }
-    if (options?.getPattern !== undefined) {
-      for (const x0 of options?.getPattern) {
-        argv.push("GET", x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SORT", key];
+      if (options?.byPattern !== undefined) {
+        argv.push("BY", options?.byPattern);
       }
-    }
-    if (options?.order !== undefined) {
-      if (typeof options?.order === 'string') {
-        argv.push(options?.order);
+      if (options?.limit !== undefined) {
+        if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("SORT", "options.limit", "an object { offset, count }", options?.limit);
+        argv.push("LIMIT");
+        argv.push(options?.limit.offset);
+        argv.push(options?.limit.count);
       }
-    }
-    if (options?.sorting === true) {
-      argv.push("ALPHA");
-    }
-    if (options?.destination !== undefined) {
-      argv.push("STORE", options?.destination);
+      if (options?.getPattern !== undefined) {
+        if (!Array.isArray(options?.getPattern)) throw invalidArgument("SORT", "options.getPattern", 'an array', options?.getPattern);
+        for (let i0 = 0, l0 = options?.getPattern; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push("GET", x0);
+        }
+      }
+      if (options?.order !== undefined) {
+        if (typeof options?.order === 'string') {
+          argv.push(options?.order);
+        } else {
+          throw invalidArgument("SORT", "options.order", "one of \"ASC\" | \"DESC\"", options?.order);
+        }
+      }
+      if (options?.sorting === true) {
+        argv.push("ALPHA");
+      }
+      if (options?.destination !== undefined) {
+        argv.push("STORE", options?.destination);
+      }
+    } catch (error) {
+      return refused(this, ["SORT"], error);
     }
     return this.sendCommand(argv);
   },
   sortRo(this: CommandSender, key: RedisArgument, options?: SortRoOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SORT_RO", key];
-    if (options?.byPattern !== undefined) {
-      argv.push("BY", options?.byPattern);
-    }
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT");
-      argv.push(options?.limit.offset);
-      argv.push(options?.limit.count);
-    }
-    if (options?.getPattern !== undefined) {
-      for (const x0 of options?.getPattern) {
-        argv.push("GET", x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SORT_RO", key];
+      if (options?.byPattern !== undefined) {
+        argv.push("BY", options?.byPattern);
       }
-    }
-    if (options?.order !== undefined) {
-      if (typeof options?.order === 'string') {
-        argv.push(options?.order);
+      if (options?.limit !== undefined) {
+        if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("SORT_RO", "options.limit", "an object { offset, count }", options?.limit);
+        argv.push("LIMIT");
+        argv.push(options?.limit.offset);
+        argv.push(options?.limit.count);
       }
-    }
-    if (options?.sorting === true) {
-      argv.push("ALPHA");
+      if (options?.getPattern !== undefined) {
+        if (!Array.isArray(options?.getPattern)) throw invalidArgument("SORT_RO", "options.getPattern", 'an array', options?.getPattern);
+        for (let i0 = 0, l0 = options?.getPattern; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push("GET", x0);
+        }
+      }
+      if (options?.order !== undefined) {
+        if (typeof options?.order === 'string') {
+          argv.push(options?.order);
+        } else {
+          throw invalidArgument("SORT_RO", "options.order", "one of \"ASC\" | \"DESC\"", options?.order);
+        }
+      }
+      if (options?.sorting === true) {
+        argv.push("ALPHA");
+      }
+    } catch (error) {
+      return refused(this, ["SORT_RO"], error);
     }
     return this.sendCommand(argv);
   },
   spop(this: CommandSender, key: RedisArgument, options?: SpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SPOP", key];
-    if (options?.count !== undefined) {
-      argv.push(options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SPOP", key];
+      if (options?.count !== undefined) {
+        argv.push(options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["SPOP"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6134,26 +7403,42 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   srandmember(this: CommandSender, key: RedisArgument, options?: SrandmemberOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SRANDMEMBER", key];
-    if (options?.count !== undefined) {
-      argv.push(options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SRANDMEMBER", key];
+      if (options?.count !== undefined) {
+        argv.push(options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["SRANDMEMBER"], error);
     }
     return this.sendCommand(argv);
   },
   srem(this: CommandSender, key: RedisArgument, ...member: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SREM", key];
-    for (const x0 of member) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SREM", key];
+      for (let i0 = 0, l0 = member; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SREM"], error);
     }
     return this.sendCommand(argv);
   },
   sscan(this: CommandSender, key: RedisArgument, cursor: number | bigint, options?: SscanOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["SSCAN", key, cursor];
-    if (options?.pattern !== undefined) {
-      argv.push("MATCH", options?.pattern);
-    }
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SSCAN", key, cursor];
+      if (options?.pattern !== undefined) {
+        argv.push("MATCH", options?.pattern);
+      }
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["SSCAN"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6166,16 +7451,28 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   sunion(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SUNION"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SUNION"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SUNION"], error);
     }
     return this.sendCommand(argv);
   },
   sunionstore(this: CommandSender, destination: RedisArgument, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["SUNIONSTORE", destination];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["SUNIONSTORE", destination];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["SUNIONSTORE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6192,9 +7489,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   touch(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["TOUCH"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["TOUCH"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["TOUCH"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6207,9 +7510,15 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   unlink(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["UNLINK"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["UNLINK"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["UNLINK"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6226,136 +7535,214 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   watch(this: CommandSender, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["WATCH"];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["WATCH"];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["WATCH"], error);
     }
     return this.sendCommand(argv);
   },
   xack(this: CommandSender, key: RedisArgument, group: RedisArgument | number, ...id: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["XACK", key, group];
-    for (const x0 of id) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["XACK", key, group];
+      for (let i0 = 0, l0 = id; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["XACK"], error);
     }
     return this.sendCommand(argv);
   },
   xackdel(this: CommandSender, key: RedisArgument, group: RedisArgument | number, ids: { id: ReadonlyArray<RedisArgument | number> }, options?: XackdelOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XACKDEL", key, group];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (typeof ids !== 'object' || ids === null) throw invalidArgument("XACKDEL", "ids", "an object { id }", ids);
+      argv = ["XACKDEL", key, group];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("XACKDEL", "options.condition", "one of \"KEEPREF\" | \"DELREF\" | \"ACKED\"", options?.condition);
+        }
       }
-    }
-    argv.push("IDS");
-    argv.push(ids.id.length);
-    for (const x1 of ids.id) {
-      argv.push(x1);
+      argv.push("IDS");
+      if (!Array.isArray(ids.id)) throw invalidArgument("XACKDEL", "ids.id", 'an array', ids.id);
+      argv.push(ids.id.length);
+      for (let i1 = 0, l1 = ids.id; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["XACKDEL"], error);
     }
     return this.sendCommand(argv);
   },
   xadd(this: CommandSender, key: RedisArgument, idSelector: "*" | { id: RedisArgument | number }, data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }>, options?: XaddOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XADD", key];
-    if (options?.nomkstream === true) {
-      argv.push("NOMKSTREAM");
-    }
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(data)) throw invalidArgument("XADD", "data", 'an array', data);
+      argv = ["XADD", key];
+      if (options?.nomkstream === true) {
+        argv.push("NOMKSTREAM");
       }
-    }
-    if (options?.trim !== undefined) {
-      if (typeof options?.trim.strategy === 'string') {
-        argv.push(options?.trim.strategy);
-      }
-      if (options?.trim.operator !== undefined) {
-        if (typeof options?.trim.operator === 'string') {
-          argv.push(options?.trim.operator);
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("XADD", "options.condition", "one of \"KEEPREF\" | \"DELREF\" | \"ACKED\"", options?.condition);
         }
       }
-      argv.push(options?.trim.threshold);
-      if (options?.trim.count !== undefined) {
-        argv.push("LIMIT", options?.trim.count);
+      if (options?.trim !== undefined) {
+        if (typeof options?.trim !== 'object' || options?.trim === null) throw invalidArgument("XADD", "options.trim", "an object { strategy, operator, threshold, count }", options?.trim);
+        if (typeof options?.trim.strategy === 'string') {
+          argv.push(options?.trim.strategy);
+        } else {
+          throw invalidArgument("XADD", "options.trim.strategy", "one of \"MAXLEN\" | \"MINID\"", options?.trim.strategy);
+        }
+        if (options?.trim.operator !== undefined) {
+          if (typeof options?.trim.operator === 'string') {
+            argv.push(options?.trim.operator);
+          } else {
+            throw invalidArgument("XADD", "options.trim.operator", "one of \"=\" | \"~\"", options?.trim.operator);
+          }
+        }
+        argv.push(options?.trim.threshold);
+        if (options?.trim.count !== undefined) {
+          argv.push("LIMIT", options?.trim.count);
+        }
       }
-    }
-    if (typeof idSelector === 'string') {
-      argv.push(idSelector);
-    } else if ("id" in idSelector) {
-      argv.push(idSelector.id);
-    }
-    for (const x0 of data) {
-      argv.push(x0.field);
-      argv.push(x0.value);
+      if (typeof idSelector === 'string') {
+        argv.push(idSelector);
+      } else if (typeof idSelector !== 'object' || idSelector === null) {
+        throw invalidArgument("XADD", "idSelector", "one of \"*\" | { id }", idSelector);
+      } else if ("id" in idSelector) {
+        argv.push(idSelector.id);
+      } else {
+        throw invalidArgument("XADD", "idSelector", "one of \"*\" | { id }", idSelector);
+      }
+      for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("XADD", "data[]", "an object { field, value }", x0);
+        argv.push(x0.field);
+        argv.push(x0.value);
+      }
+    } catch (error) {
+      return refused(this, ["XADD"], error);
     }
     return this.sendCommand(argv);
   },
   xautoclaim(this: CommandSender, key: RedisArgument, group: RedisArgument | number, consumer: RedisArgument | number, minIdleTime: RedisArgument | number, start: RedisArgument | number, options?: XautoclaimOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XAUTOCLAIM", key, group, consumer, minIdleTime, start];
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
-    }
-    if (options?.justid === true) {
-      argv.push("JUSTID");
+    let argv: CommandArgument[];
+    try {
+      argv = ["XAUTOCLAIM", key, group, consumer, minIdleTime, start];
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+      if (options?.justid === true) {
+        argv.push("JUSTID");
+      }
+    } catch (error) {
+      return refused(this, ["XAUTOCLAIM"], error);
     }
     return this.sendCommand(argv);
   },
   xclaim(this: CommandSender, key: RedisArgument, group: RedisArgument | number, consumer: RedisArgument | number, minIdleTime: RedisArgument | number, id: ReadonlyArray<RedisArgument | number>, options?: XclaimOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XCLAIM", key, group, consumer, minIdleTime];
-    for (const x0 of id) {
-      argv.push(x0);
-    }
-    if (options?.ms !== undefined) {
-      argv.push("IDLE", options?.ms);
-    }
-    if (options?.unixTimeMilliseconds !== undefined) {
-      argv.push("TIME", options?.unixTimeMilliseconds);
-    }
-    if (options?.count !== undefined) {
-      argv.push("RETRYCOUNT", options?.count);
-    }
-    if (options?.force === true) {
-      argv.push("FORCE");
-    }
-    if (options?.justid === true) {
-      argv.push("JUSTID");
-    }
-    if (options?.lastid !== undefined) {
-      argv.push("LASTID", options?.lastid);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(id)) throw invalidArgument("XCLAIM", "id", 'an array', id);
+      argv = ["XCLAIM", key, group, consumer, minIdleTime];
+      for (let i0 = 0, l0 = id; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      if (options?.ms !== undefined) {
+        argv.push("IDLE", options?.ms);
+      }
+      if (options?.unixTimeMilliseconds !== undefined) {
+        argv.push("TIME", options?.unixTimeMilliseconds);
+      }
+      if (options?.count !== undefined) {
+        argv.push("RETRYCOUNT", options?.count);
+      }
+      if (options?.force === true) {
+        argv.push("FORCE");
+      }
+      if (options?.justid === true) {
+        argv.push("JUSTID");
+      }
+      if (options?.lastid !== undefined) {
+        argv.push("LASTID", options?.lastid);
+      }
+    } catch (error) {
+      return refused(this, ["XCLAIM"], error);
     }
     return this.sendCommand(argv);
   },
   xdel(this: CommandSender, key: RedisArgument, ...id: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["XDEL", key];
-    for (const x0 of id) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["XDEL", key];
+      for (let i0 = 0, l0 = id; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["XDEL"], error);
     }
     return this.sendCommand(argv);
   },
   xdelex(this: CommandSender, key: RedisArgument, ids: { id: ReadonlyArray<RedisArgument | number> }, options?: XdelexOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XDELEX", key];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (typeof ids !== 'object' || ids === null) throw invalidArgument("XDELEX", "ids", "an object { id }", ids);
+      argv = ["XDELEX", key];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("XDELEX", "options.condition", "one of \"KEEPREF\" | \"DELREF\" | \"ACKED\"", options?.condition);
+        }
       }
-    }
-    argv.push("IDS");
-    argv.push(ids.id.length);
-    for (const x1 of ids.id) {
-      argv.push(x1);
+      argv.push("IDS");
+      if (!Array.isArray(ids.id)) throw invalidArgument("XDELEX", "ids.id", 'an array', ids.id);
+      argv.push(ids.id.length);
+      for (let i1 = 0, l1 = ids.id; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["XDELEX"], error);
     }
     return this.sendCommand(argv);
   },
   xgroupCreate(this: CommandSender, key: RedisArgument, group: RedisArgument | number, idSelector: { id: RedisArgument | number } | "$", options?: XgroupCreateOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XGROUP", "CREATE", key, group];
-    if (typeof idSelector === 'string') {
-      argv.push(idSelector);
-    } else if ("id" in idSelector) {
-      argv.push(idSelector.id);
-    }
-    if (options?.mkstream === true) {
-      argv.push("MKSTREAM");
-    }
-    if (options?.entriesread !== undefined) {
-      argv.push("ENTRIESREAD", options?.entriesread);
+    let argv: CommandArgument[];
+    try {
+      argv = ["XGROUP", "CREATE", key, group];
+      if (typeof idSelector === 'string') {
+        argv.push(idSelector);
+      } else if (typeof idSelector !== 'object' || idSelector === null) {
+        throw invalidArgument("XGROUP CREATE", "idSelector", "one of { id } | \"$\"", idSelector);
+      } else if ("id" in idSelector) {
+        argv.push(idSelector.id);
+      } else {
+        throw invalidArgument("XGROUP CREATE", "idSelector", "one of { id } | \"$\"", idSelector);
+      }
+      if (options?.mkstream === true) {
+        argv.push("MKSTREAM");
+      }
+      if (options?.entriesread !== undefined) {
+        argv.push("ENTRIESREAD", options?.entriesread);
+      }
+    } catch (error) {
+      return refused(this, ["XGROUP", "CREATE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6376,14 +7763,23 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   xgroupSetid(this: CommandSender, key: RedisArgument, group: RedisArgument | number, idSelector: { id: RedisArgument | number } | "$", options?: XgroupSetidOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XGROUP", "SETID", key, group];
-    if (typeof idSelector === 'string') {
-      argv.push(idSelector);
-    } else if ("id" in idSelector) {
-      argv.push(idSelector.id);
-    }
-    if (options?.entriesread !== undefined) {
-      argv.push("ENTRIESREAD", options?.entriesread);
+    let argv: CommandArgument[];
+    try {
+      argv = ["XGROUP", "SETID", key, group];
+      if (typeof idSelector === 'string') {
+        argv.push(idSelector);
+      } else if (typeof idSelector !== 'object' || idSelector === null) {
+        throw invalidArgument("XGROUP SETID", "idSelector", "one of { id } | \"$\"", idSelector);
+      } else if ("id" in idSelector) {
+        argv.push(idSelector.id);
+      } else {
+        throw invalidArgument("XGROUP SETID", "idSelector", "one of { id } | \"$\"", idSelector);
+      }
+      if (options?.entriesread !== undefined) {
+        argv.push("ENTRIESREAD", options?.entriesread);
+      }
+    } catch (error) {
+      return refused(this, ["XGROUP", "SETID"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6400,12 +7796,18 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   xinfoStream(this: CommandSender, key: RedisArgument, options?: XinfoStreamOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XINFO", "STREAM", key];
-    if (options?.fullBlock !== undefined) {
-      argv.push("FULL");
-      if (options?.fullBlock.count !== undefined) {
-        argv.push("COUNT", options?.fullBlock.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["XINFO", "STREAM", key];
+      if (options?.fullBlock !== undefined) {
+        if (typeof options?.fullBlock !== 'object' || options?.fullBlock === null) throw invalidArgument("XINFO STREAM", "options.fullBlock", "an object { count }", options?.fullBlock);
+        argv.push("FULL");
+        if (options?.fullBlock.count !== undefined) {
+          argv.push("COUNT", options?.fullBlock.count);
+        }
       }
+    } catch (error) {
+      return refused(this, ["XINFO", "STREAM"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6414,123 +7816,189 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   xpending(this: CommandSender, key: RedisArgument, group: RedisArgument | number, options?: XpendingOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XPENDING", key, group];
-    if (options?.filters !== undefined) {
-      if (options?.filters.minIdleTime !== undefined) {
-        argv.push("IDLE", options?.filters.minIdleTime);
+    let argv: CommandArgument[];
+    try {
+      argv = ["XPENDING", key, group];
+      if (options?.filters !== undefined) {
+        if (typeof options?.filters !== 'object' || options?.filters === null) throw invalidArgument("XPENDING", "options.filters", "an object { minIdleTime, start, end, count, consumer }", options?.filters);
+        if (options?.filters.minIdleTime !== undefined) {
+          argv.push("IDLE", options?.filters.minIdleTime);
+        }
+        argv.push(options?.filters.start);
+        argv.push(options?.filters.end);
+        argv.push(options?.filters.count);
+        if (options?.filters.consumer !== undefined) {
+          argv.push(options?.filters.consumer);
+        }
       }
-      argv.push(options?.filters.start);
-      argv.push(options?.filters.end);
-      argv.push(options?.filters.count);
-      if (options?.filters.consumer !== undefined) {
-        argv.push(options?.filters.consumer);
-      }
+    } catch (error) {
+      return refused(this, ["XPENDING"], error);
     }
     return this.sendCommand(argv);
   },
   xrange(this: CommandSender, key: RedisArgument, start: RedisArgument | number, end: RedisArgument | number, options?: XrangeOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XRANGE", key, start, end];
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["XRANGE", key, start, end];
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["XRANGE"], error);
     }
     return this.sendCommand(argv);
   },
   xread(this: CommandSender, streams: { key: ReadonlyArray<RedisArgument>; id: ReadonlyArray<RedisArgument | number> }, options?: XreadOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XREAD"];
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
-    }
-    if (options?.milliseconds !== undefined) {
-      argv.push("BLOCK", options?.milliseconds);
-    }
-    argv.push("STREAMS");
-    for (const x1 of streams.key) {
-      argv.push(x1);
-    }
-    for (const x1 of streams.id) {
-      argv.push(x1);
+    let argv: CommandArgument[];
+    try {
+      if (typeof streams !== 'object' || streams === null) throw invalidArgument("XREAD", "streams", "an object { key, id }", streams);
+      argv = ["XREAD"];
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+      if (options?.milliseconds !== undefined) {
+        argv.push("BLOCK", options?.milliseconds);
+      }
+      argv.push("STREAMS");
+      if (!Array.isArray(streams.key)) throw invalidArgument("XREAD", "streams.key", 'an array', streams.key);
+      for (let i1 = 0, l1 = streams.key; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+      if (!Array.isArray(streams.id)) throw invalidArgument("XREAD", "streams.id", 'an array', streams.id);
+      for (let i1 = 0, l1 = streams.id; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["XREAD"], error);
     }
     return this.sendCommand(argv);
   },
   xreadgroup(this: CommandSender, groupBlock: { group: RedisArgument | number; consumer: RedisArgument | number }, streams: { key: ReadonlyArray<RedisArgument>; id: ReadonlyArray<RedisArgument | number> }, options?: XreadgroupOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XREADGROUP", "GROUP", groupBlock.group, groupBlock.consumer];
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
-    }
-    if (options?.milliseconds !== undefined) {
-      argv.push("BLOCK", options?.milliseconds);
-    }
-    if (options?.noack === true) {
-      argv.push("NOACK");
-    }
-    argv.push("STREAMS");
-    for (const x1 of streams.key) {
-      argv.push(x1);
-    }
-    for (const x1 of streams.id) {
-      argv.push(x1);
+    let argv: CommandArgument[];
+    try {
+      if (typeof groupBlock !== 'object' || groupBlock === null) throw invalidArgument("XREADGROUP", "groupBlock", "an object { group, consumer }", groupBlock);
+      if (typeof streams !== 'object' || streams === null) throw invalidArgument("XREADGROUP", "streams", "an object { key, id }", streams);
+      argv = ["XREADGROUP", "GROUP", groupBlock.group, groupBlock.consumer];
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+      if (options?.milliseconds !== undefined) {
+        argv.push("BLOCK", options?.milliseconds);
+      }
+      if (options?.noack === true) {
+        argv.push("NOACK");
+      }
+      argv.push("STREAMS");
+      if (!Array.isArray(streams.key)) throw invalidArgument("XREADGROUP", "streams.key", 'an array', streams.key);
+      for (let i1 = 0, l1 = streams.key; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+      if (!Array.isArray(streams.id)) throw invalidArgument("XREADGROUP", "streams.id", 'an array', streams.id);
+      for (let i1 = 0, l1 = streams.id; i1 < l1.length; i1++) {
+        const x1 = l1[i1]!;
+        argv.push(x1);
+      }
+    } catch (error) {
+      return refused(this, ["XREADGROUP"], error);
     }
     return this.sendCommand(argv);
   },
   xrevrange(this: CommandSender, key: RedisArgument, end: RedisArgument | number, start: RedisArgument | number, options?: XrevrangeOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XREVRANGE", key, end, start];
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["XREVRANGE", key, end, start];
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["XREVRANGE"], error);
     }
     return this.sendCommand(argv);
   },
   xsetid(this: CommandSender, key: RedisArgument, lastId: RedisArgument | number, options?: XsetidOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["XSETID", key, lastId];
-    if (options?.entriesAdded !== undefined) {
-      argv.push("ENTRIESADDED", options?.entriesAdded);
-    }
-    if (options?.maxDeletedId !== undefined) {
-      argv.push("MAXDELETEDID", options?.maxDeletedId);
+    let argv: CommandArgument[];
+    try {
+      argv = ["XSETID", key, lastId];
+      if (options?.entriesAdded !== undefined) {
+        argv.push("ENTRIESADDED", options?.entriesAdded);
+      }
+      if (options?.maxDeletedId !== undefined) {
+        argv.push("MAXDELETEDID", options?.maxDeletedId);
+      }
+    } catch (error) {
+      return refused(this, ["XSETID"], error);
     }
     return this.sendCommand(argv);
   },
   xtrim(this: CommandSender, key: RedisArgument, trim: { strategy: "MAXLEN" | "MINID"; operator?: "=" | "~"; threshold: RedisArgument | number; count?: number | bigint; condition?: "KEEPREF" | "DELREF" | "ACKED" }): Promise<unknown> {
-    const argv: CommandArgument[] = ["XTRIM", key];
-    if (typeof trim.strategy === 'string') {
-      argv.push(trim.strategy);
-    }
-    if (trim.operator !== undefined) {
-      if (typeof trim.operator === 'string') {
-        argv.push(trim.operator);
+    let argv: CommandArgument[];
+    try {
+      if (typeof trim !== 'object' || trim === null) throw invalidArgument("XTRIM", "trim", "an object { strategy, operator, threshold, count, condition }", trim);
+      argv = ["XTRIM", key];
+      if (typeof trim.strategy === 'string') {
+        argv.push(trim.strategy);
+      } else {
+        throw invalidArgument("XTRIM", "trim.strategy", "one of \"MAXLEN\" | \"MINID\"", trim.strategy);
       }
-    }
-    argv.push(trim.threshold);
-    if (trim.count !== undefined) {
-      argv.push("LIMIT", trim.count);
-    }
-    if (trim.condition !== undefined) {
-      if (typeof trim.condition === 'string') {
-        argv.push(trim.condition);
+      if (trim.operator !== undefined) {
+        if (typeof trim.operator === 'string') {
+          argv.push(trim.operator);
+        } else {
+          throw invalidArgument("XTRIM", "trim.operator", "one of \"=\" | \"~\"", trim.operator);
+        }
       }
+      argv.push(trim.threshold);
+      if (trim.count !== undefined) {
+        argv.push("LIMIT", trim.count);
+      }
+      if (trim.condition !== undefined) {
+        if (typeof trim.condition === 'string') {
+          argv.push(trim.condition);
+        } else {
+          throw invalidArgument("XTRIM", "trim.condition", "one of \"KEEPREF\" | \"DELREF\" | \"ACKED\"", trim.condition);
+        }
+      }
+    } catch (error) {
+      return refused(this, ["XTRIM"], error);
     }
     return this.sendCommand(argv);
   },
   zadd(this: CommandSender, key: RedisArgument, data: ReadonlyArray<{ score: number | string; member: RedisArgument | number }>, options?: ZaddOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZADD", key];
-    if (options?.condition !== undefined) {
-      if (typeof options?.condition === 'string') {
-        argv.push(options?.condition);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(data)) throw invalidArgument("ZADD", "data", 'an array', data);
+      argv = ["ZADD", key];
+      if (options?.condition !== undefined) {
+        if (typeof options?.condition === 'string') {
+          argv.push(options?.condition);
+        } else {
+          throw invalidArgument("ZADD", "options.condition", "one of \"NX\" | \"XX\"", options?.condition);
+        }
       }
-    }
-    if (options?.comparison !== undefined) {
-      if (typeof options?.comparison === 'string') {
-        argv.push(options?.comparison);
+      if (options?.comparison !== undefined) {
+        if (typeof options?.comparison === 'string') {
+          argv.push(options?.comparison);
+        } else {
+          throw invalidArgument("ZADD", "options.comparison", "one of \"GT\" | \"LT\"", options?.comparison);
+        }
       }
-    }
-    if (options?.change === true) {
-      argv.push("CH");
-    }
-    if (options?.increment === true) {
-      argv.push("INCR");
-    }
-    for (const x0 of data) {
-      argv.push(x0.score);
-      argv.push(x0.member);
+      if (options?.change === true) {
+        argv.push("CH");
+      }
+      if (options?.increment === true) {
+        argv.push("INCR");
+      }
+      for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("ZADD", "data[]", "an object { score, member }", x0);
+        argv.push(x0.score);
+        argv.push(x0.member);
+      }
+    } catch (error) {
+      return refused(this, ["ZADD"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6543,19 +8011,32 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   zdiff(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZdiffOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZDIFF", key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (options?.withscores === true) {
-      argv.push("WITHSCORES");
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("ZDIFF", "key", 'an array', key);
+      argv = ["ZDIFF", key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      if (options?.withscores === true) {
+        argv.push("WITHSCORES");
+      }
+    } catch (error) {
+      return refused(this, ["ZDIFF"], error);
     }
     return this.sendCommand(argv, scoredMembers);
   },
   zdiffstore(this: CommandSender, destination: RedisArgument, ...key: Array<RedisArgument>): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZDIFFSTORE", destination, key.length];
-    for (const x0 of key) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZDIFFSTORE", destination, key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["ZDIFFSTORE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6564,53 +8045,82 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   zinter(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZinterOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZINTER", key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (options?.weight !== undefined) {
-      argv.push("WEIGHTS");
-      for (const x0 of options?.weight) {
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("ZINTER", "key", 'an array', key);
+      argv = ["ZINTER", key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
         argv.push(x0);
       }
-    }
-    if (options?.aggregate !== undefined) {
-      argv.push("AGGREGATE");
-      if (typeof options?.aggregate === 'string') {
-        argv.push(options?.aggregate);
+      if (options?.weight !== undefined) {
+        if (!Array.isArray(options?.weight)) throw invalidArgument("ZINTER", "options.weight", 'an array', options?.weight);
+        argv.push("WEIGHTS");
+        for (let i0 = 0, l0 = options?.weight; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
-    }
-    if (options?.withscores === true) {
-      argv.push("WITHSCORES");
+      if (options?.aggregate !== undefined) {
+        argv.push("AGGREGATE");
+        if (typeof options?.aggregate === 'string') {
+          argv.push(options?.aggregate);
+        } else {
+          throw invalidArgument("ZINTER", "options.aggregate", "one of \"SUM\" | \"MIN\" | \"MAX\"", options?.aggregate);
+        }
+      }
+      if (options?.withscores === true) {
+        argv.push("WITHSCORES");
+      }
+    } catch (error) {
+      return refused(this, ["ZINTER"], error);
     }
     return this.sendCommand(argv, scoredMembers);
   },
   zintercard(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZintercardOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZINTERCARD", key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT", options?.limit);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("ZINTERCARD", "key", 'an array', key);
+      argv = ["ZINTERCARD", key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      if (options?.limit !== undefined) {
+        argv.push("LIMIT", options?.limit);
+      }
+    } catch (error) {
+      return refused(this, ["ZINTERCARD"], error);
     }
     return this.sendCommand(argv);
   },
   zinterstore(this: CommandSender, destination: RedisArgument, key: ReadonlyArray<RedisArgument>, options?: ZinterstoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZINTERSTORE", destination, key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (options?.weight !== undefined) {
-      argv.push("WEIGHTS");
-      for (const x0 of options?.weight) {
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("ZINTERSTORE", "key", 'an array', key);
+      argv = ["ZINTERSTORE", destination, key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
         argv.push(x0);
       }
-    }
-    if (options?.aggregate !== undefined) {
-      argv.push("AGGREGATE");
-      if (typeof options?.aggregate === 'string') {
-        argv.push(options?.aggregate);
+      if (options?.weight !== undefined) {
+        if (!Array.isArray(options?.weight)) throw invalidArgument("ZINTERSTORE", "options.weight", 'an array', options?.weight);
+        argv.push("WEIGHTS");
+        for (let i0 = 0, l0 = options?.weight; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
+      if (options?.aggregate !== undefined) {
+        argv.push("AGGREGATE");
+        if (typeof options?.aggregate === 'string') {
+          argv.push(options?.aggregate);
+        } else {
+          throw invalidArgument("ZINTERSTORE", "options.aggregate", "one of \"SUM\" | \"MIN\" | \"MAX\"", options?.aggregate);
+        }
+      }
+    } catch (error) {
+      return refused(this, ["ZINTERSTORE"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6619,118 +8129,188 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   zmpop(this: CommandSender, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: ZmpopOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZMPOP", key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (typeof where === 'string') {
-      argv.push(where);
-    }
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("ZMPOP", "key", 'an array', key);
+      argv = ["ZMPOP", key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+      if (typeof where === 'string') {
+        argv.push(where);
+      } else {
+        throw invalidArgument("ZMPOP", "where", "one of \"MIN\" | \"MAX\"", where);
+      }
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["ZMPOP"], error);
     }
     return this.sendCommand(argv);
   },
   zmscore(this: CommandSender, key: RedisArgument, ...member: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZMSCORE", key];
-    for (const x0 of member) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZMSCORE", key];
+      for (let i0 = 0, l0 = member; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["ZMSCORE"], error);
     }
     return this.sendCommand(argv);
   },
   zpopmax(this: CommandSender, key: RedisArgument, options?: ZpopmaxOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZPOPMAX", key];
-    if (options?.count !== undefined) {
-      argv.push(options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZPOPMAX", key];
+      if (options?.count !== undefined) {
+        argv.push(options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["ZPOPMAX"], error);
     }
     return this.sendCommand(argv);
   },
   zpopmin(this: CommandSender, key: RedisArgument, options?: ZpopminOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZPOPMIN", key];
-    if (options?.count !== undefined) {
-      argv.push(options?.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZPOPMIN", key];
+      if (options?.count !== undefined) {
+        argv.push(options?.count);
+      }
+    } catch (error) {
+      return refused(this, ["ZPOPMIN"], error);
     }
     return this.sendCommand(argv);
   },
   zrandmember(this: CommandSender, key: RedisArgument, options?: ZrandmemberOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZRANDMEMBER", key];
-    if (options?.optionsValue !== undefined) {
-      argv.push(options?.optionsValue.count);
-      if (options?.optionsValue.withscores === true) {
-        argv.push("WITHSCORES");
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZRANDMEMBER", key];
+      if (options?.optionsValue !== undefined) {
+        if (typeof options?.optionsValue !== 'object' || options?.optionsValue === null) throw invalidArgument("ZRANDMEMBER", "options.optionsValue", "an object { count, withscores }", options?.optionsValue);
+        argv.push(options?.optionsValue.count);
+        if (options?.optionsValue.withscores === true) {
+          argv.push("WITHSCORES");
+        }
       }
+    } catch (error) {
+      return refused(this, ["ZRANDMEMBER"], error);
     }
     return this.sendCommand(argv);
   },
   zrange(this: CommandSender, key: RedisArgument, start: RedisArgument | number, stop: RedisArgument | number, options?: ZrangeOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZRANGE", key, start, stop];
-    if (options?.sortby !== undefined) {
-      if (typeof options?.sortby === 'string') {
-        argv.push(options?.sortby);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZRANGE", key, start, stop];
+      if (options?.sortby !== undefined) {
+        if (typeof options?.sortby === 'string') {
+          argv.push(options?.sortby);
+        } else {
+          throw invalidArgument("ZRANGE", "options.sortby", "one of \"BYSCORE\" | \"BYLEX\"", options?.sortby);
+        }
       }
-    }
-    if (options?.rev === true) {
-      argv.push("REV");
-    }
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT");
-      argv.push(options?.limit.offset);
-      argv.push(options?.limit.count);
-    }
-    if (options?.withscores === true) {
-      argv.push("WITHSCORES");
+      if (options?.rev === true) {
+        argv.push("REV");
+      }
+      if (options?.limit !== undefined) {
+        if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("ZRANGE", "options.limit", "an object { offset, count }", options?.limit);
+        argv.push("LIMIT");
+        argv.push(options?.limit.offset);
+        argv.push(options?.limit.count);
+      }
+      if (options?.withscores === true) {
+        argv.push("WITHSCORES");
+      }
+    } catch (error) {
+      return refused(this, ["ZRANGE"], error);
     }
     return this.sendCommand(argv, scoredMembers);
   },
   zrangebylex(this: CommandSender, key: RedisArgument, min: RedisArgument | number, max: RedisArgument | number, options?: ZrangebylexOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZRANGEBYLEX", key, min, max];
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT");
-      argv.push(options?.limit.offset);
-      argv.push(options?.limit.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZRANGEBYLEX", key, min, max];
+      if (options?.limit !== undefined) {
+        if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("ZRANGEBYLEX", "options.limit", "an object { offset, count }", options?.limit);
+        argv.push("LIMIT");
+        argv.push(options?.limit.offset);
+        argv.push(options?.limit.count);
+      }
+    } catch (error) {
+      return refused(this, ["ZRANGEBYLEX"], error);
     }
     return this.sendCommand(argv);
   },
   zrangebyscore(this: CommandSender, key: RedisArgument, min: number | string, max: number | string, options?: ZrangebyscoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZRANGEBYSCORE", key, min, max];
-    if (options?.withscores === true) {
-      argv.push("WITHSCORES");
-    }
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT");
-      argv.push(options?.limit.offset);
-      argv.push(options?.limit.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZRANGEBYSCORE", key, min, max];
+      if (options?.withscores === true) {
+        argv.push("WITHSCORES");
+      }
+      if (options?.limit !== undefined) {
+        if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("ZRANGEBYSCORE", "options.limit", "an object { offset, count }", options?.limit);
+        argv.push("LIMIT");
+        argv.push(options?.limit.offset);
+        argv.push(options?.limit.count);
+      }
+    } catch (error) {
+      return refused(this, ["ZRANGEBYSCORE"], error);
     }
     return this.sendCommand(argv, scoredMembers);
   },
   zrangestore(this: CommandSender, dst: RedisArgument, src: RedisArgument, min: RedisArgument | number, max: RedisArgument | number, options?: ZrangestoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZRANGESTORE", dst, src, min, max];
-    if (options?.sortby !== undefined) {
-      if (typeof options?.sortby === 'string') {
-        argv.push(options?.sortby);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZRANGESTORE", dst, src, min, max];
+      if (options?.sortby !== undefined) {
+        if (typeof options?.sortby === 'string') {
+          argv.push(options?.sortby);
+        } else {
+          throw invalidArgument("ZRANGESTORE", "options.sortby", "one of \"BYSCORE\" | \"BYLEX\"", options?.sortby);
+        }
       }
-    }
-    if (options?.rev === true) {
-      argv.push("REV");
-    }
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT");
-      argv.push(options?.limit.offset);
-      argv.push(options?.limit.count);
+      if (options?.rev === true) {
+        argv.push("REV");
+      }
+      if (options?.limit !== undefined) {
+        if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("ZRANGESTORE", "options.limit", "an object { offset, count }", options?.limit);
+        argv.push("LIMIT");
+        argv.push(options?.limit.offset);
+        argv.push(options?.limit.count);
+      }
+    } catch (error) {
+      return refused(this, ["ZRANGESTORE"], error);
     }
     return this.sendCommand(argv);
   },
   zrank(this: CommandSender, key: RedisArgument, member: RedisArgument | number, options?: ZrankOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZRANK", key, member];
-    if (options?.withscore === true) {
-      argv.push("WITHSCORE");
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZRANK", key, member];
+      if (options?.withscore === true) {
+        argv.push("WITHSCORE");
+      }
+    } catch (error) {
+      return refused(this, ["ZRANK"], error);
     }
     return this.sendCommand(argv);
   },
   zrem(this: CommandSender, key: RedisArgument, ...member: Array<RedisArgument | number>): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZREM", key];
-    for (const x0 of member) {
-      argv.push(x0);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZREM", key];
+      for (let i0 = 0, l0 = member; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
+        argv.push(x0);
+      }
+    } catch (error) {
+      return refused(this, ["ZREM"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6747,50 +8327,77 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   zrevrange(this: CommandSender, key: RedisArgument, start: number | bigint, stop: number | bigint, options?: ZrevrangeOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZREVRANGE", key, start, stop];
-    if (options?.withscores === true) {
-      argv.push("WITHSCORES");
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZREVRANGE", key, start, stop];
+      if (options?.withscores === true) {
+        argv.push("WITHSCORES");
+      }
+    } catch (error) {
+      return refused(this, ["ZREVRANGE"], error);
     }
     return this.sendCommand(argv, scoredMembers);
   },
   zrevrangebylex(this: CommandSender, key: RedisArgument, max: RedisArgument | number, min: RedisArgument | number, options?: ZrevrangebylexOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZREVRANGEBYLEX", key, max, min];
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT");
-      argv.push(options?.limit.offset);
-      argv.push(options?.limit.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZREVRANGEBYLEX", key, max, min];
+      if (options?.limit !== undefined) {
+        if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("ZREVRANGEBYLEX", "options.limit", "an object { offset, count }", options?.limit);
+        argv.push("LIMIT");
+        argv.push(options?.limit.offset);
+        argv.push(options?.limit.count);
+      }
+    } catch (error) {
+      return refused(this, ["ZREVRANGEBYLEX"], error);
     }
     return this.sendCommand(argv);
   },
   zrevrangebyscore(this: CommandSender, key: RedisArgument, max: number | string, min: number | string, options?: ZrevrangebyscoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZREVRANGEBYSCORE", key, max, min];
-    if (options?.withscores === true) {
-      argv.push("WITHSCORES");
-    }
-    if (options?.limit !== undefined) {
-      argv.push("LIMIT");
-      argv.push(options?.limit.offset);
-      argv.push(options?.limit.count);
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZREVRANGEBYSCORE", key, max, min];
+      if (options?.withscores === true) {
+        argv.push("WITHSCORES");
+      }
+      if (options?.limit !== undefined) {
+        if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("ZREVRANGEBYSCORE", "options.limit", "an object { offset, count }", options?.limit);
+        argv.push("LIMIT");
+        argv.push(options?.limit.offset);
+        argv.push(options?.limit.count);
+      }
+    } catch (error) {
+      return refused(this, ["ZREVRANGEBYSCORE"], error);
     }
     return this.sendCommand(argv, scoredMembers);
   },
   zrevrank(this: CommandSender, key: RedisArgument, member: RedisArgument | number, options?: ZrevrankOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZREVRANK", key, member];
-    if (options?.withscore === true) {
-      argv.push("WITHSCORE");
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZREVRANK", key, member];
+      if (options?.withscore === true) {
+        argv.push("WITHSCORE");
+      }
+    } catch (error) {
+      return refused(this, ["ZREVRANK"], error);
     }
     return this.sendCommand(argv);
   },
   zscan(this: CommandSender, key: RedisArgument, cursor: number | bigint, options?: ZscanOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZSCAN", key, cursor];
-    if (options?.pattern !== undefined) {
-      argv.push("MATCH", options?.pattern);
-    }
-    if (options?.count !== undefined) {
-      argv.push("COUNT", options?.count);
-    }
-    if (options?.noscores === true) {
-      argv.push("NOSCORES");
+    let argv: CommandArgument[];
+    try {
+      argv = ["ZSCAN", key, cursor];
+      if (options?.pattern !== undefined) {
+        argv.push("MATCH", options?.pattern);
+      }
+      if (options?.count !== undefined) {
+        argv.push("COUNT", options?.count);
+      }
+      if (options?.noscores === true) {
+        argv.push("NOSCORES");
+      }
+    } catch (error) {
+      return refused(this, ["ZSCAN"], error);
     }
     return this.sendCommand(argv);
   },
@@ -6799,43 +8406,65 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   zunion(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZunionOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZUNION", key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (options?.weight !== undefined) {
-      argv.push("WEIGHTS");
-      for (const x0 of options?.weight) {
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("ZUNION", "key", 'an array', key);
+      argv = ["ZUNION", key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
         argv.push(x0);
       }
-    }
-    if (options?.aggregate !== undefined) {
-      argv.push("AGGREGATE");
-      if (typeof options?.aggregate === 'string') {
-        argv.push(options?.aggregate);
+      if (options?.weight !== undefined) {
+        if (!Array.isArray(options?.weight)) throw invalidArgument("ZUNION", "options.weight", 'an array', options?.weight);
+        argv.push("WEIGHTS");
+        for (let i0 = 0, l0 = options?.weight; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
-    }
-    if (options?.withscores === true) {
-      argv.push("WITHSCORES");
+      if (options?.aggregate !== undefined) {
+        argv.push("AGGREGATE");
+        if (typeof options?.aggregate === 'string') {
+          argv.push(options?.aggregate);
+        } else {
+          throw invalidArgument("ZUNION", "options.aggregate", "one of \"SUM\" | \"MIN\" | \"MAX\"", options?.aggregate);
+        }
+      }
+      if (options?.withscores === true) {
+        argv.push("WITHSCORES");
+      }
+    } catch (error) {
+      return refused(this, ["ZUNION"], error);
     }
     return this.sendCommand(argv, scoredMembers);
   },
   zunionstore(this: CommandSender, destination: RedisArgument, key: ReadonlyArray<RedisArgument>, options?: ZunionstoreOptions): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZUNIONSTORE", destination, key.length];
-    for (const x0 of key) {
-      argv.push(x0);
-    }
-    if (options?.weight !== undefined) {
-      argv.push("WEIGHTS");
-      for (const x0 of options?.weight) {
+    let argv: CommandArgument[];
+    try {
+      if (!Array.isArray(key)) throw invalidArgument("ZUNIONSTORE", "key", 'an array', key);
+      argv = ["ZUNIONSTORE", destination, key.length];
+      for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
+        const x0 = l0[i0]!;
         argv.push(x0);
       }
-    }
-    if (options?.aggregate !== undefined) {
-      argv.push("AGGREGATE");
-      if (typeof options?.aggregate === 'string') {
-        argv.push(options?.aggregate);
+      if (options?.weight !== undefined) {
+        if (!Array.isArray(options?.weight)) throw invalidArgument("ZUNIONSTORE", "options.weight", 'an array', options?.weight);
+        argv.push("WEIGHTS");
+        for (let i0 = 0, l0 = options?.weight; i0 < l0.length; i0++) {
+          const x0 = l0[i0]!;
+          argv.push(x0);
+        }
       }
+      if (options?.aggregate !== undefined) {
+        argv.push("AGGREGATE");
+        if (typeof options?.aggregate === 'string') {
+          argv.push(options?.aggregate);
+        } else {
+          throw invalidArgument("ZUNIONSTORE", "options.aggregate", "one of \"SUM\" | \"MIN\" | \"MAX\"", options?.aggregate);
+        }
+      }
+    } catch (error) {
+      return refused(this, ["ZUNIONSTORE"], error);
     }
     return this.sendCommand(argv);
   }
