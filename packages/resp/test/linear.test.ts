@@ -61,9 +61,9 @@ describe('linear cost under chunking', () => {
     expect(perByte[2]!).toBeLessThan(perByte[0]! * 4);
   });
 
-  it('a long simple-string line: time per byte does not grow from 2 MiB to 16 MiB', () => {
+  it('a long simple-string line: time per byte does not grow from 1 MiB to 32 MiB', () => {
     // A line has no length header: its CR is searched for in each chunk once, not rescanned.
-    const sizes = [2, 16].map((m) => m * 1024 * 1024);
+    const sizes = [1, 32].map((m) => m * 1024 * 1024);
     const perByte = sizes.map((size) => {
       const chunks = chunked(
         Buffer.concat([Buffer.from('+'), Buffer.alloc(size, 0x61), Buffer.from('\r\n')]),
@@ -71,8 +71,9 @@ describe('linear cost under chunking', () => {
       nsPerUnit(chunks, size, 1);
       return nsPerUnit(chunks, size, 3);
     });
-    console.log(`ns/byte of a + line at 2, 16 MiB: ${perByte.map((t) => t.toFixed(3)).join(', ')}`);
-    // Quadratic would be 8x per byte; linear stays flat.
-    expect(perByte[1]!).toBeLessThan(perByte[0]! * 3);
+    console.log(`ns/byte of a + line at 1, 32 MiB: ${perByte.map((t) => t.toFixed(3)).join(', ')}`);
+    // Quadratic would be 32x per byte (it was, before); linear stays flat, give or take GC of a
+    // larger heap on a loaded machine.
+    expect(perByte[1]!).toBeLessThan(perByte[0]! * 8);
   });
 });
