@@ -139,6 +139,30 @@ function covers(names: SchemaNames, need: ReturnType<CompactParser['missing']>):
   );
 }
 
+/**
+ * Per client, how many times a connection became ready: cached names are dropped when it changed.
+ * A restarted server reloads graphs with versions computed again (from property keys only, protocol
+ * doc §1.7): a graph recreated elsewhere can come back with the version we know and other names.
+ */
+const epochs = new WeakMap<Client, { n: number }>();
+
+function connectionEpoch(client: Client): { n: number } {
+  let epoch = epochs.get(client);
+  if (epoch === undefined) {
+    const counter = { n: 0 };
+    epoch = counter;
+    epochs.set(client, counter);
+    // One listener per client, however many FalkorDB handles wrap it.
+    client.on('ready', () => {
+      counter.n++;
+    });
+  }
+  return epoch;
+}
+
+/** GRAPH.CONFIG fields that are yes/no (booleans over RESP3, 1/0 over RESP2). */
+const BOOLEAN_CONFIG = new Set(['ASYNC_DELETE', 'CMD_INFO', 'DELAY_INDEXING']);
+
 /** A command on the client's shared connection; server errors become their graph classes. */
 function graphCommand(client: Client, argv: (string | number)[]): Promise<unknown> {
   return client.sendCommand(argv).catch((err: unknown) => {
@@ -239,8 +263,13 @@ export class FalkorDB implements AsyncDisposable {
    */
   static async connect(options?: ClientOptions | string, falkor: FalkorDBOptions = {}): Promise<FalkorDB> {
     // The official client's URL schemes: falkor:// and falkors:// (TLS) are redis:// and rediss://.
+    const scheme = (url: string): string => url.replace(/^falkor(s?):\/\//i, 'redis$1://');
     const resolved =
-      typeof options === 'string' ? options.replace(/^falkor(s?):\/\//i, 'redis$1://') : options;
+      typeof options === 'string'
+        ? scheme(options)
+        : options?.url !== undefined
+          ? { ...options, url: scheme(options.url) }
+          : options;
     const client = await createClient(resolved).connect();
     return new FalkorDB(client, falkor, true);
   }
@@ -269,7 +298,11 @@ export class FalkorDB implements AsyncDisposable {
     const reply = (await this.#command(['GRAPH.CONFIG', 'GET', name])) as unknown[];
     const out: Record<string, unknown> = {};
     const pairs = Array.isArray(reply[0]) ? (reply as unknown[][]) : [reply];
-    for (const [key, value] of pairs) out[String(key)] = value;
+    for (const [key, value] of pairs) {
+      const field = String(key);
+      // RESP2 has no booleans: the yes/no fields arrive as 1/0 there, as true/false over RESP3.
+      out[field] = BOOLEAN_CONFIG.has(field) && typeof value === 'number' ? value !== 0 : value;
+    }
     return out;
   }
 
@@ -285,37 +318,42 @@ export class FalkorDB implements AsyncDisposable {
 
   /** `GRAPH.INFO [section]`: running and waiting queries, as the server lists them. */
   async info(section?: 'RunningQueries' | 'WaitingQueries' | 'ObjectPool'): Promise<unknown> {
-    return this.client.sendCommand(section === undefined ? ['GRAPH.INFO'] : ['GRAPH.INFO', section]);
+    return this.#command(section === undefined ? ['GRAPH.INFO'] : ['GRAPH.INFO', section]);
   }
 
   /** `GRAPH.UDF LOAD [REPLACE] lib code`: a JavaScript function library, called in Cypher as `lib.fn()`. */
   async udfLoad(library: string, code: string, options: { replace?: boolean } = {}): Promise<void> {
-    await this.client.sendCommand(
+    await this.#command(
       options.replace
         ? ['GRAPH.UDF', 'LOAD', 'REPLACE', library, code]
         : ['GRAPH.UDF', 'LOAD', library, code],
     );
   }
 
-  /** `GRAPH.UDF LIST [lib] [WITHCODE]`. */
-  async udfList(library?: string, options: { withCode?: boolean } = {}): Promise<unknown[]> {
+  /**
+   * `GRAPH.UDF LIST [lib] [WITHCODE]`: one `{ library_name, functions, library_code? }` per
+   * library, over RESP2 and RESP3 alike.
+   */
+  async udfList(library?: string, options: { withCode?: boolean } = {}): Promise<Record<string, unknown>[]> {
     const argv = [
       'GRAPH.UDF',
       'LIST',
       ...(library ? [library] : []),
       ...(options.withCode ? ['WITHCODE'] : []),
     ];
-    return (await this.client.sendCommand(argv)) as unknown[];
+    return ((await this.#command(argv)) as unknown[]).map(
+      (library) => plainMap(library, 1) as Record<string, unknown>,
+    );
   }
 
   /** `GRAPH.UDF DELETE lib`. */
   async udfDelete(library: string): Promise<void> {
-    await this.client.sendCommand(['GRAPH.UDF', 'DELETE', library]);
+    await this.#command(['GRAPH.UDF', 'DELETE', library]);
   }
 
   /** `GRAPH.UDF FLUSH`: every library. */
   async udfFlush(): Promise<void> {
-    await this.client.sendCommand(['GRAPH.UDF', 'FLUSH']);
+    await this.#command(['GRAPH.UDF', 'FLUSH']);
   }
 
   /** Closes the client if `connect()` made it. */
@@ -352,6 +390,20 @@ export class Graph {
     this.name = name;
     this.#versionCheck = options.versionCheck !== false;
     this.#schema = new Schema(() => this.#fetchNames());
+    this.#epoch = connectionEpoch(db.client);
+    this.#seen = this.#epoch.n;
+  }
+
+  readonly #epoch: { n: number };
+  #seen: number;
+
+  /** The schema cache, emptied first if the client reconnected since it was filled. */
+  #names(): Schema {
+    if (this.#seen !== this.#epoch.n) {
+      this.#seen = this.#epoch.n;
+      this.#schema.clear();
+    }
+    return this.#schema;
   }
 
   async #fetchNames(): Promise<SchemaNames> {
@@ -444,7 +496,7 @@ export class Graph {
     options: QueryOptions & { readOnly?: boolean } = {},
   ): Promise<QueryResult<Row>> {
     const command = options.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
-    const parser = new CompactParser(this.#schema.names, { rowShape: options.rowShape });
+    const parser = new CompactParser(this.#names().names, { rowShape: options.rowShape });
     const queued = new Promise<CompactResult>((resolve, reject) => {
       pipeline.addCommand(this.#argv(command, withParams(cypher, options.params), options), {
         reader: parser,
@@ -492,7 +544,7 @@ export class Graph {
   ): Promise<QueryResult> {
     const text = withParams(cypher, options.params);
     for (let attempt = 0; ; attempt++) {
-      const reader: CompactParser = new CompactParser(this.#schema.names, {
+      const reader: CompactParser = new CompactParser(this.#names().names, {
         rowShape: options.rowShape,
         onRow: onRow && ((row) => onRow(row, reader)),
       });
@@ -546,7 +598,9 @@ export class Graph {
     let done = false;
     let failure: unknown;
     let held: unknown[] = [];
-    let refreshTried = false;
+    let refreshing = false;
+    /** Refreshes in a row that did not cover the held rows' ids. */
+    let misses = 0;
     let gaveUp = false;
     let session: Session | undefined;
     let paused = false;
@@ -570,15 +624,19 @@ export class Graph {
             // Else the row waits (with every later row, to keep their order) for a refresh.
             if (held.length > 0 || reader.unresolved) {
               held.push(row);
-              if (!refreshTried) {
-                refreshTried = true;
+              if (!refreshing && !gaveUp) {
+                // Names newer than this row: a refresh begun after it (one in flight may have
+                // read the schema before the query created the ids).
+                refreshing = true;
                 const release = (): void => {
+                  refreshing = false;
                   if (left) return;
                   if (covers(this.#schema.names, reader.missing())) {
+                    misses = 0;
                     reader.resolve(this.#schema.names);
                     for (const waiting of held) queue.push(waiting);
                     held = [];
-                  } else {
+                  } else if (++misses >= 2) {
                     // Never expected (the ids exist once the reply is sent): the rows wait for the
                     // end of the reply, where #run refreshes again and reports what is missing.
                     gaveUp = true;
@@ -586,10 +644,13 @@ export class Graph {
                       paused = false;
                       s.resumeReading();
                     }
+                  } else {
+                    refreshing = true;
+                    void this.#schema.refresh(true).then(release, release);
                   }
                   wake?.();
                 };
-                void this.#schema.refresh().then(release, release);
+                void this.#schema.refresh(true).then(release, release);
               }
             } else queue.push(row);
             if (!paused && !gaveUp && queue.length - head + held.length > STREAM_HIGH_WATER) {

@@ -106,6 +106,36 @@ describe('queries against Redis 8.2 + FalkorDB 4.16', () => {
     await expect(g.roQuery('RETURN 1')).rejects.toThrow('Invalid graph operation on empty key');
   });
 
+  it('a graph recreated elsewhere and reloaded by a restart keeps its names right (the version does not tell)', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    client.on('error', () => {});
+    const g = falkordb(client).graph('social');
+    const labelsByName = async () => {
+      for (let i = 0; ; i++) {
+        try {
+          const { rows } = await g.query<{ n: Node }>('MATCH (n) RETURN n ORDER BY n.name');
+          return rows.map((r) => `${String(r.n.properties.name)}:${r.n.labels.join()}`);
+        } catch (err) {
+          if (i > 50) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 100)); // reconnecting
+        }
+      }
+    };
+    await server.call('GRAPH.QUERY', 'social', "CREATE (:Person {name: 'ada'}), (:Robot {name: 'r2'})");
+    await server.call('SAVE');
+    await server.restart();
+    expect(await labelsByName()).toEqual(['ada:Person', 'r2:Robot']);
+    // Elsewhere: recreated with the labels made in the other order, same property keys; then a
+    // restart reloads it with the version the handle already knows (computed from keys only).
+    await server.call('GRAPH.DELETE', 'social');
+    await server.call('GRAPH.QUERY', 'social', "CREATE (:Robot {name: 'r2'})");
+    await server.call('GRAPH.QUERY', 'social', "CREATE (:Person {name: 'ada'})");
+    await server.call('SAVE');
+    await server.restart();
+    expect(await labelsByName()).toEqual(['ada:Person', 'r2:Robot']);
+  });
+
   it('survives a server restart (the version changes on reload) and reads from a replica', async () => {
     await using server = await startServer({ falkordb: true });
     await using client = await createClient({ port: server.port }).connect();
@@ -352,6 +382,36 @@ describe('schema changes under load', () => {
     }
   }, 60_000);
 
+  it('a stream whose later rows need names newer than a refresh already in flight still completes', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    // The schema query's reply reaches the add-on late (a big reply ahead of it would do the same):
+    // a refresh in flight has read the names before later keys existed.
+    const slow = Object.create(client) as typeof client;
+    slow.sendCommand = ((argv: unknown[], ...rest: unknown[]) => {
+      const sent = (client.sendCommand as (...a: unknown[]) => Promise<unknown>)(argv, ...rest);
+      if (!String(argv[2]).includes('db.propertyKeys')) return sent;
+      return sent.then((reply) => new Promise((resolve) => setTimeout(() => resolve(reply), 1500)));
+    }) as typeof client.sendCommand;
+    await server.call('GRAPH.QUERY', 'late', 'UNWIND range(0, 59999) AS i CREATE (:N {i: i})');
+    const g = falkordb(slow, { versionCheck: false }).graph('late');
+    await g.query('MATCH (n:N) RETURN n LIMIT 1'); // names: [i]
+    await server.call('GRAPH.QUERY', 'late', 'MATCH (n:N) WHERE n.i < 40000 SET n.a = 1');
+    const other = g.query('MATCH (n:N) WHERE n.a IS NOT NULL RETURN n LIMIT 1'); // refresh: [i, a]
+    await new Promise((resolve) => setTimeout(resolve, 300)); // that refresh has run on the server
+    await server.call('GRAPH.QUERY', 'late', 'MATCH (n:N) WHERE n.i >= 40000 SET n.b = 2');
+    let count = 0;
+    let last: Node | undefined;
+    for await (const row of g.queryStream<{ n: Node }>('MATCH (n:N) RETURN n ORDER BY n.i')) {
+      count++;
+      last = row.n;
+      if (count % 1000 === 0) await new Promise((resolve) => setTimeout(resolve, 1)); // a slow consumer
+    }
+    expect(count).toBe(60_000);
+    expect(last!.properties).toEqual({ i: 59_999, b: 2 });
+    expect((await other).rows).toHaveLength(1);
+  }, 60_000);
+
   it('a stream whose rows wait for a schema refresh delivers all of them (150k rows)', async () => {
     await using server = await startServer({ falkordb: true });
     await using client = await createClient({ port: server.port }).connect();
@@ -436,6 +496,25 @@ describe('indexes and constraints', () => {
     await g.dropConstraint({ type: 'UNIQUE', entity: 'node', label: 'User', properties: ['email'] });
     expect((await g.dropIndex(range)).indicesDeleted).toBe(1);
     await expect(g.createIndex({ ...range, label: 'x` ON (n.y) //' })).rejects.toThrow(/without backticks/);
+  });
+
+  it('management replies have one shape over RESP2 and RESP3; their errors are graph errors', async () => {
+    await using server = await startServer({ falkordb: true });
+    for (const protocol of [3, 2] as const) {
+      await using db = await FalkorDB.connect({ url: `falkor://127.0.0.1:${server.port}`, protocol });
+      await db.udfLoad('mylib', "function twice(x) { return x * 2; } falkor.register('twice', twice);");
+      expect(await db.udfList()).toEqual([{ library_name: 'mylib', functions: ['twice'] }]);
+      expect((await db.udfList('mylib', { withCode: true }))[0]).toHaveProperty('library_code');
+      await expect(
+        db.udfLoad('mylib', "function twice(x) { return x; } falkor.register('twice', twice);"),
+      ).rejects.toBeInstanceOf(GraphError);
+      await db.udfDelete('mylib');
+      await expect(db.udfDelete('mylib')).rejects.toBeInstanceOf(GraphError);
+      expect(await db.configGet('CMD_INFO')).toEqual({ CMD_INFO: true });
+      const all = await db.configGet('*');
+      expect(typeof all.ASYNC_DELETE).toBe('boolean');
+      expect(typeof all.CACHE_SIZE).toBe('number');
+    }
   });
 
   it('a graph that does not exist: listings are empty, other commands throw GraphNotFoundError; bad options refused before sending', async () => {
