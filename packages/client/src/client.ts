@@ -245,6 +245,8 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         : cache.probe(argv, options?.strings === 'buffer');
     if (probe === undefined) return this.#route(argv).sendCommand(argv, transform, options);
     if (probe.hit) {
+      // An aborted call is refused, served from the cache or not.
+      if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
       try {
         return Promise.resolve(transform ? transform(probe.value) : probe.value);
       } catch (err) {
@@ -523,7 +525,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
           self.once('end', onEnd);
           subscribed = self.#subscribe(this, 'channel', channels, listener as AnyMessageListener, options);
         }
-        await subscribed;
+        try {
+          await subscribed;
+        } catch (err) {
+          // Never subscribed: nothing to leave, and no listener left behind.
+          self.off('end', onEnd);
+          finished = true;
+          throw err;
+        }
         while (queue.length === 0 && !finished) {
           await new Promise<void>((resolve) => {
             wake = resolve;

@@ -8,6 +8,7 @@ import type {
   ReplyTransformFunction,
   SendOptions,
 } from './commands/sender.js';
+import { commandName } from './connection/connection.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 
 /**
@@ -180,7 +181,11 @@ export class Pipeline implements CommandSender {
     // reshaped to the RESP3 forms the types describe, then transformed), errors in place.
     const protocol = target.protocol;
     return (replies as unknown[]).map((reply, i) => {
-      if (reply instanceof Error) return reply;
+      if (reply instanceof Error) {
+        // As for errors in place elsewhere: the command it belongs to.
+        (reply as ReplyError).command ??= commandName(queued[i]!.argv);
+        return reply;
+      }
       const { argv, transform } = queued[i]!;
       try {
         return shapeReply(argv, reply, protocol, transform);

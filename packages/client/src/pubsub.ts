@@ -2,6 +2,8 @@
 // connection opened on the first subscription (RESP2 allows nothing else on a subscribed
 // connection). Listeners and async iterators, confirmations awaited per channel, everything
 // resubscribed after a reconnect.
+
+import { ReplyError } from '@pyrsedis/resp';
 import { Connection, type ConnectionState } from './connection/connection.js';
 import type { ResolvedOptions } from './connection/options.js';
 import { ConnectionError } from './errors.js';
@@ -105,6 +107,7 @@ export class Subscriptions {
     connection.on('state', (state: ConnectionState) => {
       if (this.#connection === connection && (state === 'reconnecting' || state === 'closed'))
         this.#settleWaiting(state === 'closed');
+      if (state === 'closed' && !this.#closed) this.#dropDedicated(connection);
     });
     connection.on('ready', () => {
       if (ready && this.#connection === connection) void this.#resubscribe();
@@ -128,10 +131,36 @@ export class Subscriptions {
       this.#listen(dedicated, false);
       this.#connection = dedicated;
       this.#dedicated = dedicated;
+      this.#sent = { channel: new Set(), pattern: new Set(), shard: new Set() };
     }
-    await this.#connection.ready;
-    return this.#connection;
+    const connection = this.#connection;
+    try {
+      await connection.ready;
+    } catch (err) {
+      // A dedicated connection that could not open is not kept: the next subscribe() opens another.
+      this.#dropDedicated(connection);
+      throw err;
+    }
+    // A dedicated connection replacing one that closed for good: everything still listened to
+    // is asked again on it.
+    if (connection === this.#dedicated && this.#replaced) {
+      this.#replaced = false;
+      void this.#resubscribe();
+    }
+    return connection;
   }
+
+  /** Forgets a dedicated RESP2 connection that is closed for good (a later subscribe opens anew). */
+  #dropDedicated(connection: Connection): void {
+    if (connection !== this.#dedicated) return;
+    connection.destroy();
+    this.#dedicated = undefined;
+    this.#connection = undefined;
+    this.#replaced = true;
+  }
+
+  /** The dedicated connection was dropped: its successor resubscribes everything. */
+  #replaced = false;
 
   #awaitAck(ack: string, names: string[]): Promise<void> {
     return Promise.all(
@@ -171,11 +200,22 @@ export class Subscriptions {
     if (fresh.length > 0) {
       for (const name of fresh) sent.add(name);
       const acks = fresh.map((name) => this.#confirm(kind, name));
+      const c = COMMANDS[kind];
       try {
-        await connection.sendNoReply([COMMANDS[kind].on, ...fresh.map(keyBytes)]);
+        await connection.sendSubscription([c.on, ...fresh.map(keyBytes)], c.ack, fresh.length);
       } catch (err) {
-        for (const name of fresh) sent.delete(name);
-        throw err;
+        if (err instanceof ReplyError) {
+          // Refused by the server (an ACL's NOPERM...): not subscribed, nothing to ask again.
+          for (const name of fresh) sent.delete(name);
+          this.#forget(kind, fresh, listener);
+          this.#settleAcks(c.ack, fresh, err);
+          throw err;
+        }
+        if (connection.state === 'closing' || connection.state === 'closed') {
+          for (const name of fresh) sent.delete(name);
+          throw err;
+        }
+        // The connection dropped: the resubscription after the reconnect confirms it.
       }
       await Promise.all(acks);
     }
@@ -218,14 +258,37 @@ export class Subscriptions {
     }
     // Only what the server was asked to subscribe (a subscribe() still waiting for its
     // connection sees the name gone and never asks).
+    // A subscribe() of these names still waiting for its confirmation (asked before a reconnect,
+    // say) is done: nobody listens any more, and the resubscription will not ask again.
+    this.#settleAcks(COMMANDS[kind].ack, gone);
     const sent = this.#sent[kind];
     const off = gone.filter((name) => sent.delete(name));
     const connection = this.#connection;
     if (off.length === 0 || connection === undefined) return;
-    const acked = this.#awaitAck(COMMANDS[kind].unack, off);
+    const c = COMMANDS[kind];
+    const acked = this.#awaitAck(c.unack, off);
     acked.catch(() => {}); // awaited below, unless sending fails first
-    await connection.sendNoReply([COMMANDS[kind].off, ...off.map(keyBytes)]);
+    try {
+      await connection.sendSubscription([c.off, ...off.map(keyBytes)], c.unack, off.length);
+    } catch (err) {
+      if (err instanceof ReplyError) throw err;
+      return; // the connection is gone, and the server dropped the subscriptions with it
+    }
     await acked;
+  }
+
+  /** Settles the waiters for acknowledgements `ack` of `names`: rejected with `error`, or resolved. */
+  #settleAcks(ack: string, names: string[], error?: Error): void {
+    for (const name of names) {
+      const key = `${ack}:${name}`;
+      const list = this.#waiting.get(key);
+      if (list === undefined) continue;
+      this.#waiting.delete(key);
+      for (const waiter of list) {
+        if (error === undefined) waiter.resolve();
+        else waiter.reject(error);
+      }
+    }
   }
 
   async #resubscribe(): Promise<void> {
@@ -233,8 +296,18 @@ export class Subscriptions {
     for (const kind of Object.keys(COMMANDS) as Kind[]) {
       const names = [...this.#listeners[kind].keys()];
       this.#sent[kind] = new Set(names); // the server dropped everything with the old connection
-      if (names.length)
-        await connection.sendNoReply([COMMANDS[kind].on, ...names.map(keyBytes)]).catch(() => undefined);
+      if (names.length === 0) continue;
+      const c = COMMANDS[kind];
+      connection.sendSubscription([c.on, ...names.map(keyBytes)], c.ack, names.length).catch((err) => {
+        if (!(err instanceof ReplyError)) return; // the connection dropped again: asked again then
+        // Refused now (an ACL changed meanwhile): these subscriptions are gone; say so.
+        for (const name of names) {
+          this.#listeners[kind].delete(name);
+          this.#sent[kind].delete(name);
+        }
+        this.#settleAcks(c.ack, names, err);
+        this.#onListenerError(err);
+      });
     }
   }
 

@@ -34,6 +34,12 @@ describe('client-side caching', () => {
     await other.flushall();
     await client.ping();
     expect(client.cacheStats()!.entries).toBe(0);
+    // An aborted call is refused even when the cache holds the answer.
+    await other.set('k', 'v3');
+    expect(await client.get('k')).toBe('v3');
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(withOptions(client, { signal: controller.signal }).get('k')).rejects.toThrow('stop');
   });
 
   it('read-your-writes in one tick; transforms and Buffer views cached apart; copies handed out', async () => {

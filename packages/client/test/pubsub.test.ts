@@ -1,7 +1,7 @@
 // Pub/sub over RESP3 pushes on the shared connection, against Redis 8.2.
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { ConnectionError, createClient, withBuffers } from '../src/index.js';
+import { ConnectionError, createClient, PermissionError, withBuffers } from '../src/index.js';
 
 describe('pub/sub', () => {
   it('delivers messages to listeners while the same connection runs other commands', async () => {
@@ -248,5 +248,99 @@ describe('pub/sub, found by a bug hunt', () => {
       expect(await pub.publish(binaryChannel as never, payload as never)).toBe(1); // the pattern only
       await expect(sub.subscribe(42 as never, () => {})).rejects.toThrow(TypeError);
     }
+  });
+
+  it('a SUBSCRIBE the server refuses (ACL) rejects that subscribe() alone; nothing else is out of step', async () => {
+    for (const [flavor, protocol] of [
+      ['redis8', 3],
+      ['redis7', 2],
+    ] as const) {
+      await using server = await startServer({ flavor });
+      await server.call(
+        'ACL',
+        'SETUSER',
+        'limited',
+        'reset',
+        'on',
+        '>pw',
+        '~*',
+        '+@all',
+        'resetchannels',
+        '&allowed*',
+      );
+      await server.call('SET', 'k', 'v');
+      await using client = await createClient({
+        port: server.port,
+        username: 'limited',
+        password: 'pw',
+        protocol,
+      }).connect();
+      let reconnects = 0;
+      client.on('reconnecting', () => reconnects++);
+      await client.get('k');
+      const refused = client.subscribe('forbidden', () => {}).catch((e: unknown) => e);
+      await null;
+      await null;
+      const after = client.get('k'); // issued right behind the SUBSCRIBE
+      expect(await refused).toBeInstanceOf(PermissionError);
+      expect(await after).toBe('v');
+      await client.subscribe('allowed-1', () => {});
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(reconnects).toBe(0);
+      expect(await client.get('k')).toBe('v');
+    }
+  });
+
+  it('RESP2: a first subscribe() while the server is down fails; a later one works once it is back', async () => {
+    await using server = await startServer({ flavor: 'redis7' });
+    await using client = await createClient({ port: server.port, protocol: 2 }).connect();
+    client.on('error', () => {});
+    await server.kill();
+    await expect(client.subscribe('ch', () => {})).rejects.toBeInstanceOf(ConnectionError);
+    await server.restart();
+    for (let i = 0; i < 50 && client.state !== 'ready'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const got: string[] = [];
+    await client.subscribe('ch', (m) => got.push(m));
+    await using pub = await createClient({ port: server.port }).connect();
+    expect(await pub.publish('ch', 'hello')).toBe(1);
+    await client.ping();
+    for (let i = 0; i < 20 && got.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(got).toEqual(['hello']);
+  });
+
+  it('a subscribe() written before the connection dropped, then unsubscribed while reconnecting, settles', async () => {
+    for (const [flavor, protocol] of [
+      ['redis8', 3],
+      ['redis7', 2],
+    ] as const) {
+      await using server = await startServer({ flavor });
+      await using client = await createClient({
+        port: server.port,
+        protocol,
+        retryStrategy: () => 100,
+      }).connect();
+      client.on('error', () => {});
+      await client.subscribe('warm', () => {}); // RESP2: the dedicated connection is open
+      await server.pause();
+      const joining = client.subscribe('a', () => {});
+      await new Promise((resolve) => setTimeout(resolve, 100)); // written, never confirmed
+      await server.kill();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const leaving = client.unsubscribe('a');
+      await server.restart();
+      await leaving;
+      await joining; // hung forever before
+      expect(await client.ping()).toBe('PONG');
+    }
+  });
+
+  it('messages() on a closed client fails without leaving a listener behind', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port }).connect();
+    await client.close();
+    for (let i = 0; i < 12; i++)
+      await expect(client.messages('c').next()).rejects.toBeInstanceOf(ConnectionError);
+    expect(client.listenerCount('end')).toBe(0);
   });
 });

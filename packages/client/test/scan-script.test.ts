@@ -1,6 +1,13 @@
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { createClient, FunctionLibrary, ReplyError, Script, withBuffers } from '../src/index.js';
+import {
+  createClient,
+  FunctionLibrary,
+  NoScriptError,
+  ReplyError,
+  Script,
+  withBuffers,
+} from '../src/index.js';
 
 describe('scan iterators', () => {
   it('iterate every key, field, member and score across many rounds', async () => {
@@ -54,6 +61,29 @@ describe('Script', () => {
     expect(await readOnly.run(client, { keys: ['counter'] })).toBe('2');
     const broken = new Script('return redis.call("NOSUCH")');
     await expect(broken.run(client)).rejects.toBeInstanceOf(ReplyError);
+  });
+
+  it('in a pipeline or transaction: NOSCRIPT in place until loaded, then runs by SHA1', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const script = new Script('return ARGV[1]');
+    const before = await client
+      .pipeline()
+      .evalsha(script.sha1, { arg: ['a'] })
+      .exec();
+    expect(before[0]).toBeInstanceOf(NoScriptError);
+    expect((before[0] as NoScriptError).command).toBe('EVALSHA');
+    expect(await script.load(client)).toBe(script.sha1);
+    expect(
+      await client
+        .pipeline()
+        .evalsha(script.sha1, { arg: ['b'] })
+        .exec(),
+    ).toEqual(['b']);
+    // Errors inside EXEC name their command too.
+    const tx = await client.multi().set('s', 'x').incr('s').exec();
+    expect(tx[1]).toBeInstanceOf(ReplyError);
+    expect((tx[1] as ReplyError).command).toBe('INCR');
   });
 });
 

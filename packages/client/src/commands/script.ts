@@ -27,6 +27,14 @@ export class Script {
     this.readOnly = options.readOnly === true;
   }
 
+  /**
+   * `SCRIPT LOAD`: the server caches the script (until a restart or `SCRIPT FLUSH`), so that
+   * pipelines and transactions, which cannot fall back to EVAL, can run it by SHA1.
+   */
+  async load(sender: CommandSender): Promise<string> {
+    return String(await sender.sendCommand(['SCRIPT', 'LOAD', this.source]));
+  }
+
   /** EVALSHA (EVALSHA_RO), falling back to EVAL (EVAL_RO) once when the server lacks the script. */
   async run(sender: CommandSender, call: ScriptCall = {}): Promise<unknown> {
     const keys = call.keys ?? [];

@@ -32,8 +32,12 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  /** Answered by push messages, not a reply (RESP3 SUBSCRIBE & co.): resolved once written. */
-  noReply: boolean;
+  /**
+   * A SUBSCRIBE & co.: answered by this many push messages (`ackKind`: subscribe, unsubscribe...)
+   * instead of a reply — or by an error reply when the server refuses it. 0 for other commands.
+   */
+  acks: number;
+  ackKind: string | undefined;
   /** Written once on a connection that died, queued again (retryReadOnly). */
   retried: boolean;
   /** A whole explicit pipeline in one entry (see {@link Connection.sendBatch}). */
@@ -55,12 +59,12 @@ interface Batch {
   received: number;
 }
 
-/** A fresh queue entry; `written` for the handshake, `noReply` for push-answered commands. */
+/** A fresh queue entry; `written` for the handshake, `acks` for push-answered commands. */
 function newPending(
   argv: CommandArgument[],
   resolve: (value: unknown) => void,
   reject: (error: Error) => void,
-  fields: Partial<Pick<Pending, 'transform' | 'strings' | 'written' | 'signal' | 'noReply'>> = {},
+  fields: Partial<Pick<Pending, 'transform' | 'strings' | 'written' | 'signal' | 'acks' | 'ackKind'>> = {},
 ): Pending {
   return {
     argv,
@@ -73,7 +77,8 @@ function newPending(
     timer: undefined,
     signal: fields.signal,
     onAbort: undefined,
-    noReply: fields.noReply ?? false,
+    acks: fields.acks ?? 0,
+    ackKind: fields.ackKind,
     retried: false,
     batch: undefined,
   };
@@ -187,7 +192,7 @@ export class Connection extends EventEmitter {
     const unplanned = this.#subscriber ? 'buffer' : undefined;
     this.#decoder = new RespDecoder({
       onReply: (reply) => this.#onReply(reply),
-      onPush: (push) => this.emit('push', push),
+      onPush: (push) => this.#onPush(push),
       pushStrings: 'buffer',
       planReply: () => this.#inflight.peek()?.strings ?? unplanned,
     });
@@ -478,10 +483,12 @@ export class Connection extends EventEmitter {
   }
 
   /**
-   * Queues a command the server answers with push messages only (RESP3 SUBSCRIBE & co.). It keeps
-   * its place among the other commands; the promise resolves once it is written.
+   * Queues a SUBSCRIBE & co. (answered by push messages, RESP2 subscriber replies included): it
+   * keeps its place among the other commands and resolves once its `count` acknowledgements of
+   * kind `ackKind` arrived — or rejects with the error reply of a server that refuses it (an ACL's
+   * NOPERM, a cluster's MOVED), which then never reaches another command.
    */
-  sendNoReply(argv: CommandArgument[]): Promise<void> {
+  sendSubscription(argv: CommandArgument[], ackKind: string, count: number): Promise<void> {
     if (this.#state === 'closing' || this.#state === 'closed') {
       return Promise.reject(
         new ConnectionError(`connection is ${this.#state}`, {
@@ -491,9 +498,23 @@ export class Connection extends EventEmitter {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#outbox.push(newPending(argv, resolve as (value: unknown) => void, reject, { noReply: true }));
+      this.#outbox.push(
+        newPending(argv, resolve as (value: unknown) => void, reject, { acks: count, ackKind }),
+      );
       this.#scheduleFlush();
     });
+  }
+
+  /** A push message: an acknowledgement the command at the head waits for, then the listeners. */
+  #onPush(push: unknown[]): void {
+    const head = this.#inflight.peek();
+    if (head !== undefined && head.acks > 0 && String(push[0]) === head.ackKind && --head.acks === 0) {
+      this.#inflight.shift();
+      head.settled = true;
+      head.resolve(undefined);
+      if (this.#state === 'closing' && this.#inflight.length === 0) this.#socket?.end();
+    }
+    this.emit('push', push);
   }
 
   /**
@@ -634,13 +655,7 @@ export class Connection extends EventEmitter {
       if (pending.settled) continue; // refused by the encoder (nothing else settles in the outbox)
       pending.written = true;
       if (pending.batch !== undefined) pending.batch.bytes = EMPTY_BYTES; // the write holds them now
-      if (pending.noReply) {
-        this.#clearWatch(pending);
-        pending.settled = true;
-        pending.resolve(undefined);
-      } else {
-        this.#inflight.push(pending);
-      }
+      this.#inflight.push(pending);
     }
     socket.write(bytes);
   }
@@ -671,7 +686,7 @@ export class Connection extends EventEmitter {
 
   #onReply(reply: unknown): void {
     if (this.#subscriber && isResp2Push(reply)) {
-      this.emit('push', reply);
+      this.#onPush(reply as unknown[]);
       return;
     }
     const head = this.#inflight.peek();
@@ -682,7 +697,24 @@ export class Connection extends EventEmitter {
       );
       return;
     }
-    if (head.batch === undefined) {
+    if (head.acks > 0) {
+      // A SUBSCRIBE & co. answered by a reply: the server refused it (its acks never come).
+      this.#inflight.shift();
+      head.settled = true;
+      if (reply instanceof Error) head.reject(reply);
+      else {
+        head.reject(
+          new ConnectionError(`unexpected reply to ${commandName(head.argv)}`, { mayHaveExecuted: true }),
+        );
+        this.#lost(
+          new ConnectionError('reply to a subscription: the stream is out of step', {
+            mayHaveExecuted: true,
+          }),
+          this.#socket,
+        );
+        return;
+      }
+    } else if (head.batch === undefined) {
       this.#inflight.shift();
       this.#settle(head, reply);
     } else if (this.#batchReply(head, head.batch, reply)) {
@@ -782,7 +814,7 @@ export class Connection extends EventEmitter {
     if (this.options.retryReadOnly && state !== 'closing' && this.#everReady) {
       const again: Pending[] = [];
       inflight = inflight.filter((pending) => {
-        if (pending.settled || pending.retried || pending.noReply || pending.argv === undefined) return true;
+        if (pending.settled || pending.retried || pending.acks > 0 || pending.argv === undefined) return true;
         if (!isReadOnly(pending.argv)) return true;
         pending.retried = true;
         pending.written = false;
