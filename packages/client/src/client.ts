@@ -158,6 +158,10 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         cache?.probeWrite(argv);
         return connection.sendCommand(argv, transform, opts);
       },
+      sendTransaction: (argvs, opts) => {
+        if (cache !== undefined) for (const argv of argvs) cache.probeWrite(argv);
+        return connection.sendTransaction(argvs, opts);
+      },
       get protocol() {
         return connection.protocol;
       },
@@ -671,6 +675,24 @@ export class Session implements CommandSender {
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
     this.#cache?.probeWrite(argv);
     return this.#connection.sendCommand(argv, transform, options);
+  }
+
+  /** @internal A transaction as one unit (see {@link CommandSender.sendTransaction}). */
+  sendTransaction(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> {
+    const self = Session.#own(this);
+    if (self.#ended) {
+      return Promise.reject(
+        new ConnectionError('this session ended when its isolated() callback returned', {
+          command: 'MULTI',
+          mayHaveExecuted: false,
+        }),
+      );
+    }
+    for (const argv of argvs) {
+      self.#note(argv);
+      self.#cache?.probeWrite(argv);
+    }
+    return self.#connection.sendTransaction(argvs, options);
   }
 
   /** The protocol of this session's connection: 3, or 2. */

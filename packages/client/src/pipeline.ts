@@ -155,26 +155,30 @@ export class Pipeline implements CommandSender {
       }
     }
     // MULTI, the commands (each answered QUEUED or an error), EXEC with every reply in order.
-    const multi = target.sendCommand(['MULTI'], undefined, options);
-    const acks = queued.map((q) =>
-      target.sendCommand(q.argv, undefined, options).catch((err: unknown) => err),
-    );
-    const exec = target.sendCommand(['EXEC'], undefined, options);
-    // If MULTI fails (a dead connection), EXEC fails too: that rejection must not go unhandled.
-    exec.catch(() => {});
-    await multi;
-    const queueErrors = await Promise.all(acks);
+    let queueErrors: unknown[];
     let replies: unknown;
-    try {
-      replies = await exec;
-    } catch (err) {
-      // EXECABORT: a command was refused while queuing; say which.
-      const first = queueErrors.findIndex((e) => e instanceof Error);
-      if (err instanceof ReplyError && first >= 0) {
-        (err as ReplyError & { queueErrors?: unknown[] }).queueErrors = queueErrors;
-        err.message = `${err.message} (command ${first}, ${String((queueErrors[first] as Error).message)})`;
+    if (target.sendTransaction !== undefined) {
+      // As one unit: let in whole or not at all, one deadline, never a MULTI without its EXEC.
+      const all = await target.sendTransaction([['MULTI'], ...argvs, ['EXEC']], options);
+      if (all[0] instanceof Error) throw all[0];
+      queueErrors = all.slice(1, -1).map((reply) => (reply instanceof Error ? reply : 'QUEUED'));
+      replies = all[all.length - 1];
+      if (replies instanceof Error) throw execAborted(replies, queueErrors);
+    } else {
+      const multi = target.sendCommand(['MULTI'], undefined, options);
+      const acks = queued.map((q) =>
+        target.sendCommand(q.argv, undefined, options).catch((err: unknown) => err),
+      );
+      const exec = target.sendCommand(['EXEC'], undefined, options);
+      // If MULTI fails (a dead connection), EXEC fails too: that rejection must not go unhandled.
+      exec.catch(() => {});
+      await multi;
+      queueErrors = await Promise.all(acks);
+      try {
+        replies = await exec;
+      } catch (err) {
+        throw execAborted(err, queueErrors);
       }
-      throw err;
     }
     if (replies === null) return null as unknown as unknown[]; // WATCHed key changed: aborted
     // EXEC's reply is one array: each element shaped as its command's own reply would be (RESP2
@@ -197,3 +201,13 @@ export class Pipeline implements CommandSender {
 }
 
 Object.assign(Pipeline.prototype, COMMAND_METHODS);
+
+/** EXEC's error; an EXECABORT (a command refused while queuing) says which command it was. */
+function execAborted(err: unknown, queueErrors: unknown[]): unknown {
+  const first = queueErrors.findIndex((e) => e instanceof Error);
+  if (err instanceof ReplyError && first >= 0) {
+    (err as ReplyError & { queueErrors?: unknown[] }).queueErrors = queueErrors;
+    err.message = `${err.message} (command ${first}, ${String((queueErrors[first] as Error).message)})`;
+  }
+  return err;
+}

@@ -317,6 +317,32 @@ describe('multi()', () => {
     expect((client as unknown as Record<string, unknown>).discard).toBeUndefined();
   });
 
+  it('a transaction is one unit in the offline queue: let in whole or not at all, timed out whole', async () => {
+    await using server = await startServer();
+    await using client = await createClient({
+      port: server.port,
+      offlineQueue: 3,
+      retryStrategy: () => 50,
+    }).connect();
+    client.on('error', () => {});
+    await server.kill();
+    if (client.state !== 'reconnecting') await new Promise((resolve) => client.once('reconnecting', resolve));
+    // Four commands + MULTI + EXEC do not fit in 3: refused whole (it was let in up to the limit,
+    // leaving the connection inside MULTI for every other caller).
+    await expect(
+      client.multi().set('a', '1').set('b', '1').set('c', '1').set('d', '1').exec(),
+    ).rejects.toThrow(/offline queue full/);
+    // One that fits but times out while waiting: dropped whole, never sent in part.
+    const late = withOptions(client, { timeoutMs: 150 }).multi().incr('n').exec();
+    await expect(late).rejects.toBeInstanceOf(TimeoutError);
+    await server.restart();
+    for (let i = 0; i < 100 && client.state !== 'ready'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await client.get('a')).toBeNull();
+    expect(await client.get('n')).toBeNull(); // and not QUEUED: no MULTI left open
+    expect(await client.multi().incr('n').exec()).toEqual([1]);
+  });
+
   it('a transaction on a dead connection rejects once, with no unhandled rejection left behind', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port, offlineQueue: false }).connect();

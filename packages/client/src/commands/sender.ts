@@ -74,6 +74,11 @@ export interface CommandSender {
     transforms: readonly (ReplyTransformFunction | undefined)[] | undefined,
     options?: SendOptions,
   ): Promise<unknown[]> | undefined;
+  /**
+   * Sends a transaction (MULTI, the commands, EXEC) as one unit on one connection: queued whole or
+   * not at all, one deadline. Resolves with the raw replies in order, errors in place.
+   */
+  sendTransaction?(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]>;
 }
 
 /** The options a view adds (merged along a chain of views); on the view, not enumerable. */
@@ -111,6 +116,14 @@ export function withOptions<T extends CommandSender>(sender: T, options: SendOpt
         transforms: readonly (ReplyTransformFunction | undefined)[] | undefined,
         more?: SendOptions,
       ) => sender.sendBatch?.(argvs, transforms, more ? { ...options, ...more } : options),
+    },
+    // Only where the sender has it (a transaction falls back to one command at a time otherwise).
+    sendTransaction: {
+      value:
+        sender.sendTransaction === undefined
+          ? undefined
+          : (argvs: CommandArgument[][], more?: SendOptions) =>
+              sender.sendTransaction!(argvs, more ? { ...options, ...more } : options),
     },
   }) as T;
 }

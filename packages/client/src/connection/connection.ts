@@ -57,6 +57,8 @@ interface Batch {
   replies: unknown[];
   /** Replies received so far. */
   received: number;
+  /** Replies kept as they arrive (a transaction: the caller shapes EXEC's elements). */
+  raw: boolean;
 }
 
 /** A fresh queue entry; `written` for the handshake, `acks` for push-answered commands. */
@@ -541,13 +543,69 @@ export class Connection extends EventEmitter {
     } catch {
       return undefined;
     }
+    return this.#queueBatch(argvs, transforms, bytes, options, false);
+  }
+
+  /**
+   * Sends a transaction — MULTI, its commands, EXEC, all in `argvs` — as one queue entry: let into
+   * the offline queue whole or not at all, one deadline and one signal for the whole, written in
+   * one piece (never a MULTI without its EXEC, never commands outside it). Resolves with the raw
+   * replies in order, errors in place (a lost connection's in the place of each unanswered one);
+   * rejects only when it cannot be queued (closed, offline queue off or full, a bad argument).
+   */
+  sendTransaction(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> {
+    const state = this.#state;
+    if (state === 'closing' || state === 'closed') {
+      return Promise.reject(
+        new ConnectionError(`connection is ${state}`, { command: 'MULTI', mayHaveExecuted: false }),
+      );
+    }
+    if (state !== 'ready') {
+      const limit = this.options.offlineQueue;
+      if (limit === false || this.#outbox.length + argvs.length > limit) {
+        return Promise.reject(
+          new ConnectionError(
+            limit === false
+              ? `not connected (${state}) and the offline queue is off`
+              : `offline queue full (${limit} commands; a transaction of ${argvs.length} does not fit)`,
+            { command: 'MULTI', mayHaveExecuted: false },
+          ),
+        );
+      }
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    let bytes: Buffer;
+    try {
+      bytes = encodeCommands(argvs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (commandTraced()) {
+      const context = { command: 'MULTI', argc: argvs.length, server: this.#serverName() };
+      return commandChannel.tracePromise(
+        () => this.#queueBatch(argvs, undefined, bytes, options, true),
+        context,
+      ) as Promise<unknown[]>;
+    }
+    return this.#queueBatch(argvs, undefined, bytes, options, true);
+  }
+
+  /** Queues commands encoded together as one entry (see sendBatch, sendTransaction). */
+  #queueBatch(
+    argvs: CommandArgument[][],
+    transforms: readonly (ReplyTransformFunction | undefined)[] | undefined,
+    bytes: Buffer,
+    options: SendOptions | undefined,
+    raw: boolean,
+  ): Promise<unknown[]> {
     const promise = new Promise(captureSettlers) as Promise<unknown[]>;
     const pending = capturedPending(argvs[0]!, {
       strings: options?.strings === 'buffer' ? 'buffer' : undefined,
       signal: options?.signal,
     });
     pending.argv = undefined;
-    pending.batch = { argvs, transforms, bytes, replies: new Array(argvs.length), received: 0 };
+    pending.batch = { argvs, transforms, bytes, replies: new Array(argvs.length), received: 0, raw };
     this.#watch(pending, options);
     this.#outbox.push(pending);
     this.#scheduleFlush();
@@ -753,7 +811,7 @@ export class Connection extends EventEmitter {
       const argv = batch.argvs[at]!;
       if (reply instanceof ReplyError) {
         reply.command = commandName(argv);
-      } else {
+      } else if (!batch.raw) {
         try {
           reply = shapeReply(argv, reply, this.#protocol, batch.transforms?.[at]);
         } catch (err) {
