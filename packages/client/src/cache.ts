@@ -3,7 +3,7 @@
 // read once it changes (or expires, or is evicted), and the entry goes. Writes issued by this
 // client drop their keys locally at once (read-your-writes within a tick); a dropped connection
 // empties the cache (invalidations may have been lost with it).
-import { commandKeys, lookupCommand } from './commands/keys.js';
+import { bytesKey, commandKeys, lookupCommand } from './commands/keys.js';
 import type { CommandArgument } from './commands/sender.js';
 import { CommandFlag } from './generated/command-table.js';
 
@@ -178,7 +178,7 @@ export class ClientCache {
       this.#drop(cacheKey);
     }
     this.#misses++;
-    const keys = commandKeys(argv, info).map(String);
+    const keys = commandKeys(argv, info).map(bytesKey);
     const flight: Flight = { valid: true };
     for (const key of keys) {
       const set = this.#flights.get(key) ?? new Set();
@@ -238,7 +238,7 @@ export class ClientCache {
       return undefined;
     const keys = commandKeys(argv, found.info);
     if (keys.length === 0 || (flags & CommandFlag.TOUCHES_ARBITRARY_KEYS) !== 0) this.clear();
-    else for (const key of keys) this.invalidate(String(key));
+    else for (const key of keys) this.invalidate(bytesKey(key));
     return undefined;
   }
 
@@ -278,6 +278,6 @@ export class ClientCache {
     if (String(push[0]) !== 'invalidate') return; // push frames arrive with Buffers
     const keys = push[1];
     if (!Array.isArray(keys)) this.clear();
-    else for (const key of keys) this.invalidate(String(key));
+    else for (const key of keys) this.invalidate(bytesKey(key));
   }
 }

@@ -4,6 +4,7 @@
 // resubscribed after a reconnect.
 
 import { ReplyError } from '@pyrsedis/resp';
+import { bytesKey } from './commands/keys.js';
 import { Connection, type ConnectionState } from './connection/connection.js';
 import type { ResolvedOptions } from './connection/options.js';
 import { ConnectionError } from './errors.js';
@@ -19,19 +20,7 @@ export type ChannelName = string | Buffer;
 
 type AnyListener = MessageListener | BufferMessageListener;
 
-/**
- * The key of a name: its bytes as a latin1 string (one char per byte), so that a name given as
- * text and the same name arriving as bytes meet, and binary names never collide.
- */
-function nameKey(name: unknown): string {
-  if (typeof name === 'string') {
-    for (let i = 0; i < name.length; i++)
-      if (name.charCodeAt(i) > 0x7f) return Buffer.from(name, 'utf8').toString('latin1');
-    return name;
-  }
-  if (Buffer.isBuffer(name)) return name.toString('latin1');
-  return String(name);
-}
+const nameKey = bytesKey;
 
 /** The bytes of a name from its key. */
 function keyBytes(key: string): Buffer {

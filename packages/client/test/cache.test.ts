@@ -34,6 +34,17 @@ describe('client-side caching', () => {
     await other.flushall();
     await client.ping();
     expect(client.cacheStats()!.entries).toBe(0);
+    // Keys are matched by their bytes: a lone surrogate is sent as U+FFFD, and a binary key
+    // comes back in the invalidation as bytes.
+    await client.get('user:\ud800');
+    await other.set('user:\ufffd', 'new');
+    await client.ping();
+    expect(await client.get('user:\ud800')).toBe('new');
+    const binary = Buffer.from([0x6b, 0xff, 0x00]);
+    await client.get(binary);
+    await other.set(binary, 'bin');
+    await client.ping();
+    expect(await client.get(binary)).toBe('bin');
     // An aborted call is refused even when the cache holds the answer.
     await other.set('k', 'v3');
     expect(await client.get('k')).toBe('v3');

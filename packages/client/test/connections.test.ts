@@ -108,6 +108,8 @@ describe('connections: N', () => {
       ['client', 'reply', 'off'],
       ['RESET'],
       ['MONITOR'],
+      ['MULTI'],
+      ['watch', 'k'],
     ]) {
       const err = await client.sendCommand(argv).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PyrsedisError);

@@ -35,6 +35,24 @@ export function lookupCommand(
   return { name, info };
 }
 
+/**
+ * A key or channel name as the server sees it: its bytes as a latin1 string (one char per byte) —
+ * text as its UTF-8 (a lone surrogate as the U+FFFD the encoder sends), Buffers as they are — so
+ * that a name given as text and the same name coming back as bytes meet, and binary names never
+ * collide. ASCII text is its own key.
+ */
+export function bytesKey(name: unknown): string {
+  if (typeof name === 'string') {
+    for (let i = 0; i < name.length; i++)
+      if (name.charCodeAt(i) > 0x7f) return Buffer.from(name, 'utf8').toString('latin1');
+    return name;
+  }
+  if (Buffer.isBuffer(name)) return name.toString('latin1');
+  if (name instanceof Uint8Array)
+    return Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
+  return String(name);
+}
+
 /** {@link commandRoute}: an ordinary command, on a shared connection. */
 export const ROUTE_SHARED = 0;
 /** {@link commandRoute}: a blocking command, on a leased connection. */
@@ -46,8 +64,9 @@ export const ROUTE_STATE = 3;
 
 /**
  * Commands that change a connection's state in ways the client manages itself (protocol, user,
- * reply mode, subscriptions — a RESP3 SUBSCRIBE is answered by a push, not a reply): on a
- * connection other callers share, they would break every command after them.
+ * reply mode, subscriptions — a RESP3 SUBSCRIBE is answered by a push, not a reply — and
+ * transactions: `multi()`, or WATCH in `isolated()`): on a connection other callers share, they
+ * would break every command after them.
  */
 const SHARED_STATE = new Set([
   'HELLO',
@@ -62,6 +81,12 @@ const SHARED_STATE = new Set([
   'UNSUBSCRIBE',
   'PUNSUBSCRIBE',
   'SUNSUBSCRIBE',
+  // A transaction or a WATCH opened by hand would take in every other caller's commands.
+  'MULTI',
+  'EXEC',
+  'DISCARD',
+  'WATCH',
+  'UNWATCH',
 ]);
 
 const routeByName = new Map<string, number>();
