@@ -160,6 +160,8 @@ export class Connection extends EventEmitter {
   #decoder: RespDecoder;
   /** Commands not yet written: this tick's, or those waiting for a (re)connection. */
   #outbox: Pending[] = [];
+  /** Entries of the outbox settled before they were written (timed out, aborted): skipped. */
+  #outboxSettled = 0;
   #flushScheduled = false;
   /** Written, waiting for their replies, in order. */
   #inflight = new Fifo<Pending>();
@@ -441,7 +443,7 @@ export class Connection extends EventEmitter {
     }
     if (state !== 'ready') {
       const limit = this.options.offlineQueue;
-      if (limit === false || this.#outbox.length >= limit) {
+      if (limit === false || this.#outbox.length - this.#outboxSettled >= limit) {
         return Promise.reject(
           new ConnectionError(
             limit === false
@@ -562,7 +564,7 @@ export class Connection extends EventEmitter {
     }
     if (state !== 'ready') {
       const limit = this.options.offlineQueue;
-      if (limit === false || this.#outbox.length + argvs.length > limit) {
+      if (limit === false || this.#outbox.length - this.#outboxSettled + argvs.length > limit) {
         return Promise.reject(
           new ConnectionError(
             limit === false
@@ -653,10 +655,9 @@ export class Connection extends EventEmitter {
     if (pending.settled) return;
     if (pending.batch !== undefined) {
       // Every command not yet answered gets the error in its place; late replies are dropped.
-      if (!pending.written) {
-        const at = this.#outbox.indexOf(pending);
-        if (at >= 0) this.#outbox.splice(at, 1);
-      }
+      // Never sent: it stays in the outbox, settled, and is skipped when written (removing it now
+      // would cost a scan of the outbox per command: 60k queued commands timing out froze).
+      if (!pending.written) this.#outboxSettled++;
       this.#failBatch(pending, pending.batch, error);
       return;
     }
@@ -664,9 +665,7 @@ export class Connection extends EventEmitter {
     this.#clearWatch(pending);
     pending.settled = true;
     if (!pending.written) {
-      // Never sent: take it out of the outbox so it never is.
-      const at = this.#outbox.indexOf(pending);
-      if (at >= 0) this.#outbox.splice(at, 1);
+      this.#outboxSettled++; // never sent: skipped by the next flush
     } else if (this.#leased && isBlocking(pending.argv) && this.#socket !== undefined) {
       // A blocked BLPOP & co. would pop an item later and hand it to nobody: retire the connection
       // (the server unblocks a client that disconnects, popping nothing).
@@ -682,10 +681,16 @@ export class Connection extends EventEmitter {
 
   #flush(): void {
     this.#flushScheduled = false;
-    const batch = this.#outbox;
+    let batch = this.#outbox;
     const socket = this.#socket;
     if (batch.length === 0 || socket === undefined || this.#state !== 'ready') return;
     this.#outbox = [];
+    if (this.#outboxSettled > 0) {
+      // Timed out or aborted before they were written: never sent.
+      batch = batch.filter((pending) => !pending.settled);
+      this.#outboxSettled = 0;
+      if (batch.length === 0) return;
+    }
     // Single commands encoded together; an explicit pipeline's bytes (encoded when it was
     // queued) as they are, in queue order. Usually one piece: no copy.
     let pipelines = false;
@@ -918,6 +923,7 @@ export class Connection extends EventEmitter {
     this.#setState('closed');
     this.#cancelConnect?.();
     this.#rejectAll(this.#outbox.splice(0), error, false);
+    this.#outboxSettled = 0;
     this.#rejectReady(error);
     if (report && this.listenerCount('error') > 0) this.emit('error', error);
     this.emit('end');
