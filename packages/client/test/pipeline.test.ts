@@ -343,6 +343,24 @@ describe('multi()', () => {
     expect(await client.multi().incr('n').exec()).toEqual([1]);
   });
 
+  it('the offline queue counts the commands of a queued transaction, not one entry for it', async () => {
+    await using server = await startServer();
+    await using client = await createClient({
+      port: server.port,
+      offlineQueue: 8,
+      retryStrategy: () => 50,
+    }).connect();
+    client.on('error', () => {});
+    await server.kill();
+    if (client.state !== 'reconnecting') await new Promise((resolve) => client.once('reconnecting', resolve));
+    const tx = client.multi().incr('a').incr('a').incr('a').incr('a').exec(); // 6 with MULTI and EXEC
+    const singles = [client.incr('b'), client.incr('b')];
+    await expect(client.incr('b')).rejects.toThrow('offline queue full (8 commands)');
+    await server.restart();
+    expect(await tx).toEqual([1, 2, 3, 4]);
+    expect(await Promise.all(singles)).toEqual([1, 2]);
+  });
+
   it('a transaction on a dead connection rejects once, with no unhandled rejection left behind', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port, offlineQueue: false }).connect();

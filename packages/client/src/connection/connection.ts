@@ -162,6 +162,13 @@ export class Connection extends EventEmitter {
   #outbox: Pending[] = [];
   /** Entries of the outbox settled before they were written (timed out, aborted): skipped. */
   #outboxSettled = 0;
+  /** Commands in the outbox's batch entries beyond one each (a pipeline is many commands). */
+  #outboxExtra = 0;
+
+  /** Commands waiting in the outbox, as the offline queue's limit counts them. */
+  #queuedCommands(): number {
+    return this.#outbox.length - this.#outboxSettled + this.#outboxExtra;
+  }
   #flushScheduled = false;
   /** Written, waiting for their replies, in order. */
   #inflight = new Fifo<Pending>();
@@ -443,7 +450,7 @@ export class Connection extends EventEmitter {
     }
     if (state !== 'ready') {
       const limit = this.options.offlineQueue;
-      if (limit === false || this.#outbox.length - this.#outboxSettled >= limit) {
+      if (limit === false || this.#queuedCommands() >= limit) {
         return Promise.reject(
           new ConnectionError(
             limit === false
@@ -564,7 +571,7 @@ export class Connection extends EventEmitter {
     }
     if (state !== 'ready') {
       const limit = this.options.offlineQueue;
-      if (limit === false || this.#outbox.length - this.#outboxSettled + argvs.length > limit) {
+      if (limit === false || this.#queuedCommands() + argvs.length > limit) {
         return Promise.reject(
           new ConnectionError(
             limit === false
@@ -610,6 +617,7 @@ export class Connection extends EventEmitter {
     pending.batch = { argvs, transforms, bytes, replies: new Array(argvs.length), received: 0, raw };
     this.#watch(pending, options);
     this.#outbox.push(pending);
+    this.#outboxExtra += argvs.length - 1;
     this.#scheduleFlush();
     return promise;
   }
@@ -657,7 +665,10 @@ export class Connection extends EventEmitter {
       // Every command not yet answered gets the error in its place; late replies are dropped.
       // Never sent: it stays in the outbox, settled, and is skipped when written (removing it now
       // would cost a scan of the outbox per command: 60k queued commands timing out froze).
-      if (!pending.written) this.#outboxSettled++;
+      if (!pending.written) {
+        this.#outboxSettled++;
+        this.#outboxExtra -= pending.batch.argvs.length - 1;
+      }
       this.#failBatch(pending, pending.batch, error);
       return;
     }
@@ -685,6 +696,7 @@ export class Connection extends EventEmitter {
     const socket = this.#socket;
     if (batch.length === 0 || socket === undefined || this.#state !== 'ready') return;
     this.#outbox = [];
+    this.#outboxExtra = 0;
     if (this.#outboxSettled > 0) {
       // Timed out or aborted before they were written: never sent.
       batch = batch.filter((pending) => !pending.settled);
@@ -924,6 +936,7 @@ export class Connection extends EventEmitter {
     this.#cancelConnect?.();
     this.#rejectAll(this.#outbox.splice(0), error, false);
     this.#outboxSettled = 0;
+    this.#outboxExtra = 0;
     this.#rejectReady(error);
     if (report && this.listenerCount('error') > 0) this.emit('error', error);
     this.emit('end');
