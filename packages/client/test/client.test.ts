@@ -155,20 +155,20 @@ describe('createClient against Redis 8.2', () => {
     expect(await client.ping()).toBe('PONG');
   });
 
-  it('60k queued commands timing out while disconnected settle at once (no scan of the queue each), the rest is sent in order', async () => {
+  it('100k queued commands timing out while disconnected settle without a scan of the queue each; the rest is sent in order', async () => {
     await using server = await startServer();
-    await using client = await createClient({ port: server.port, offlineQueue: 100_000 }).connect();
+    await using client = await createClient({ port: server.port, offlineQueue: 200_000 }).connect();
     client.on('error', () => {});
     await server.kill();
     if (client.state !== 'reconnecting')
       await new Promise<void>((resolve) => client.once('reconnecting', () => resolve()));
-    const view = withOptions(client, { timeoutMs: 200 });
-    const started = performance.now();
-    const doomed = Array.from({ length: 60_000 }, (_, i) => view.set(`k${i}`, 'x').catch((e: unknown) => e));
+    const view = withOptions(client, { timeoutMs: 100 });
+    const doomed = Array.from({ length: 100_000 }, (_, i) => view.set(`k${i}`, 'x').catch((e: unknown) => e));
     const kept = Array.from({ length: 3 }, (_, i) => client.rpush('order', String(i)));
+    const deadline = performance.now() + 100;
     const settled = await Promise.all(doomed);
-    // Was several seconds of a blocked event loop (indexOf + splice per command).
-    expect(performance.now() - started).toBeLessThan(2000);
+    // ~0.5-1 s here; removing each from the queue (indexOf + splice) took ~10 s for 100k.
+    expect(performance.now() - deadline).toBeLessThan(5000);
     expect(settled.every((e) => e instanceof TimeoutError && e.mayHaveExecuted === false)).toBe(true);
     await server.restart();
     expect(await Promise.all(kept)).toEqual([1, 2, 3]);
