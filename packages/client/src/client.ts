@@ -64,6 +64,8 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   #nextKeyless = 0;
   /** close() or destroy() was called. */
   #closing = false;
+  /** 'end' was emitted (once, when every connection is closed). */
+  #ended = false;
 
   constructor(options?: ClientOptions | string) {
     super();
@@ -89,9 +91,18 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
           if (state !== 'ready') cache.clear();
         });
       }
-      for (const event of ['connect', 'ready', 'reconnecting', 'end', 'push', 'state'] as const) {
+      for (const event of ['connect', 'ready', 'reconnecting', 'push', 'state'] as const) {
         connection.on(event, (...args: unknown[]) => this.emit(event, ...args));
       }
+      // One connection closed for good (its reconnecting gave up, or close/destroy): the client
+      // ends with it — all of it, once — rather than run on with some keys unreachable.
+      connection.on('end', () => {
+        if (!this.#closing) this.#teardown();
+        if (this.#connections.every((c) => c.state === 'closed') && !this.#ended) {
+          this.#ended = true;
+          this.emit('end');
+        }
+      });
       // Errors reach the client's listeners; unobserved ones do not crash the process, since every
       // command waiting on the connection is rejected with them anyway.
       connection.on('error', (err: Error) => {
@@ -126,7 +137,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   /** Waits until every connection's handshake is done; rejects with the reason one could not connect. */
   async connect(): Promise<this> {
     const self = Client.#own(this);
-    await Promise.all(self.#connections.map((c) => c.ready));
+    try {
+      await Promise.all(self.#connections.map((c) => c.ready));
+    } catch (err) {
+      // A first connection that fails is not retried: the others (several connections) are not
+      // left open behind a client the caller never got.
+      self.#teardown();
+      throw err;
+    }
     return this;
   }
 
@@ -146,24 +164,36 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     return connections[this.#nextKeyless]!;
   }
 
-  /** A sender bound to one connection: a transaction must stay on it from MULTI to EXEC. */
+  /**
+   * The sender of a `multi()`: a transaction stays on one connection from MULTI to EXEC — the
+   * connection of its first key's slot (so that commands on that key, before and after it, keep
+   * their order), chosen when it is sent.
+   */
   #pinned(): CommandSender {
-    const connections = this.#connections;
-    this.#nextKeyless = (this.#nextKeyless + 1) % connections.length;
-    const connection = connections[this.#nextKeyless]!;
     const cache = this.#cache;
+    const primary = this.#connection;
+    let chosen: Connection | undefined = this.#connections.length === 1 ? primary : undefined;
+    const connectionFor = (argvs: CommandArgument[][]): Connection => {
+      if (chosen !== undefined) return chosen;
+      const keyed = argvs.find((argv) => {
+        const found = lookupCommand(argv);
+        return found !== undefined && commandKeyIndexes(argv, found.info).length > 0;
+      });
+      chosen = keyed === undefined ? this.#route(['PING']) : this.#route(keyed);
+      return chosen;
+    };
     return {
       shared: true,
       sendCommand: (argv, transform, opts) => {
         cache?.probeWrite(argv);
-        return connection.sendCommand(argv, transform, opts);
+        return connectionFor([argv]).sendCommand(argv, transform, opts);
       },
       sendTransaction: (argvs, opts) => {
         if (cache !== undefined) for (const argv of argvs) cache.probeWrite(argv);
-        return connection.sendTransaction(argvs, opts);
+        return connectionFor(argvs).sendTransaction(argvs, opts);
       },
       get protocol() {
-        return connection.protocol;
+        return (chosen ?? primary).protocol;
       },
     };
   }
@@ -606,9 +636,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   destroy(): void {
     const self = Client.#own(this);
     self.#closing = true;
-    for (const connection of self.#connections) connection.destroy();
-    self.#pool.destroy();
-    self.#subscriptions.destroy();
+    self.#teardown();
+  }
+
+  /** Closes every connection at once (destroy(), or a connection that closed for good). */
+  #teardown(): void {
+    for (const connection of this.#connections) connection.destroy();
+    this.#pool.destroy();
+    this.#subscriptions.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

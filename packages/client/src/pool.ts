@@ -3,7 +3,8 @@
 // reuse of idle ones, a bounded size with a FIFO queue of waiters and an acquire timeout, idle
 // eviction, a health check on checkout.
 import { Connection } from './connection/connection.js';
-import type { ResolvedOptions } from './connection/options.js';
+import { Fifo } from './connection/fifo.js';
+import { MAX_TIMER_MS, type ResolvedOptions } from './connection/options.js';
 import { ClientOptionsError, ConnectionError, TimeoutError } from './errors.js';
 
 /** Pool sizes and timings. */
@@ -28,6 +29,10 @@ export interface PoolStats {
 
 /** A caller waiting for a connection: settled once, by a connection or by its deadline. */
 interface Waiter {
+  /** It gave up (timed out, aborted) or was served. */
+  readonly settled: boolean;
+  /** Taken out of the queue (to be served). */
+  dequeued(): void;
   /** Hands over a connection; false if the caller already gave up (timeout, abort). */
   give(connection: Connection): boolean;
   /** Rejects the caller (no effect once settled). */
@@ -42,10 +47,11 @@ function poolOption(pool: PoolOptions, name: keyof PoolOptions, fallback: number
     typeof value !== 'number' ||
     !(value > 0) ||
     (integer && !Number.isInteger(value)) ||
-    !Number.isFinite(value)
+    !Number.isFinite(value) ||
+    (!integer && value > MAX_TIMER_MS)
   )
     throw new ClientOptionsError(
-      `pool.${name} must be a positive ${integer ? 'integer' : 'number of ms'}, got ${String(value)}`,
+      `pool.${name} must be a positive ${integer ? 'integer' : `number of ms up to ${MAX_TIMER_MS}`}, got ${String(value)}`,
     );
   return value;
 }
@@ -59,7 +65,10 @@ export class LeasePool {
   #idle: { connection: Connection; timer: NodeJS.Timeout }[] = [];
   #leased = new Set<Connection>();
   #opening = new Set<Connection>();
-  #waiters: Waiter[] = [];
+  /** Callers waiting for a slot, in order; those that gave up stay until reached (skipped). */
+  #waiters = new Fifo<Waiter>();
+  /** Waiters in #waiters that have not given up. */
+  #waiting = 0;
   /** Connections on a database the client no longer uses: closed when released. */
   #stale = new Set<Connection>();
   #closed = false;
@@ -78,7 +87,7 @@ export class LeasePool {
     return {
       leased: this.#leased.size + this.#opening.size,
       idle: this.#idle.length,
-      waiting: this.#waiters.length,
+      waiting: this.#waiting,
     };
   }
 
@@ -106,7 +115,10 @@ export class LeasePool {
     return new Promise<Connection>((resolve, reject) => {
       const waiter = this.#waiter(deadline, !room, resolve, reject);
       if (room) this.#openFor(waiter);
-      else this.#waiters.push(waiter);
+      else {
+        this.#waiters.push(waiter);
+        this.#waiting++;
+      }
     });
   }
 
@@ -121,18 +133,31 @@ export class LeasePool {
     reject: (error: Error) => void,
   ): Waiter {
     let settled = false;
-    const commandFirst =
-      deadline.timeoutMs !== undefined && (!queued || deadline.timeoutMs < this.#acquireTimeoutMs);
+    // A command deadline the timers can express (Infinity: none).
+    const commandMs =
+      deadline.timeoutMs !== undefined && Number.isFinite(deadline.timeoutMs)
+        ? Math.min(deadline.timeoutMs, MAX_TIMER_MS)
+        : undefined;
+    const commandFirst = commandMs !== undefined && (!queued || commandMs < this.#acquireTimeoutMs);
+    let inQueue = queued;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
       clearTimeout(timer);
       deadline.signal?.removeEventListener('abort', onAbort);
-      const at = this.#waiters.indexOf(waiter);
-      if (at >= 0) this.#waiters.splice(at, 1);
+      // Left in the queue (removing it would scan the queue): skipped when reached.
+      if (inQueue) this.#waiting--;
+      inQueue = false;
       return true;
     };
     const waiter: Waiter = {
+      get settled() {
+        return settled;
+      },
+      dequeued: () => {
+        if (inQueue) this.#waiting--;
+        inQueue = false;
+      },
       give: (connection) => {
         if (!settle()) return false;
         resolve(connection);
@@ -158,7 +183,7 @@ export class LeasePool {
                       { mayHaveExecuted: false },
                     ),
               ),
-            commandFirst ? deadline.timeoutMs : this.#acquireTimeoutMs,
+            commandFirst ? commandMs : this.#acquireTimeoutMs,
           )
         : undefined;
     deadline.signal?.addEventListener('abort', onAbort, { once: true });
@@ -212,10 +237,20 @@ export class LeasePool {
     );
   }
 
+  /** The first waiter that has not given up, taken out of the queue. */
+  #nextWaiter(): Waiter | undefined {
+    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) {
+      if (waiter.settled) continue;
+      waiter.dequeued();
+      return waiter;
+    }
+    return undefined;
+  }
+
   /** A slot is free and no connection to hand over: open one for the first waiter. */
   #serveWaiter(): void {
     if (this.#closed) return;
-    const waiter = this.#waiters.shift();
+    const waiter = this.#nextWaiter();
     if (waiter !== undefined) this.#openFor(waiter);
   }
 
@@ -243,7 +278,7 @@ export class LeasePool {
       return;
     }
     // The first waiter that has not given up gets it.
-    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) {
+    for (let waiter = this.#nextWaiter(); waiter !== undefined; waiter = this.#nextWaiter()) {
       this.#leased.add(connection);
       if (waiter.give(connection)) return;
       this.#leased.delete(connection);
@@ -258,7 +293,7 @@ export class LeasePool {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const waiter of this.#waiters.splice(0)) {
+    for (const waiter of this.#waiters.drain()) {
       waiter.fail(
         new ConnectionError('client closed while waiting for a connection', { mayHaveExecuted: false }),
       );
@@ -275,7 +310,7 @@ export class LeasePool {
 
   destroy(): void {
     this.#closed = true;
-    for (const waiter of this.#waiters.splice(0)) {
+    for (const waiter of this.#waiters.drain()) {
       waiter.fail(new ConnectionError('client destroyed', { mayHaveExecuted: false }));
     }
     for (const entry of this.#idle.splice(0)) {

@@ -134,6 +134,47 @@ describe('connections: N', () => {
     expect(await client.hgetall('h')).toEqual({ a: '1' });
   });
 
+  it("a multi() goes to its first key's connection: a GET of that key issued after it sees its write", async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, connections: 4 }).connect();
+    const big = 'x'.repeat(4 * 1024 * 1024); // makes the transaction slow to arrive
+    for (let i = 0; i < 8; i++) {
+      await client.set('k', 'before');
+      const tx = client.multi().set('{k}big', big).set('k', 'after').exec();
+      const read = client.get('k'); // issued after the transaction
+      const [, value] = await Promise.all([tx, read]);
+      expect(value).toBe('after');
+    }
+  });
+
+  it('connect() that fails on one of N connections leaves none open; one giving up for good ends the client', async () => {
+    await using server = await startServer({ config: { maxclients: 2 } });
+    const client = createClient({ port: server.port, connections: 3 });
+    client.on('error', () => {});
+    await expect(client.connect()).rejects.toThrow(); // max number of clients (or the socket it closed)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(client.state).toBe('closed');
+    expect(await ourClients(server)).toHaveLength(0);
+    await server.call('CONFIG', 'SET', 'maxclients', '100');
+    const three = await createClient({
+      port: server.port,
+      connections: 3,
+      retryStrategy: () => false,
+    }).connect();
+    three.on('error', () => {});
+    let ends = 0;
+    three.on('end', () => ends++);
+    const ended = new Promise((resolve) => three.once('end', resolve));
+    const ids = (await ourClients(server)).map((c) => c.id!);
+    await server.call('CLIENT', 'KILL', 'ID', ids[2]!);
+    await ended;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ends).toBe(1);
+    expect(three.state).toBe('closed');
+    await expect(three.get('any')).rejects.toBeInstanceOf(ConnectionError);
+    expect(await ourClients(server)).toHaveLength(0);
+  });
+
   it('rejects a bad connections option', () => {
     expect(() => createClient({ connections: 0 })).toThrow('connections must be an integer 1..64, got 0');
   });

@@ -207,6 +207,39 @@ describe('WAIT, found by a bug hunt', () => {
     expect(await client.isolated((s) => s.get('k'))).toBe('1');
   });
 
+  it('timeoutMs: Infinity lifts commandTimeoutMs for a blocking command (it fired after 1 ms)', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, commandTimeoutMs: 5000 }).connect();
+    const popped = withOptions(client, { timeoutMs: Number.POSITIVE_INFINITY }).blpop(['q'], 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.rpush('q', 'item');
+    expect(await popped).toEqual(['q', 'item']);
+  });
+
+  it('120k callers timing out in the lease queue settle without a scan of the queue each', async () => {
+    await using server = await startServer();
+    await using client = await createClient({
+      port: server.port,
+      pool: { maxLeased: 1, acquireTimeoutMs: 300 },
+    }).connect();
+    let release: () => void = () => {};
+    const holder = client.isolated(() => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    const waiting = Array.from({ length: 120_000 }, () =>
+      client.isolated((s) => s.ping()).catch((e: unknown) => e),
+    );
+    expect(client.poolStats().waiting).toBe(120_000);
+    const settled = await Promise.all(waiting);
+    // ~1.5 s here; indexOf + splice per waiter took ~12 s (80k: 5.6 s).
+    expect(performance.now() - started).toBeLessThan(7000);
+    expect(settled.every((e) => e instanceof TimeoutError)).toBe(true);
+    expect(client.poolStats()).toMatchObject({ waiting: 0 });
+    release();
+    await holder;
+    expect(await client.isolated((s) => s.ping())).toBe('PONG');
+  });
+
   it('pool options are validated when the client is made', () => {
     expect(() => createClient({ pool: { maxLeased: 0 } })).toThrow(
       'pool.maxLeased must be a positive integer, got 0',
@@ -214,6 +247,8 @@ describe('WAIT, found by a bug hunt', () => {
     expect(() => createClient({ pool: { maxLeased: 1.5 } })).toThrow(/pool.maxLeased/);
     expect(() => createClient({ pool: { acquireTimeoutMs: -1 } })).toThrow(/pool.acquireTimeoutMs/);
     expect(() => createClient({ pool: { idleTimeoutMs: Number.NaN } })).toThrow(/pool.idleTimeoutMs/);
+    // Beyond what a timer can wait, it would fire at once.
+    expect(() => createClient({ pool: { acquireTimeoutMs: 3e9 } })).toThrow(/pool.acquireTimeoutMs/);
     expect(() =>
       createClient({ pool: { maxLeased: 2, acquireTimeoutMs: 50, idleTimeoutMs: 1000 } }).destroy(),
     ).not.toThrow();

@@ -209,3 +209,25 @@ describe.each(['redis8', 'valkey8', 'redis7'] as const)(
     });
   },
 );
+
+describe("a reader of the caller's own over RESP2", () => {
+  it('gets its value as it built it: no RESP2 reshaping on top', async () => {
+    await using server = await startServer({ flavor: 'redis7' });
+    const upper = {
+      begin: () => [] as unknown[],
+      add: (state: unknown[], value: unknown) =>
+        state.push(typeof value === 'string' ? value.toUpperCase() : value),
+      end: (state: unknown[]) => state,
+    };
+    for (const protocol of [3, 2] as const) {
+      await using client = await createClient({ port: server.port, protocol }).connect();
+      await client.sendCommand(['HSET', 'h', 'f1', 'v1']);
+      await client.sendCommand(['ZADD', 'z', '1', 'a']);
+      // RESP3 sends a map (the reader gets key, value as adds); RESP2 a flat array: both arrays here.
+      expect(await client.sendCommand(['HGETALL', 'h'], undefined, { reader: upper })).toEqual(['F1', 'V1']);
+      expect(
+        await client.sendCommand(['ZRANGE', 'z', '0', '-1', 'WITHSCORES'], undefined, { reader: upper }),
+      ).toEqual(protocol === 3 ? [['A', 1]] : ['A', '1']);
+    }
+  });
+});

@@ -813,7 +813,13 @@ export class Connection extends EventEmitter {
     }
     let value: unknown;
     try {
-      value = shapeReply(argv, reply, this.#protocol, pending.transform);
+      // A caller's reader built the value itself: no RESP2 reshaping on top of it.
+      value =
+        typeof pending.strings === 'object'
+          ? pending.transform === undefined
+            ? reply
+            : pending.transform(reply)
+          : shapeReply(argv, reply, this.#protocol, pending.transform);
     } catch (err) {
       pending.reject(err as Error);
       return;
