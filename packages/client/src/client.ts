@@ -517,14 +517,18 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   ): AsyncIterableIterator<ChannelMessage<string | Buffer>> & AsyncDisposable {
     const self = Client.#own(this);
     const queue: ChannelMessage<string | Buffer>[] = [];
-    let wake: (() => void) | undefined;
+    // Every next() waiting (several may be, e.g. a Promise.race with a timeout): woken together.
+    const sleepers: (() => void)[] = [];
+    const wake = (): void => {
+      for (const sleeper of sleepers.splice(0)) sleeper();
+    };
     let finished = false;
     /** The client ended under the loop: why, unless close() / destroy() ended it. */
     let ended: Error | undefined;
     let subscribed: Promise<void> | undefined;
     const listener = (message: string | Buffer, channel: string | Buffer): void => {
       queue.push({ channel, message });
-      wake?.();
+      wake();
     };
     // The client closing, or giving up reconnecting, ends the loop (it would wait forever).
     const onEnd = (): void => {
@@ -533,13 +537,13 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
           mayHaveExecuted: false,
         });
       finished = true;
-      wake?.();
+      wake();
     };
     const finish = async (): Promise<void> => {
       self.off('end', onEnd);
       if (finished) return;
       finished = true;
-      wake?.();
+      wake();
       if (subscribed === undefined) return;
       await subscribed.catch(() => {});
       // Leaving must not throw: a client closed meanwhile has no subscriptions left anyway.
@@ -569,9 +573,8 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         }
         while (queue.length === 0 && !finished) {
           await new Promise<void>((resolve) => {
-            wake = resolve;
+            sleepers.push(resolve);
           });
-          wake = undefined;
         }
         if (queue.length > 0) return { done: false, value: queue.shift()! };
         self.off('end', onEnd);
@@ -777,8 +780,8 @@ export class Session implements CommandSender {
   }
 
   /** MULTI ... EXEC on this connection: `null` when a key given to `watch()` changed. */
-  multi(): Chain<[]> {
-    return new Pipeline(this, true) as unknown as Chain<[]>;
+  multi(): Chain<[], null> {
+    return new Pipeline(this, true) as unknown as Chain<[], null>;
   }
 }
 

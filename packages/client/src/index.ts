@@ -53,6 +53,7 @@ export {
   type RespValue,
   type SendOptions,
   type StringMode,
+  type WithBuffers,
   withBuffers,
   withOptions,
 } from './commands/sender.js';

@@ -14,21 +14,22 @@ import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 /**
  * The chainable surface: every command method returns the pipeline, with the command's reply
  * type appended to `R`. `exec()` resolves with the replies in order; a command that failed has
- * its error (a ReplyError) in its place instead of its reply.
+ * its error (a ReplyError) in its place instead of its reply. `N`: what else `exec()` may give —
+ * `null` for a session's `multi()` (a WATCHed key changed: the transaction did not run).
  */
-export type Chain<R extends unknown[]> = {
+export type Chain<R extends unknown[], N = never> = {
   [K in keyof Commands]: Commands[K] extends (...args: infer A) => Promise<infer T>
-    ? (...args: A) => Chain<[...R, T | ReplyError]>
+    ? (...args: A) => Chain<[...R, T | ReplyError], N>
     : never;
 } & {
   /** Sends every queued command in one write and resolves with their replies, in order. */
-  exec(): Promise<R>;
+  exec(): Promise<R | N>;
   /**
    * Adds any command; `transform` shapes its reply, `reader` decodes it in one pass (a
    * ReplyReader / ReplyParser: how the FalkorDB add-on queues graph queries; `pipeline()` only —
    * inside `multi()` the replies arrive inside EXEC's array).
    */
-  addCommand(argv: CommandArgument[], options?: QueuedOptions): Chain<[...R, unknown]>;
+  addCommand(argv: CommandArgument[], options?: QueuedOptions): Chain<[...R, unknown], N>;
   /** How many commands are queued. */
   readonly length: number;
 };

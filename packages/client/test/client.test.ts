@@ -140,6 +140,36 @@ describe('createClient against Redis 8.2', () => {
     });
   });
 
+  it('one signal for many commands: one listener (no listener-leak warning), every command aborted', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      const view = withOptions(client, { signal: controller.signal });
+      const asleep = client.sendCommand(['DEBUG', 'SLEEP', '0.2']);
+      const many = Array.from({ length: 50 }, (_, i) => view.get(`k${i}`).catch((e: unknown) => e));
+      controller.abort(new Error('enough'));
+      expect((await Promise.all(many)).every((e) => e instanceof Error && e.message === 'enough')).toBe(true);
+      await asleep;
+      // Settled commands leave no listener behind: a later round on the same signal is fine too.
+      const again = new AbortController();
+      const next = withOptions(client, { signal: again.signal });
+      expect(await Promise.all(Array.from({ length: 50 }, () => next.ping()))).toHaveLength(50);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+    // An option given as undefined keeps what an inner view set.
+    const inner = withOptions(client, { timeoutMs: 100 });
+    await expect(
+      withOptions(inner, { timeoutMs: undefined }).sendCommand(['DEBUG', 'SLEEP', '0.5']),
+    ).rejects.toBeInstanceOf(TimeoutError);
+  });
+
   it('with the offline queue off, commands fail at once while reconnecting', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port, offlineQueue: false }).connect();

@@ -343,4 +343,25 @@ describe('pub/sub, found by a bug hunt', () => {
       await expect(client.messages('c').next()).rejects.toBeInstanceOf(ConnectionError);
     expect(client.listenerCount('end')).toBe(0);
   });
+
+  it('messages(): two next() calls waiting at once both settle', async () => {
+    await using server = await startServer();
+    await using sub = await createClient({ port: server.port }).connect();
+    await using pub = await createClient({ port: server.port }).connect();
+    const feed = sub.messages('c');
+    const a = feed.next();
+    const b = feed.next();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await pub.publish('c', 'm1');
+    await pub.publish('c', 'm2');
+    const got = await Promise.all([a, b]);
+    expect(got.map((r) => r.value?.message).sort()).toEqual(['m1', 'm2']);
+    const c = feed.next();
+    const d = feed.next();
+    await feed.return!();
+    expect(await Promise.all([c, d])).toEqual([
+      { done: true, value: undefined },
+      { done: true, value: undefined },
+    ]);
+  });
 });

@@ -3,6 +3,7 @@
 import { expectTypeOf } from 'vitest';
 import type { InfoSections, ScoredMember } from '../src/commands/transforms.js';
 import type { Commands } from '../src/generated/commands.js';
+import { type ReplyError, withBuffers } from '../src/index.js';
 
 declare const r: Commands;
 declare const b: Commands<Buffer>;
@@ -50,3 +51,15 @@ expectTypeOf(r.xpending('s', 'g')).toEqualTypeOf<
     | [number, string | null, string | null, Array<[string, string]> | null]
   >
 >();
+
+// Views and sessions: a Buffer view's commands return Buffers (its other members stay); a
+// session's multi() may give null (a WATCHed key changed), the client's cannot (no WATCH there).
+declare const client: import('../src/index.js').Client;
+declare const session: import('../src/index.js').Session;
+const bytes = withBuffers(client);
+expectTypeOf(bytes.get('k')).toEqualTypeOf<Promise<Buffer | null>>();
+expectTypeOf(bytes.hgetall('h')).toEqualTypeOf<Promise<Record<string, Buffer>>>();
+expectTypeOf(bytes.poolStats).toEqualTypeOf(client.poolStats);
+expectTypeOf(client.multi().get('k').exec()).toEqualTypeOf<Promise<[string | null | ReplyError]>>();
+expectTypeOf(session.multi().get('k').exec()).toEqualTypeOf<Promise<[string | null | ReplyError] | null>>();
+expectTypeOf(session.pipeline().get('k').exec()).toEqualTypeOf<Promise<[string | null | ReplyError]>>();

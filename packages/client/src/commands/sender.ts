@@ -1,6 +1,7 @@
 // The one verb the generated command methods need: hand argv to whatever sends it (a
 // connection, a pool, a pipeline, a cluster router).
 import type { ReplyParser, ReplyReader } from '@pyrsedis/resp';
+import type { Commands } from '../generated/commands.js';
 import type { CommandArgument } from './keys.js';
 
 export type { CommandArgument };
@@ -93,7 +94,8 @@ export function viewOptions(sender: object): SendOptions | undefined {
  * A view of a sender with per-call options: the same object and the same generated methods
  * (its prototype is the sender); only `sendCommand` adds the options. Views stack.
  */
-export function withOptions<T extends CommandSender>(sender: T, options: SendOptions): T {
+export function withOptions<T extends CommandSender>(sender: T, given: SendOptions): T {
+  let options = given;
   const timeoutMs = options.timeoutMs;
   if (
     timeoutMs !== undefined &&
@@ -103,6 +105,8 @@ export function withOptions<T extends CommandSender>(sender: T, options: SendOpt
     throw new TypeError(
       `timeoutMs must be a number of ms in (0, 2147483647] or Infinity (none), got ${String(timeoutMs)}`,
     );
+  // An option given as undefined does not erase what an inner view set.
+  options = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const inherited = viewOptions(sender);
   return Object.create(sender, {
     [VIEW_OPTIONS]: { value: inherited === undefined ? options : { ...inherited, ...options } },
@@ -129,9 +133,16 @@ export function withOptions<T extends CommandSender>(sender: T, options: SendOpt
 }
 
 /**
+ * How a Buffer view is typed: the sender, with every generated command's bulk strings as
+ * `Buffer`s (`Commands<Buffer>`). Its other members keep their types (a `pipeline()` chain made
+ * from the view returns Buffers at run time too, but is typed with strings: cast its results).
+ */
+export type WithBuffers<T> = Omit<T, keyof Commands> & Commands<Buffer>;
+
+/**
  * The binary-safe view of a sender: bulk strings decoded as Buffers (`Commands<Buffer>`), with
  * the same generated methods — nothing is copied or duplicated.
  */
-export function withBuffers<T extends CommandSender>(sender: T): T {
-  return withOptions(sender, { strings: 'buffer' });
+export function withBuffers<T extends CommandSender>(sender: T): WithBuffers<T> {
+  return withOptions(sender, { strings: 'buffer' }) as unknown as WithBuffers<T>;
 }

@@ -160,6 +160,8 @@ export class Connection extends EventEmitter {
   #decoder: RespDecoder;
   /** Commands not yet written: this tick's, or those waiting for a (re)connection. */
   #outbox: Pending[] = [];
+  /** Per abort signal, the commands waiting on it and its one listener. */
+  readonly #aborts = new WeakMap<AbortSignal, { waiting: Set<Pending>; onAbort: () => void }>();
   /** Entries of the outbox settled before they were written (timed out, aborted): skipped. */
   #outboxSettled = 0;
   /** Commands in the outbox's batch entries beyond one each (a pipeline is many commands). */
@@ -646,14 +648,37 @@ export class Connection extends EventEmitter {
     }
     const signal = pending.signal;
     if (signal !== undefined) {
-      pending.onAbort = () => this.#giveUp(pending, signal.reason as Error);
-      signal.addEventListener('abort', pending.onAbort, { once: true });
+      // One listener per signal (not per command: a signal shared by many commands would pass
+      // the EventTarget's listener warning), settling every command that waits on it.
+      let watchers = this.#aborts.get(signal);
+      if (watchers === undefined) {
+        const waiting = new Set<Pending>();
+        const onAbort = (): void => {
+          this.#aborts.delete(signal);
+          for (const each of [...waiting]) this.#giveUp(each, signal.reason as Error);
+        };
+        watchers = { waiting, onAbort };
+        this.#aborts.set(signal, watchers);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      watchers.waiting.add(pending);
+      pending.onAbort = watchers.onAbort;
     }
   }
 
   #clearWatch(pending: Pending): void {
     if (pending.timer !== undefined) clearTimeout(pending.timer);
-    if (pending.onAbort !== undefined) pending.signal!.removeEventListener('abort', pending.onAbort);
+    if (pending.onAbort !== undefined) {
+      const signal = pending.signal!;
+      const watchers = this.#aborts.get(signal);
+      if (watchers !== undefined) {
+        watchers.waiting.delete(pending);
+        if (watchers.waiting.size === 0) {
+          signal.removeEventListener('abort', watchers.onAbort);
+          this.#aborts.delete(signal);
+        }
+      }
+    }
     pending.timer = undefined;
     pending.onAbort = undefined;
   }
