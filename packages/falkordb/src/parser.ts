@@ -93,6 +93,19 @@ const CR = 13;
 /** Elements of one aggregate at most (as the RESP decoder's default limit): lists, vectors and
  * rows are allocated from their announced length, so a hostile length must not allocate first. */
 const MAX_ELEMENTS = 16 * 1024 * 1024;
+/** Longest bulk string accepted (the generic decoder's default maxBulkLength). */
+const MAX_BULK = 512 * 1024 * 1024;
+/** Deepest nesting accepted (the generic decoder's default maxDepth). */
+const MAX_DEPTH = 512;
+
+/**
+ * Elements to allocate up front for an aggregate announced with `n` whose bytes so far end at
+ * `room` bytes after it: no more than those bytes could fill (an element takes 3 bytes or more) —
+ * a header alone never claims more memory than its bytes justify. Arrays grow as elements come.
+ */
+function preallocate(n: number, room: number): number {
+  return n <= 1024 ? n : Math.min(n, Math.max(1024, Math.floor(room / 3)));
+}
 const STAR = 0x2a;
 const COLON = 0x3a;
 const DOLLAR = 0x24;
@@ -330,6 +343,7 @@ export class CompactParser implements ReplyParser {
   }
 
   private _push(tag: number, n: number, a: unknown): Frame {
+    if (this._depth + 1 >= MAX_DEPTH) this._fail(`nesting deeper than ${MAX_DEPTH}`, 0);
     const depth = ++this._depth;
     let f = this._stack[depth];
     if (f === undefined) {
@@ -417,6 +431,8 @@ export class CompactParser implements ReplyParser {
           this._kind = T_NULL;
           return next;
         }
+        // Else a bad length would hold every later byte (and reply) as this string's.
+        if (digits > 15 || n > MAX_BULK) this._fail(`a bulk string longer than ${MAX_BULK} bytes`, pos);
         if (next + n + 2 > end) {
           this.need = next + n + 2 - pos;
           return -1;
@@ -522,6 +538,7 @@ export class CompactParser implements ReplyParser {
       if (p < 0) return -1;
       labels = this._oneLabel(this._v as number);
     } else {
+      if (count * 4 > end - p) return -1; // not all here (each id takes 4 bytes or more)
       const fresh = new Array<string>(count);
       for (let i = 0; i < count; i++) {
         p = this._inlineInt(buf, p, end);
@@ -709,12 +726,14 @@ export class CompactParser implements ReplyParser {
         const stop = start + len;
         if (q === pos + 1 || stop + 2 > end || buf[q + 1] !== 10 || buf[stop] !== CR || buf[stop + 1] !== 10)
           return -1;
-        this._v =
-          type === STRING
-            ? utf8(buf, start, stop)
-            : type === BOOLEAN
-              ? len === 4 && buf[start] === 0x74
-              : doubleBytes(buf, start, stop, this._base + pos);
+        if (type === BOOLEAN) {
+          // Exactly true or false; anything else goes to the general path, which refuses it.
+          const text = len === 4 || len === 5 ? latin1(buf, start, stop) : '';
+          if (text !== 'true' && text !== 'false') return -1;
+          this._v = text === 'true';
+          return stop + 2;
+        }
+        this._v = type === STRING ? utf8(buf, start, stop) : doubleBytes(buf, start, stop, this._base + pos);
         return stop + 2;
       }
       case NULL:
@@ -770,9 +789,12 @@ export class CompactParser implements ReplyParser {
       case INTEGER:
         if (kind !== T_INT) this._fail('an integer is a RESP integer', pos);
         return this._big;
-      case BOOLEAN:
+      case BOOLEAN: {
         if (kind !== T_BULK) this._fail('a boolean is a bulk string', pos);
-        return this._end - this._start === 4 && buf[this._start] === 0x74;
+        const text = latin1(buf, this._start, this._end);
+        if (text !== 'true' && text !== 'false') this._fail(`a boolean is true or false, got ${text}`, pos);
+        return text === 'true';
+      }
       case DOUBLE:
         if (kind === T_DOUBLE || kind === T_BULK)
           return doubleBytes(buf, this._start, this._end, this._base + pos);
@@ -796,20 +818,25 @@ export class CompactParser implements ReplyParser {
     const n = this._num;
     switch (type) {
       case ARRAY:
-        return this._push(LIST, n, new Array(n));
+        return this._push(LIST, n, new Array(preallocate(n, buf.length - pos)));
       case MAP:
+        if (n % 2 !== 0) this._fail('a map of an odd number of elements', pos);
         return this._push(MAP_BODY, n, {});
       case NODE:
+        if (n !== 3) this._fail(`a node of ${n} parts (3: id, labels, properties)`, pos);
         return this._push(NODE_BODY, n, undefined);
       case EDGE:
+        if (n !== 5) this._fail(`an edge of ${n} parts (5: id, type, source, destination, properties)`, pos);
         return this._push(EDGE_BODY, n, undefined);
       case PATH:
+        if (n !== 2) this._fail(`a path of ${n} parts (2: nodes, edges)`, pos);
         return this._push(PATH_BODY, n, undefined);
       case POINT:
+        if (n !== 2) this._fail(`a point of ${n} parts (2: latitude, longitude)`, pos);
         return this._push(POINT_BODY, n, undefined);
       default:
-        void buf;
-        return this._push(VECTOR, n, new Float32Array(n));
+        // Grown (copied into a larger one) as elements come, up to n.
+        return this._push(VECTOR, n, new Float32Array(preallocate(n, buf.length - pos)));
     }
   }
 
@@ -1033,7 +1060,7 @@ export class CompactParser implements ReplyParser {
             f.i++;
           } else if (f.i === 1) {
             if (this._kind !== T_ARRAY) this._fail('node labels are an array', pos);
-            this._push(LABELS, this._num, new Array(this._num));
+            this._push(LABELS, this._num, new Array(preallocate(this._num, buf.length - pos)));
           } else {
             if (this._kind !== T_ARRAY) this._fail('node properties are an array', pos);
             this._push(PROPS, this._num, {});
@@ -1092,6 +1119,11 @@ export class CompactParser implements ReplyParser {
         case VECTOR:
           if (this._kind !== T_BULK && this._kind !== T_DOUBLE)
             this._fail('a vector element is a number', pos);
+          if (f.i === (f.a as Float32Array).length) {
+            const grown = new Float32Array(Math.min(f.n, f.i * 2));
+            grown.set(f.a as Float32Array);
+            f.a = grown;
+          }
           (f.a as Float32Array)[f.i++] = doubleBytes(buf, this._start, this._end, this._base + pos);
           break;
         default:

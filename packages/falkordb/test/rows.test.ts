@@ -207,6 +207,32 @@ describe('row objects', () => {
     );
   });
 
+  it('malformed structure found by a second review: refused, never a wrong value or an allocation storm', () => {
+    const str = (t: string) => `$${Buffer.byteLength(t)}\r\n${t}\r\n`;
+    const bad = [
+      `${arr(2)}${int(8)}${arr(0)}`, // a node of 0 parts
+      `${arr(2)}${int(7)}${arr(3)}${int(1)}${int(0)}${int(0)}`, // an edge of 3 parts
+      `${arr(2)}${int(11)}${arr(1)}${str('1.5')}`, // a point of 1 part
+      `${arr(2)}${int(9)}${arr(3)}`, // a path of 3 parts
+      `${arr(2)}${int(10)}${arr(1)}${str('k')}`, // a map of an odd count
+      `${arr(2)}${int(4)}${str('yes')}`, // a boolean that is neither true nor false
+      `${arr(2)}${int(2)}$99999999999999999999\r\n`, // a bulk length beyond any limit
+      `${arr(2)}${int(2)}$600000000\r\nabc`, // beyond 512 MiB: it would swallow every later reply
+    ];
+    for (const cell of bad) {
+      const bytes = reply(['a'], [[cell]]);
+      expect(() => decodeWith([bytes], names), cell).toThrow(ProtocolError);
+    }
+    // Headers announcing 16M-element lists, nested: ~2 KB that allocated gigabytes.
+    const before = process.memoryUsage().heapUsed;
+    const nested = `${arr(2)}${int(6)}${arr(16_000_000)}`.repeat(100);
+    expect(() => decodeWith([reply(['a'], [[nested]])], names)).toThrow(ProtocolError); // incomplete
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(128 * 1024 * 1024);
+    // Nesting deeper than 512 is refused.
+    const deep = `${arr(2)}${int(6)}${arr(1)}`.repeat(600);
+    expect(() => decodeWith([reply(['a'], [[deep]])], names)).toThrow(/nesting deeper than 512/);
+  });
+
   it('a node as a property value reads the same whole and split (the fast path defers to the general one)', () => {
     const inner = `${arr(3)}${int(7)}${arr(0)}${arr(1)}${arr(3)}${int(1)}${int(3)}${int(5)}`;
     const outer = `${arr(2)}${int(8)}${arr(3)}${int(1)}${arr(0)}${arr(1)}${arr(3)}${int(0)}${int(8)}${inner}`;

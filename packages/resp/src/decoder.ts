@@ -536,6 +536,17 @@ export class RespDecoder {
     throw err;
   }
 
+  /**
+   * A reader's or parser's own code threw in the middle of a reply: where the reply stands is
+   * unknown, so the decoder fails (as for malformed bytes) with a ProtocolError saying so.
+   */
+  private _userCodeThrew(who: 'reader' | 'parser', err: unknown, pos: number): ProtocolError {
+    if (err instanceof ProtocolError) return err;
+    const error = this._error(`the reply ${who} threw: ${(err as Error)?.message ?? String(err)}`, pos);
+    Object.defineProperty(error, 'cause', { value: err, configurable: true, writable: true });
+    return error;
+  }
+
   private _error(message: string, pos: number): ProtocolError {
     return new ProtocolError(message, this._base + pos);
   }
@@ -723,7 +734,16 @@ export class RespDecoder {
   /** Lets the reply's own parser consume what it can; returns the new position, or -1 when it waits. */
   private _runParser(buf: Buffer, pos: number, end: number): number {
     const parser = this._parser!;
-    const next = parser.parse(buf, pos, end, this._base);
+    let next: number;
+    try {
+      next = parser.parse(buf, pos, end, this._base);
+    } catch (err) {
+      throw this._userCodeThrew('parser', err, pos);
+    }
+    if (parser.done && next <= pos) {
+      // A reply has at least one byte: a parser that takes none would be handed the same bytes forever.
+      throw this._error('reply parser finished without consuming a byte', pos);
+    }
     if (!parser.done) {
       this._incomplete(next);
       return -1;
@@ -1302,7 +1322,11 @@ export class RespDecoder {
       const container = frame.container;
       const remaining = --frame.remaining;
       if (reader !== undefined) {
-        reader.add(container, value);
+        try {
+          reader.add(container, value);
+        } catch (err) {
+          throw this._userCodeThrew('reader', err, pos);
+        }
       } else {
         switch (frame.kind) {
           case K_ARRAY:
@@ -1332,7 +1356,14 @@ export class RespDecoder {
       }
       if (remaining > 0) return;
       // The aggregate is complete.
-      value = reader !== undefined ? reader.end(container) : container;
+      if (reader === undefined) value = container;
+      else {
+        try {
+          value = reader.end(container);
+        } catch (err) {
+          throw this._userCodeThrew('reader', err, pos);
+        }
+      }
       frame.container = undefined;
       frame.reader = undefined;
       depth--;

@@ -466,6 +466,42 @@ describe('limits and malformed input', () => {
     expect(got).toEqual([1, 'OK']);
   });
 
+  it('a reader or parser that throws fails the decoder with a ProtocolError (its reply cannot be resumed)', () => {
+    const throwing = (where: 'add' | 'end'): ReplyReader => ({
+      begin: () => [],
+      add: (state, value) => {
+        if (where === 'add' && value === 4) throw new Error('reader bug');
+        (state as unknown[]).push(value);
+      },
+      end: (state) => {
+        if (where === 'end') throw new Error('reader bug');
+        return state;
+      },
+    });
+    for (const where of ['add', 'end'] as const) {
+      const replies: unknown[] = [];
+      let plan: ReplyReader | undefined = throwing(where);
+      const decoder = new RespDecoder({ onReply: (r) => replies.push(r), planReply: () => plan });
+      const err = (() => {
+        try {
+          decoder.feed(b('*2\r\n*2\r\n:1\r\n:2\r\n*2\r\n:3\r\n:4\r\n:99\r\n'));
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect(err!.message).toMatch(/the reply reader threw: reader bug/);
+      plan = undefined;
+      // Unusable afterwards (the replies after it were not merged into it: it is dropped).
+      expect(() => decoder.feed(b(':1\r\n'))).toThrow(ProtocolError);
+      expect(replies).toEqual([]);
+    }
+    // A parser that finishes without consuming a byte would be handed the same bytes forever.
+    const lazy = { need: 0, done: true, result: 1, parse: (_b: Buffer, pos: number) => pos };
+    const stuck = new RespDecoder({ onReply: () => {}, planReply: () => lazy });
+    expect(() => stuck.feed(b(':1\r\n'))).toThrow(/finished without consuming a byte/);
+  });
+
   it('headers alone never allocate more than their bytes justify', () => {
     const before = process.memoryUsage().heapUsed;
     // 400 nested headers announcing 1M elements each (4 KB): ~3 GB of preallocated arrays before.
