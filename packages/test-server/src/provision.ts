@@ -75,6 +75,8 @@ function checkPlatform(flavor: Flavor): void {
 }
 
 async function provisionOne(flavor: Flavor, log: (message: string) => void): Promise<ServerBinary> {
+  if (!FLAVORS.includes(flavor))
+    throw new HarnessError(`unknown flavor ${JSON.stringify(flavor)} (one of ${FLAVORS.join(', ')})`);
   const override = process.env[ENV_OVERRIDE[flavor]];
   if (override) return describe(flavor, override, [], process.env.PYRSEDIS_FALKORDB_MODULE);
   checkPlatform(flavor);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { AdminConnection, type AdminReply, type AdminTarget } from './admin-connection.js';
 import { ensureServer, type Flavor, type ServerBinary } from './provision.js';
 import { type TlsMaterial, testCertificates } from './tls.js';
-import { cacheDir, freePort, HarnessError, waitFor } from './util.js';
+import { cacheDir, fatalError, freePort, HarnessError, waitFor } from './util.js';
 
 /** An ACL user created at startup (`ACL SETUSER name on >password <rules>`). */
 export interface AclUser {
@@ -218,12 +218,23 @@ export class ServerProcess implements RedisServer {
         `${this.flavor} on port ${this.port} to answer PING`,
         async () => {
           if (!this.running) {
-            throw new HarnessError(
+            // No point waiting out the timeout (a bad config, a port taken meanwhile).
+            throw fatalError(
               `${this.flavor} exited during startup (code ${child.exitCode ?? child.signalCode})`,
             );
           }
           const reply = await this.call('PING');
-          return reply === 'PONG';
+          if (reply !== 'PONG') return false;
+          // The port may have been taken between probing and binding: whoever answers must be
+          // this process (our server then exits with "Address already in use").
+          const info = String(await this.call('INFO', 'server'));
+          const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+          if (pid !== child.pid) {
+            throw fatalError(
+              `another process (pid ${pid}) answers on port ${this.port}: Address already in use`,
+            );
+          }
+          return true;
         },
         timeoutMs,
       );

@@ -1,5 +1,6 @@
 // Certificates for TLS tests, made at test time with openssl: a CA, a server certificate for
 // 127.0.0.1/localhost and a client certificate for mTLS. Made once per process.
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,8 @@ export function testCertificates(): Promise<TlsMaterial> {
 
 async function generate(): Promise<TlsMaterial> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pyrsedis-tls-'));
+  // The keys go with the process (they were left in /tmp by the hundred).
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const f = (name: string) => path.join(dir, name);
   const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await run('openssl', [

@@ -8,6 +8,15 @@ import { fileURLToPath } from 'node:url';
 /** Raised when the harness cannot provide what was asked for; the message says what to do. */
 export class HarnessError extends Error {
   override name = 'HarnessError';
+  /** Waiting longer cannot help (the server exited): `waitFor` gives up at once. */
+  fatal = false;
+}
+
+/** A HarnessError that stops `waitFor` at once. */
+export function fatalError(message: string): HarnessError {
+  const error = new HarnessError(message);
+  error.fatal = true;
+  return error;
 }
 
 export interface RunResult {
@@ -97,6 +106,7 @@ export async function waitFor<T>(
       const value = await check();
       if (value !== undefined && value !== false) return value;
     } catch (err) {
+      if (err instanceof HarnessError && err.fatal) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {

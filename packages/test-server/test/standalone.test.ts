@@ -113,9 +113,26 @@ describe('startServer', () => {
     ).rejects.toBeInstanceOf(AdminReplyError);
   });
 
-  it('attaches the server log tail when a server cannot start', async () => {
+  it('attaches the server log tail when a server cannot start, and fails at once (not after the start timeout)', async () => {
+    const started = Date.now();
     const failure = startServer({ config: { 'no-such-directive': 'x' } });
     await expect(failure).rejects.toThrow(/failed to start[\s\S]*server log[\s\S]*no-such-directive/);
+    expect(Date.now() - started).toBeLessThan(10_000); // waited the full 20 s before
+  });
+
+  it('a port another server holds is never taken for a started server', async () => {
+    await using first = await startServer();
+    await first.call('SET', 'owner', 'first');
+    // The second server cannot bind; the first one answers PING on that port.
+    const second = startServer({ port: first.port } as never);
+    await expect(second).rejects.toThrow(/another process \(pid \d+\) answers on port/);
+    expect(await first.call('GET', 'owner')).toBe('first');
+  });
+
+  it('refuses an unknown flavor with the list of flavors', async () => {
+    await expect(startServer({ flavor: 'redis9' as never })).rejects.toThrow(
+      'unknown flavor "redis9" (one of redis8, valkey8, redis7)',
+    );
   });
 });
 
