@@ -134,15 +134,37 @@ export class AdminConnection {
     return conn;
   }
 
-  /** Sends one command and waits for its reply; an error reply rejects. */
+  /**
+   * Sends one command and waits for its reply; an error reply rejects. A server that never
+   * answers (frozen with SIGSTOP: the kernel still accepts connections) fails the call after
+   * {@link AdminConnection.replyTimeoutMs} instead of hanging the caller.
+   */
   call(...args: (string | number)[]): Promise<AdminReply> {
     if (this.#closedError) return Promise.reject(this.#closedError);
     if (this.#waiting) return Promise.reject(new Error('AdminConnection runs one command at a time'));
     return new Promise((resolve, reject) => {
-      this.#waiting = { resolve, reject };
+      const timer = setTimeout(() => {
+        this.#waiting = undefined;
+        this.#socket.destroy();
+        reject(new Error(`no reply to ${String(args[0])} within ${AdminConnection.replyTimeoutMs} ms`));
+      }, AdminConnection.replyTimeoutMs);
+      timer.unref();
+      this.#waiting = {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
       this.#socket.write(encode(args));
     });
   }
+
+  /** How long {@link AdminConnection.call} waits for a reply (ms). */
+  static replyTimeoutMs = 60_000;
 
   #drain(): void {
     if (!this.#waiting) return;

@@ -276,12 +276,14 @@ export class ServerProcess implements RedisServer {
     this.#child!.kill('SIGSTOP');
     this.#paused = true;
     if (ms === undefined) return Promise.resolve();
-    return new Promise((resolve) =>
+    const child = this.#child;
+    return new Promise((resolve) => {
       setTimeout(() => {
-        this.resume();
+        // Only the pause it belongs to: not a restarted process's (paused again, say).
+        if (this.#child === child) this.resume();
         resolve();
-      }, ms),
-    );
+      }, ms);
+    });
   }
 
   resume(): void {

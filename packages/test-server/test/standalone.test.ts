@@ -185,6 +185,32 @@ describe('chaos helpers', () => {
     expect(waited).toBeGreaterThanOrEqual(300);
   });
 
+  it('a timed pause resumes only its own process: not the restarted one paused again', async () => {
+    await using server = await startServer();
+    const timed = server.pause(200);
+    await server.restart(); // a new process
+    await server.pause(); // paused until resume()
+    await timed;
+    const state = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
+    expect(state).toBe('T'); // still stopped
+    server.resume();
+    expect(await server.call('PING')).toBe('PONG');
+  });
+
+  it('a call to a server that stays frozen fails after the reply timeout instead of hanging', async () => {
+    await using server = await startServer();
+    await server.pause();
+    const saved = AdminConnection.replyTimeoutMs;
+    AdminConnection.replyTimeoutMs = 300;
+    try {
+      await expect(server.call('PING')).rejects.toThrow('no reply to PING within 300 ms');
+    } finally {
+      AdminConnection.replyTimeoutMs = saved;
+      server.resume();
+    }
+    expect(await server.call('PING')).toBe('PONG');
+  });
+
   it('kill and restart bring the server back on the same port', async () => {
     await using server = await startServer();
     const before = server.pid;
