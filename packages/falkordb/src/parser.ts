@@ -984,12 +984,19 @@ export class CompactParser implements ReplyParser {
         case TOP: {
           const result = f.a as CompactResult;
           if (this._kind === T_ERROR && f.n === 2 && f.i === 0) {
+            // The only error inside the reply (protocol doc §6): the schema version check.
+            const text = latin1(buf, this._start, this._end);
+            if (text !== 'version mismatch') this._fail(`an error inside a compact reply: ${text}`, pos);
             result.versionMismatch = -1;
             f.i++;
           } else if (this._kind === T_INT && f.n === 2 && f.i === 1 && result.versionMismatch === -1) {
             result.versionMismatch = Number(this._big);
             f.i++;
-          } else if (this._kind === T_ARRAY) {
+          } else if (
+            this._kind === T_ARRAY &&
+            result.versionMismatch === undefined &&
+            (f.n === 1 || f.n === 3)
+          ) {
             if (f.n === 3 && f.i === 0) this._push(HEADER, this._num, result.columns);
             else if (f.n === 3 && f.i === 1) this._push(ROWS, this._num, result.rows);
             else this._push(STATS, this._num, result.stats);

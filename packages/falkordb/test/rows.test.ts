@@ -228,6 +228,15 @@ describe('row objects', () => {
     const nested = `${arr(2)}${int(6)}${arr(16_000_000)}`.repeat(100);
     expect(() => decodeWith([reply(['a'], [[nested]])], names)).toThrow(ProtocolError); // incomplete
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(128 * 1024 * 1024);
+    // The [error, version] form holds the version check only, and nothing after the error.
+    const top = (body: string) => Buffer.from(`*2\r\n${body}`);
+    expect(() => decodeWith([top('-version mismatch\r\n*0\r\n')], names)).toThrow(ProtocolError);
+    expect(() => decodeWith([top('-some other error\r\n:7\r\n')], names)).toThrow(
+      /an error inside a compact reply: some other error/,
+    );
+    expect(
+      (decodeWith([top('-version mismatch\r\n:7\r\n')], names).result as CompactResult).versionMismatch,
+    ).toBe(7);
     // Nesting deeper than 512 is refused.
     const deep = `${arr(2)}${int(6)}${arr(1)}`.repeat(600);
     expect(() => decodeWith([reply(['a'], [[deep]])], names)).toThrow(/nesting deeper than 512/);
