@@ -39,6 +39,8 @@ async function main(): Promise<void> {
       console.log(
         'usage: pyrsedis-test-server provision [redis8|valkey8|redis7 ...] | start [--flavor F] [--falkordb] | sweep [--all]',
       );
+      // `help` asks for this; anything else is a mistake the exit code must show.
+      if (command !== 'help') process.exitCode = 2;
   }
 }
 

@@ -3,7 +3,7 @@
 import { type AdminReply, parseInfo } from './admin-connection.js';
 import type { Flavor } from './provision.js';
 import { launchNode, type RedisServer, type ServerProcess } from './server.js';
-import { freePort, HarnessError, waitFor } from './util.js';
+import { HarnessError, waitFor } from './util.js';
 
 /** What {@link startCluster} starts. */
 export interface StartClusterOptions {
@@ -98,12 +98,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
   const flavor = options.flavor ?? 'redis8';
   const total = masters * (1 + replicasPerMaster);
   const started: ServerProcess[] = [];
-  const busPorts: number[] = [];
   try {
     // Start nodes one at a time on a 2-core machine; each gets its own bus port.
     for (let i = 0; i < total; i++) {
-      const busPort = await freePort();
-      busPorts.push(busPort);
       started.push(
         await launchNode({
           flavor,
@@ -114,8 +111,8 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
             ['cluster-enabled', 'yes'],
             ['cluster-config-file', 'nodes.conf'],
             ['cluster-node-timeout', options.nodeTimeoutMs ?? 2000],
-            ['cluster-port', busPort],
           ],
+          clusterBus: true,
         }),
       );
     }
@@ -132,7 +129,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     }
     const first = started[0]!;
     for (let i = 1; i < total; i++) {
-      await first.call('CLUSTER', 'MEET', '127.0.0.1', started[i]!.port, busPorts[i]!);
+      await first.call('CLUSTER', 'MEET', '127.0.0.1', started[i]!.port, started[i]!.busPort!);
     }
     await waitFor(
       'every node to know every other node',

@@ -51,7 +51,10 @@ export async function startSentinel(options: StartSentinelOptions = {}): Promise
   const masterName = options.masterName ?? 'mymaster';
   const replicaCount = options.replicas ?? 2;
   const sentinelCount = options.sentinels ?? 3;
-  if (sentinelCount < 1) throw new HarnessError('sentinels must be >= 1');
+  if (!Number.isInteger(sentinelCount) || sentinelCount < 1)
+    throw new HarnessError(`sentinels must be an integer >= 1, got ${String(sentinelCount)}`);
+  if (!Number.isInteger(replicaCount) || replicaCount < 0)
+    throw new HarnessError(`replicas must be an integer >= 0, got ${String(replicaCount)}`);
   const quorum = Math.floor(sentinelCount / 2) + 1;
   const started: ServerProcess[] = [];
   try {

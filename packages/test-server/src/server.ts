@@ -116,6 +116,8 @@ export function formatConfig(lines: readonly (readonly (string | number)[])[]): 
 
 /** @internal Process wrapper shared by standalone, cluster and sentinel nodes. */
 export class ServerProcess implements RedisServer {
+  /** @internal A cluster node's bus port (`cluster-port`), when it has one. */
+  busPort: number | undefined = undefined;
   readonly flavor: Flavor;
   readonly version: string;
   readonly host = '127.0.0.1';
@@ -370,6 +372,8 @@ export interface NodeSpec {
   extraArgs?: string[];
   port?: number;
   startTimeoutMs?: number | undefined;
+  /** A cluster node: a bus port of its own (`cluster-port`), chosen per attempt. */
+  clusterBus?: boolean;
 }
 
 /** @internal Writes the configuration for one node and starts it; retries on a port race. */
@@ -416,6 +420,10 @@ export async function launchNode(spec: NodeSpec): Promise<ServerProcess> {
     }
     if (spec.falkordb) lines.push(['loadmodule', binary.falkordbModule!]);
     lines.push(...(spec.lines ?? []));
+    // A cluster node's bus port is probed anew on each attempt, like its port (a port taken
+    // between probe and bind fails the attempt either way).
+    const busPort = spec.clusterBus ? await freePort() : undefined;
+    if (busPort !== undefined) lines.push(['cluster-port', busPort]);
     for (const [key, value] of Object.entries(spec.config ?? {})) lines.push([key, value]);
     const confFile = path.join(dir, 'server.conf');
     await writeFile(confFile, formatConfig(lines));
@@ -426,6 +434,7 @@ export async function launchNode(spec: NodeSpec): Promise<ServerProcess> {
       spec.password,
     );
     try {
+      server.busPort = busPort;
       await server.start(spec.startTimeoutMs);
       return server;
     } catch (err) {

@@ -12,6 +12,7 @@ import {
   pause,
   provision,
   restart,
+  startSentinel,
   startServer,
   sweep,
   waitFor,
@@ -127,6 +128,15 @@ describe('startServer', () => {
     const second = startServer({ port: first.port } as never);
     await expect(second).rejects.toThrow(/another process \(pid \d+\) answers on port/);
     expect(await first.call('GET', 'owner')).toBe('first');
+  });
+
+  it('the CLI exits non-zero on an unknown command; startSentinel validates its counts', async () => {
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const code = await new Promise<number | null>((resolve) =>
+      spawn(process.execPath, [cli, 'bogus'], { stdio: 'ignore' }).once('exit', resolve),
+    );
+    expect(code).toBe(2);
+    await expect(startSentinel({ replicas: -1 })).rejects.toThrow('replicas must be an integer >= 0, got -1');
   });
 
   it('refuses an unknown flavor with the list of flavors', async () => {
