@@ -713,9 +713,10 @@ export class RespDecoder {
       return;
     }
     if (type === ATTRIBUTE || this._planned) return;
+    // Asked before it counts as asked: a planReply that throws is asked again next time.
+    const plan = this._planReply?.();
     this._planned = true;
     this._isPush = false;
-    const plan = this._planReply?.();
     if (plan === undefined) {
       this._strings = this._defaultStrings;
       this._reader = undefined;

@@ -502,6 +502,22 @@ describe('limits and malformed input', () => {
     expect(() => stuck.feed(b(':1\r\n'))).toThrow(/finished without consuming a byte/);
   });
 
+  it('a planReply that throws is asked again for the same reply on the next feed', () => {
+    let calls = 0;
+    const replies: unknown[] = [];
+    const decoder = new RespDecoder({
+      onReply: (r) => replies.push(r),
+      planReply: () => {
+        if (++calls === 1) throw new Error('not yet');
+        return 'buffer';
+      },
+    });
+    expect(() => decoder.feed(b('$2\r\nhi\r\n'))).toThrow('not yet');
+    decoder.feed(b(''));
+    decoder.feed(b(':1\r\n'));
+    expect(replies).toEqual([Buffer.from('hi'), 1]);
+  });
+
   it('headers alone never allocate more than their bytes justify', () => {
     const before = process.memoryUsage().heapUsed;
     // 400 nested headers announcing 1M elements each (4 KB): ~3 GB of preallocated arrays before.
