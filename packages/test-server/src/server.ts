@@ -356,6 +356,8 @@ export function baseConfig(dir: string, port: number): (string | number)[][] {
     ['save', ''],
     ['appendonly', 'no'],
     ['enable-debug-command', 'yes'],
+    // A replica's full sync starts at once (the default waits 5 s for more replicas to share it).
+    ['repl-diskless-sync-delay', 0],
   ];
 }
 

@@ -43,6 +43,8 @@ describe('startCluster', () => {
       30_000,
       100,
     );
+    // Healthy by the roles now (it waited on the initial roles, forever, after a failover).
+    await cluster.waitForHealthy(30_000);
   });
 });
 
