@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,11 +127,17 @@ export async function withLock<T>(
   for (;;) {
     try {
       await mkdir(lockPath);
+      // The holder's PID: a lock whose holder died (Ctrl-C while provisioning) is stale at once.
+      await writeFile(path.join(lockPath, 'pid'), String(process.pid));
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const info = await stat(lockPath).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs > staleMs) await rm(lockPath, { recursive: true, force: true });
+      const holder = Number(await readFile(path.join(lockPath, 'pid'), 'utf8').catch(() => ''));
+      const dead = holder > 0 && !isAlive(holder);
+      // A lock just made may not have its pid file yet: only its age can tell then.
+      if (info && (dead || Date.now() - info.mtimeMs > staleMs))
+        await rm(lockPath, { recursive: true, force: true });
       else await delay(200);
     }
   }
@@ -139,6 +145,16 @@ export async function withLock<T>(
     return await fn();
   } finally {
     await rm(lockPath, { recursive: true, force: true });
+  }
+}
+
+/** Whether a process with this PID exists (signal 0 checks without sending anything). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +19,7 @@ import {
   sweep,
   waitFor,
 } from '../src/index.js';
+import { withLock } from '../src/util.js';
 
 function alive(pid: number): boolean {
   try {
@@ -137,6 +140,23 @@ describe('startServer', () => {
     );
     expect(code).toBe(2);
     await expect(startSentinel({ replicas: -1 })).rejects.toThrow('replicas must be an integer >= 0, got -1');
+  });
+
+  it('a provisioning lock left by a process that died is taken over at once', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pyrsedis-lock-'));
+    try {
+      const lock = path.join(dir, 'x.lock');
+      // A lock whose holder (a finished child process) no longer exists.
+      const child = spawn(process.execPath, ['-e', '0']);
+      await new Promise((resolve) => child.once('exit', resolve));
+      mkdirSync(lock);
+      writeFileSync(path.join(lock, 'pid'), String(child.pid));
+      const started = Date.now();
+      expect(await withLock(lock, async () => 'mine')).toBe('mine');
+      expect(Date.now() - started).toBeLessThan(2000); // waited 15 minutes before
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown flavor with the list of flavors', async () => {
