@@ -199,12 +199,29 @@ class Cluster implements RedisCluster {
         }
         // Judged by the roles now (after a failover a replica is a master, and a restarted old
         // master a replica): every node that is a replica must be linked to its master.
+        let replicas = 0;
+        const views: string[][][] = [];
         for (const node of this.nodes) {
           if (!node.running) continue;
           const repl = parseInfo(String(await node.call('INFO', 'replication')));
-          if (repl.role === 'slave' && repl.master_link_status !== 'up') return false;
+          const view = String(await node.call('CLUSTER', 'NODES'))
+            .trim()
+            .split('\n')
+            .map((line) => line.trim().split(' '));
+          views.push(view);
+          if (repl.role === 'slave') {
+            if (repl.master_link_status !== 'up') return false;
+            replicas++;
+            continue;
+          }
+          // A master must serve slots: one without is a replica not attached yet.
+          const me = view.find((fields) => fields[2]?.includes('myself'));
+          if (me === undefined || me.length < 9) return false;
         }
-        return true;
+        // Every node sees the same replicas (the gossip has converged).
+        const seen = (view: string[][]) =>
+          view.filter((fields) => fields[2]?.includes('slave') && !fields[2].includes('fail')).length;
+        return views.every((view) => seen(view) === replicas);
       },
       timeoutMs,
       100,
