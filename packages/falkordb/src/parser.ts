@@ -917,6 +917,8 @@ export class CompactParser implements ReplyParser {
           return next;
         }
         if (this._kind !== T_ARRAY) this._fail('a compact reply is an array', pos);
+        // [stats], [error, version] or [header, rows, stats] (protocol doc §1.8).
+        if (this._num < 1 || this._num > 3) this._fail(`a compact reply of ${this._num} parts`, pos);
         const result: CompactResult = { columns: [], rows: [], stats: emptyStats(), unresolved: false };
         this.result = result;
         this._push(TOP, this._num, result);

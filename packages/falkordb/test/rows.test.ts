@@ -237,6 +237,7 @@ describe('row objects', () => {
     expect(
       (decodeWith([top('-version mismatch\r\n:7\r\n')], names).result as CompactResult).versionMismatch,
     ).toBe(7);
+    expect(() => decodeWith([Buffer.from('*0\r\n')], names)).toThrow(/a compact reply of 0 parts/);
     // Nesting deeper than 512 is refused.
     const deep = `${arr(2)}${int(6)}${arr(1)}`.repeat(600);
     expect(() => decodeWith([reply(['a'], [[deep]])], names)).toThrow(/nesting deeper than 512/);
