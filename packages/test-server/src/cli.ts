@@ -25,7 +25,19 @@ async function main(): Promise<void> {
       const flavor = (flavorAt >= 0 ? rest[flavorAt + 1] : 'redis8') as Flavor;
       const server = await startServer({ flavor, falkordb: rest.includes('--falkordb') });
       console.log(`${server.flavor} ${server.version} at ${server.url} (pid ${server.pid}); Ctrl-C stops it`);
-      const stop = () => void server.stop().then(() => process.exit(0));
+      // A server that dies on its own ends the CLI with an error and its log (it exited 0, silently).
+      const watch = setInterval(() => {
+        if (server.running) return;
+        clearInterval(watch);
+        console.error(
+          `${server.flavor} on port ${server.port} exited unexpectedly; its log:\n${server.logTail()}`,
+        );
+        void server.stop().finally(() => process.exit(1));
+      }, 250);
+      const stop = () => {
+        clearInterval(watch);
+        void server.stop().then(() => process.exit(0));
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       return;

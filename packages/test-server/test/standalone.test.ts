@@ -142,6 +142,27 @@ describe('startServer', () => {
     await expect(startSentinel({ replicas: -1 })).rejects.toThrow('replicas must be an integer >= 0, got -1');
   });
 
+  it('the CLI start command exits 1 with the log when its server dies, 0 on Ctrl-C', async () => {
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    for (const how of ['server dies', 'SIGINT'] as const) {
+      const child = spawn(process.execPath, [cli, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (err += d));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await waitFor('the CLI to print its server', async () => /\(pid (\d+)\)/.test(out), 20_000);
+      const pid = Number(/\(pid (\d+)\)/.exec(out)![1]);
+      if (how === 'server dies') process.kill(pid, 'SIGKILL');
+      else child.kill('SIGINT');
+      const code = await exited;
+      if (how === 'server dies') {
+        expect(code).toBe(1);
+        expect(err).toMatch(/exited unexpectedly; its log/);
+      } else expect(code).toBe(0);
+    }
+  });
+
   it('a provisioning lock left by a process that died is taken over at once', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pyrsedis-lock-'));
     try {
