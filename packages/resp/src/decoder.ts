@@ -306,8 +306,6 @@ export class RespDecoder {
   private _lineCut = false;
   private _lineParts: Buffer[] = [];
   private _lineBytes = 0;
-  private _lineMost = 0;
-  private _lineWhat = '';
   private _replyStart = 0;
   private _failure: ProtocolError | undefined = undefined;
   private _feeding = false;
@@ -404,13 +402,14 @@ export class RespDecoder {
         parts0.push(data);
         this._lineBytes += data.length;
         const cut = this._buf.length - this._pos + this._lineBytes;
-        if (cut - 1 > this._lineMost) {
+        const type = this._buf[this._pos]!;
+        if (cut - 1 > this._lineMost(type)) {
           // Joined once, for the error only: it must be the one the whole line would get.
           const line = Buffer.concat([this._buf.subarray(this._pos), ...parts0]);
           this._base += this._pos;
           this._buf = line;
           this._pos = 0;
-          throw this._lineTooLong(line, 0, line.length, this._lineMost, this._lineWhat);
+          throw this._lineTooLong(line, 0, line.length);
         }
         this._checkBuffered(cut);
         return EMPTY;
@@ -542,13 +541,11 @@ export class RespDecoder {
    */
   private _userCodeThrew(who: 'reader' | 'parser', err: unknown, pos: number): ProtocolError {
     if (err instanceof ProtocolError) return err;
-    const error = this._error(`the reply ${who} threw: ${(err as Error)?.message ?? String(err)}`, pos);
-    Object.defineProperty(error, 'cause', { value: err, configurable: true, writable: true });
-    return error;
+    return this._error(`the reply ${who} threw: ${(err as Error)?.message ?? String(err)}`, pos, err);
   }
 
-  private _error(message: string, pos: number): ProtocolError {
-    return new ProtocolError(message, this._base + pos);
+  private _error(message: string, pos: number, cause?: unknown): ProtocolError {
+    return new ProtocolError(message, this._base + pos, cause === undefined ? undefined : { cause });
   }
 
   private _clearBulk(): void {
@@ -881,7 +878,7 @@ export class RespDecoder {
         case INTEGER: {
           const cr = this._findLineEnd(buf, pos + 1, end);
           if (cr < 0) {
-            this._incompleteLine(start, end, MAX_INTEGER_LINE, 'integer');
+            this._incompleteLine(start, end);
             return;
           }
           value = this._parseInteger(buf, pos + 1, cr);
@@ -892,7 +889,7 @@ export class RespDecoder {
         case ERROR: {
           const cr = this._findLineEnd(buf, pos + 1, end);
           if (cr < 0) {
-            this._incompleteLine(start, end, Number.POSITIVE_INFINITY, 'line');
+            this._incompleteLine(start, end);
             return;
           }
           const text = utf8Text(buf, pos + 1, cr);
@@ -926,11 +923,10 @@ export class RespDecoder {
         case DOUBLE: {
           const cr = this._findLineEnd(buf, pos + 1, end);
           if (cr < 0) {
-            this._incompleteLine(start, end, MAX_DOUBLE_LINE, 'double');
+            this._incompleteLine(start, end);
             return;
           }
-          if (cr - pos - 1 > MAX_DOUBLE_LINE)
-            throw this._lineTooLong(buf, pos, cr, MAX_DOUBLE_LINE, 'double');
+          if (cr - pos - 1 > MAX_DOUBLE_LINE) throw this._lineTooLong(buf, pos, cr);
           value = this._parseDouble(buf, pos + 1, cr);
           pos = cr + 2;
           break;
@@ -938,7 +934,7 @@ export class RespDecoder {
         case BIG_NUMBER: {
           const cr = this._findLineEnd(buf, pos + 1, end);
           if (cr < 0) {
-            this._incompleteLine(start, end, this._limits.maxBigNumberDigits + 2, 'big number');
+            this._incompleteLine(start, end);
             return;
           }
           value = this._parseBigNumber(buf, pos + 1, cr);
@@ -957,38 +953,49 @@ export class RespDecoder {
 
   /**
    * A line (simple string, error, number) at `start` is cut before its CR. Numbers have a most
-   * length (`most` bytes after the type byte): past it the line is malformed, whatever follows.
+   * length (see _lineMost): past it the line is malformed, whatever follows.
    * Later chunks are gathered until one holds the CR (see _feedOnce), not joined and rescanned
    * one by one — a long line costs linear time however it is cut.
    */
-  private _incompleteLine(start: number, end: number, most: number, what: string): void {
+  private _incompleteLine(start: number, end: number): void {
     // A CR as the last byte (its LF still to come) is not part of the line.
     const lineEnd = this._buf[end - 1] === CR ? end - 1 : end;
-    if (lineEnd - start - 1 > most) throw this._lineTooLong(this._buf, start, lineEnd, most, what);
-    this._lineMost = most;
-    this._lineWhat = what;
+    if (lineEnd - start - 1 > this._lineMost(this._buf[start]!))
+      throw this._lineTooLong(this._buf, start, lineEnd);
     this._lineCut = true;
     this._incomplete(start);
+  }
+
+  /** The most bytes a line of this type may have after its type byte (strings: no bound). */
+  private _lineMost(type: number): number {
+    return type === INTEGER
+      ? MAX_INTEGER_LINE
+      : type === DOUBLE
+        ? MAX_DOUBLE_LINE
+        : type === BIG_NUMBER
+          ? this._limits.maxBigNumberDigits + 2
+          : Number.POSITIVE_INFINITY;
   }
 
   /**
    * The error for a line at `start` (in `buf`, whose bytes end at `end`) that is longer than its
    * type allows — the same error the complete line gets, wherever the line was cut.
    */
-  private _lineTooLong(buf: Buffer, start: number, end: number, most: number, what: string): ProtocolError {
-    if (what === 'integer') {
+  private _lineTooLong(buf: Buffer, start: number, end: number): ProtocolError {
+    const type = buf[start];
+    if (type === INTEGER) {
       try {
         this._parseInteger(buf, start + 1, end);
       } catch (err) {
         return err as ProtocolError;
       }
     }
-    if (what === 'big number')
+    if (type === BIG_NUMBER)
       return this._error(
         `big number longer than maxBigNumberDigits (${this._limits.maxBigNumberDigits})`,
         start + 1,
       );
-    return this._error(`${what} line longer than ${most} bytes`, start);
+    return this._error(`double line longer than ${MAX_DOUBLE_LINE} bytes`, start);
   }
 
   /** The token at `start` is cut by the end of the buffer: keep it for the next chunk. */

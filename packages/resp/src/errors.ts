@@ -58,8 +58,8 @@ export class ProtocolError extends PyrsedisError {
   /** Byte offset in the stream (counted from the decoder's first byte) where the problem is. */
   readonly offset: number;
 
-  constructor(message: string, offset: number) {
-    super(`${message} (at byte ${offset})`, 'ERR_PROTOCOL');
+  constructor(message: string, offset: number, options?: { cause?: unknown }) {
+    super(`${message} (at byte ${offset})`, 'ERR_PROTOCOL', options);
     this.offset = offset;
   }
 }
