@@ -179,7 +179,8 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         const found = lookupCommand(argv);
         return found !== undefined && commandKeyIndexes(argv, found.info).length > 0;
       });
-      chosen = keyed === undefined ? this.#route(['PING']) : this.#route(keyed);
+      // Keyless (PING): the next connection in turn.
+      chosen = this.#route(keyed ?? ['PING']);
       return chosen;
     };
     return {
@@ -319,7 +320,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     const connection = await this.#pool.acquire({
       timeoutMs,
       signal: options?.signal,
-      command: String(argv[0]).toUpperCase(),
+      command: commandName(argv),
     });
     try {
       if (timeoutMs === undefined) return await connection.sendCommand(argv, transform, options);
@@ -550,15 +551,17 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       await this.unsubscribe(channels, listener).catch(() => {});
     };
     const end: IteratorResult<ChannelMessage<string | Buffer>> = { done: true, value: undefined };
+    /** The loop is over: done, or the error of a client that ended under it (thrown once). */
+    const over = (): IteratorResult<ChannelMessage<string | Buffer>> => {
+      self.off('end', onEnd);
+      const error = ended;
+      ended = undefined;
+      if (error !== undefined) throw error;
+      return end;
+    };
     return {
       next: async () => {
-        if (finished) {
-          self.off('end', onEnd);
-          const error = ended;
-          ended = undefined;
-          if (error !== undefined) throw error;
-          return end;
-        }
+        if (finished) return over();
         if (subscribed === undefined) {
           self.once('end', onEnd);
           subscribed = self.#subscribe(this, 'channel', channels, listener as AnyMessageListener, options);
@@ -577,11 +580,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
           });
         }
         if (queue.length > 0) return { done: false, value: queue.shift()! };
-        self.off('end', onEnd);
-        const error = ended;
-        ended = undefined;
-        if (error !== undefined) throw error;
-        return end;
+        return over();
       },
       return: async () => {
         await finish();
@@ -700,15 +699,7 @@ export class Session implements CommandSender {
     options?: SendOptions,
   ): Promise<unknown> {
     const self = Session.#own(this);
-    if (self.#ended) {
-      // Kept past its isolated() call: the connection may be someone else's lease by now.
-      return Promise.reject(
-        new ConnectionError('this session ended when its isolated() callback returned', {
-          command: commandName(argv),
-          mayHaveExecuted: false,
-        }),
-      );
-    }
+    if (self.#ended) return Promise.reject(sessionEnded(commandName(argv)));
     self.#note(argv);
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
     this.#cache?.probeWrite(argv);
@@ -718,14 +709,7 @@ export class Session implements CommandSender {
   /** @internal A transaction as one unit (see {@link CommandSender.sendTransaction}). */
   sendTransaction(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> {
     const self = Session.#own(this);
-    if (self.#ended) {
-      return Promise.reject(
-        new ConnectionError('this session ended when its isolated() callback returned', {
-          command: 'MULTI',
-          mayHaveExecuted: false,
-        }),
-      );
-    }
+    if (self.#ended) return Promise.reject(sessionEnded('MULTI'));
     for (const argv of argvs) {
       self.#note(argv);
       self.#cache?.probeWrite(argv);
@@ -808,6 +792,14 @@ export interface SubscribeOptions<S extends 'string' | 'buffer' = 'string' | 'bu
 }
 
 type AnyMessageListener = MessageListener | BufferMessageListener;
+
+/** A session kept past its isolated() call: its connection may be someone else's lease by now. */
+function sessionEnded(command: string): ConnectionError {
+  return new ConnectionError('this session ended when its isolated() callback returned', {
+    command,
+    mayHaveExecuted: false,
+  });
+}
 
 /** Names as a list, or a TypeError for anything but strings and Buffers. */
 function channelList(names: ChannelNames): ChannelName[] | TypeError {

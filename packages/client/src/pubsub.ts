@@ -20,8 +20,6 @@ export type ChannelName = string | Buffer;
 
 type AnyListener = MessageListener | BufferMessageListener;
 
-const nameKey = bytesKey;
-
 /** The bytes of a name from its key. */
 function keyBytes(key: string): Buffer {
   return Buffer.from(key, 'latin1');
@@ -166,7 +164,7 @@ export class Subscriptions {
   }
 
   async subscribe(kind: Kind, given: ChannelName[], listener: AnyListener, buffers: boolean): Promise<void> {
-    const names = given.map(nameKey);
+    const names = given.map(bytesKey);
     // Registered at once, so that an unsubscribe() issued right after applies after it.
     const map = this.#listeners[kind];
     for (const name of names) {
@@ -234,7 +232,7 @@ export class Subscriptions {
 
   async unsubscribe(kind: Kind, given: ChannelName[] | undefined, listener?: AnyListener): Promise<void> {
     const map = this.#listeners[kind];
-    const targets = given?.map(nameKey) ?? [...map.keys()];
+    const targets = given?.map(bytesKey) ?? [...map.keys()];
     const gone: string[] = [];
     for (const name of targets) {
       const set = map.get(name);
@@ -344,7 +342,7 @@ export class Subscriptions {
         const rawPattern = kind === 'pattern' ? push[1] : undefined;
         const rawChannel = kind === 'pattern' ? push[2] : push[1];
         const rawMessage = kind === 'pattern' ? push[3] : push[2];
-        const listeners = this.#listeners[kind].get(nameKey(rawPattern ?? rawChannel));
+        const listeners = this.#listeners[kind].get(bytesKey(rawPattern ?? rawChannel));
         if (listeners === undefined) return;
         // Decoded once per message, for the listeners that take text.
         let text: [string, string, string | undefined] | undefined;
@@ -373,7 +371,7 @@ export class Subscriptions {
         return;
       }
       if (type === c.ack || type === c.unack) {
-        const key = `${type}:${nameKey(push[1])}`;
+        const key = `${type}:${bytesKey(push[1])}`;
         const list = this.#waiting.get(key);
         const waiter = list?.shift();
         if (list?.length === 0) this.#waiting.delete(key);

@@ -1,6 +1,7 @@
 // The one verb the generated command methods need: hand argv to whatever sends it (a
 // connection, a pool, a pipeline, a cluster router).
 import type { ReplyParser, ReplyReader } from '@pyrsedis/resp';
+import { MAX_TIMER_MS } from '../connection/options.js';
 import type { Commands } from '../generated/commands.js';
 import type { CommandArgument } from './keys.js';
 
@@ -100,10 +101,10 @@ export function withOptions<T extends CommandSender>(sender: T, given: SendOptio
   if (
     timeoutMs !== undefined &&
     timeoutMs !== Number.POSITIVE_INFINITY &&
-    !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)
+    !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)
   )
     throw new TypeError(
-      `timeoutMs must be a number of ms in (0, 2147483647] or Infinity (none), got ${String(timeoutMs)}`,
+      `timeoutMs must be a number of ms in (0, ${MAX_TIMER_MS}] or Infinity (none), got ${String(timeoutMs)}`,
     );
   // An option given as undefined does not erase what an inner view set.
   options = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));

@@ -13,8 +13,7 @@ import { commandChannel, commandTraced, connectionChannel } from '../diagnostics
 import { ClientOptionsError, ConnectionError, TimeoutError } from '../errors.js';
 import { CommandFlag } from '../generated/command-table.js';
 import { Fifo } from './fifo.js';
-import type { Credentials, ResolvedOptions } from './options.js';
-import { MAX_TIMER_MS } from './options.js';
+import { type Credentials, MAX_TIMER_MS, type ResolvedOptions } from './options.js';
 
 /** The states of a connection. */
 export type ConnectionState = 'connecting' | 'handshake' | 'ready' | 'reconnecting' | 'closing' | 'closed';
@@ -170,6 +169,24 @@ export class Connection extends EventEmitter {
   /** Commands waiting in the outbox, as the offline queue's limit counts them. */
   #queuedCommands(): number {
     return this.#outbox.length - this.#outboxSettled + this.#outboxExtra;
+  }
+
+  /**
+   * Why `count` more commands cannot be queued while the connection is not ready (closed, or the
+   * offline queue off or full), or undefined when they can.
+   */
+  #refusal(count: number, command: string): ConnectionError | undefined {
+    const state = this.#state;
+    if (state === 'closing' || state === 'closed')
+      return new ConnectionError(`connection is ${state}`, { command, mayHaveExecuted: false });
+    const limit = this.options.offlineQueue;
+    if (limit !== false && this.#queuedCommands() + count <= limit) return undefined;
+    return new ConnectionError(
+      limit === false
+        ? `not connected (${state}) and the offline queue is off`
+        : `offline queue full (${limit} commands${count > 1 ? `; ${count} more do not fit` : ''})`,
+      { command, mayHaveExecuted: false },
+    );
   }
   #flushScheduled = false;
   /** Written, waiting for their replies, in order. */
@@ -444,27 +461,9 @@ export class Connection extends EventEmitter {
     transform?: ReplyTransformFunction,
     options?: SendOptions,
   ): Promise<unknown> {
-    const state = this.#state;
-    if (state === 'closing' || state === 'closed') {
-      return Promise.reject(
-        new ConnectionError(`connection is ${state}`, { command: commandName(argv), mayHaveExecuted: false }),
-      );
-    }
-    if (state !== 'ready') {
-      const limit = this.options.offlineQueue;
-      if (limit === false || this.#queuedCommands() >= limit) {
-        return Promise.reject(
-          new ConnectionError(
-            limit === false
-              ? `not connected (${state}) and the offline queue is off`
-              : `offline queue full (${limit} commands)`,
-            {
-              command: commandName(argv),
-              mayHaveExecuted: false,
-            },
-          ),
-        );
-      }
+    if (this.#state !== 'ready') {
+      const refusal = this.#refusal(1, commandName(argv));
+      if (refusal !== undefined) return Promise.reject(refusal);
     }
     if (commandTraced()) {
       const context = { command: commandName(argv), argc: argv.length, server: this.#serverName() };
@@ -565,24 +564,9 @@ export class Connection extends EventEmitter {
    * rejects only when it cannot be queued (closed, offline queue off or full, a bad argument).
    */
   sendTransaction(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> {
-    const state = this.#state;
-    if (state === 'closing' || state === 'closed') {
-      return Promise.reject(
-        new ConnectionError(`connection is ${state}`, { command: 'MULTI', mayHaveExecuted: false }),
-      );
-    }
-    if (state !== 'ready') {
-      const limit = this.options.offlineQueue;
-      if (limit === false || this.#queuedCommands() + argvs.length > limit) {
-        return Promise.reject(
-          new ConnectionError(
-            limit === false
-              ? `not connected (${state}) and the offline queue is off`
-              : `offline queue full (${limit} commands; a transaction of ${argvs.length} does not fit)`,
-            { command: 'MULTI', mayHaveExecuted: false },
-          ),
-        );
-      }
+    if (this.#state !== 'ready') {
+      const refusal = this.#refusal(argvs.length, 'MULTI');
+      if (refusal !== undefined) return Promise.reject(refusal);
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
