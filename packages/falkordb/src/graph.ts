@@ -147,16 +147,14 @@ function covers(names: SchemaNames, need: ReturnType<CompactParser['missing']>):
 const epochs = new WeakMap<Client, { n: number }>();
 
 function connectionEpoch(client: Client): { n: number } {
-  let epoch = epochs.get(client);
-  if (epoch === undefined) {
-    const counter = { n: 0 };
-    epoch = counter;
-    epochs.set(client, counter);
-    // One listener per client, however many FalkorDB handles wrap it.
-    client.on('ready', () => {
-      counter.n++;
-    });
-  }
+  const known = epochs.get(client);
+  if (known !== undefined) return known;
+  const epoch = { n: 0 };
+  epochs.set(client, epoch);
+  // One listener per client, however many FalkorDB handles wrap it.
+  client.on('ready', () => {
+    epoch.n++;
+  });
   return epoch;
 }
 
@@ -617,8 +615,8 @@ export class Graph {
             s.sendCommand(argv, undefined, { ...sendOptions, reader }) as Promise<CompactResult>,
           (row, reader) => {
             if (left) return; // the consumer is gone: the rest of the reply is read and dropped
-            // Ids the cache lacks: names refreshed while the reply is read (the query has run, so
-            // one refresh covers every id of the reply) resolve them at once.
+            // Ids the cache lacks: names refreshed while the reply is read (by this stream or by
+            // another query) resolve them at once when they cover them.
             if (reader.unresolved && held.length === 0 && covers(this.#schema.names, reader.missing()))
               reader.resolve(this.#schema.names);
             // Else the row waits (with every later row, to keep their order) for a refresh.
