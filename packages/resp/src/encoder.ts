@@ -4,12 +4,18 @@
 /** What a command argument may be. Numbers must be finite; strings are sent as UTF-8. */
 export type RespArgument = string | Buffer | Uint8Array | number | bigint;
 
-const CR = 0x0d;
-const LF = 0x0a;
-const STAR = 0x2a; // '*'
-const DOLLAR = 0x24; // '$'
-/** Strings up to this length are checked for ASCII in JS (cheaper than a native call). */
-const SHORT_STRING = 64;
+// `const enum`s, not module `const`s: esbuild writes the members as literals, where a module
+// `const` becomes a `var` that V8 loads from the module context at every use.
+const enum Byte {
+  CR = 0x0d,
+  LF = 0x0a,
+  STAR = 0x2a, // '*'
+  DOLLAR = 0x24, // '$'
+}
+const enum Size {
+  /** Strings up to this length are checked for ASCII in JS (cheaper than a native call). */
+  SHORT_STRING = 64,
+}
 
 type WriteBuffer = Buffer & { utf8Write(text: string, offset: number, length: number): number };
 const hasFastWrite = typeof (Buffer.prototype as Partial<WriteBuffer>).utf8Write === 'function';
@@ -74,7 +80,7 @@ function measure(commands: readonly (readonly RespArgument[])[], many: boolean):
       if (typeof arg === 'string') {
         values[slot] = arg;
         const n = arg.length;
-        if (n <= SHORT_STRING) {
+        if (n <= Size.SHORT_STRING) {
           let ascii = true;
           for (let j = 0; j < n; j++) {
             if (arg.charCodeAt(j) > 0x7f) {
@@ -134,10 +140,10 @@ function writeDecimal(buf: Buffer, offset: number, n: number): number {
 
 /** `$<len>\r\n` at `o`; returns where the bulk's bytes go. */
 function writeBulkHeader(buf: Buffer, o: number, len: number): number {
-  buf[o] = DOLLAR;
+  buf[o] = Byte.DOLLAR;
   const at = writeDecimal(buf, o + 1, len);
-  buf[at] = CR;
-  buf[at + 1] = LF;
+  buf[at] = Byte.CR;
+  buf[at + 1] = Byte.LF;
   return at + 2;
 }
 
@@ -147,10 +153,10 @@ function write(commands: readonly (readonly RespArgument[])[], buf: Buffer): voi
   let slot = 0;
   for (let c = 0; c < commands.length; c++) {
     const count = commands[c]!.length;
-    buf[offset++] = STAR;
+    buf[offset++] = Byte.STAR;
     offset = writeDecimal(buf, offset, count);
-    buf[offset++] = CR;
-    buf[offset++] = LF;
+    buf[offset++] = Byte.CR;
+    buf[offset++] = Byte.LF;
     for (let i = 0; i < count; i++, slot++) {
       const value = values[slot]!;
       const measured = lengths[slot]!;
@@ -168,8 +174,8 @@ function write(commands: readonly (readonly RespArgument[])[], buf: Buffer): voi
         buf.set(value, offset);
       }
       offset += len;
-      buf[offset++] = CR;
-      buf[offset++] = LF;
+      buf[offset++] = Byte.CR;
+      buf[offset++] = Byte.LF;
       values[slot] = '';
     }
   }
@@ -216,8 +222,8 @@ function writeString(buf: Buffer, o: number, value: string): number {
     else buf.write(value, at, len, 'utf8');
     end = at + len;
   }
-  buf[end] = CR;
-  buf[end + 1] = LF;
+  buf[end] = Byte.CR;
+  buf[end + 1] = Byte.LF;
   return end + 2;
 }
 
@@ -233,10 +239,10 @@ function encodeOnePass(commands: readonly (readonly RespArgument[])[], many: boo
       if (o + 16 > SCRATCH_LIMIT) return undefined;
       buf = growScratch(buf, o, o + 16);
     }
-    buf[o++] = STAR;
+    buf[o++] = Byte.STAR;
     o = writeDecimal(buf, o, count);
-    buf[o++] = CR;
-    buf[o++] = LF;
+    buf[o++] = Byte.CR;
+    buf[o++] = Byte.LF;
     for (let i = 0; i < count; i++) {
       const arg: unknown = args[i];
       let text: string;
@@ -255,8 +261,8 @@ function encodeOnePass(commands: readonly (readonly RespArgument[])[], many: boo
         const at = writeBulkHeader(buf, o, len);
         buf.set(arg, at);
         o = at + len;
-        buf[o++] = CR;
-        buf[o++] = LF;
+        buf[o++] = Byte.CR;
+        buf[o++] = Byte.LF;
         continue;
       } else throw badArgument(arg, c, i, many);
       const need = o + text.length * 3 + 24;

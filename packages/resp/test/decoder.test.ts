@@ -117,6 +117,37 @@ describe('scalars', () => {
     expect(protocolError(':123456789012345678901\r\n').message).toMatch(/signed 64-bit range/);
   });
 
+  it('integers of every length inside arrays, far from and near the end of the bytes', () => {
+    // Arrays of integers take a digit loop that reads four bytes per turn when 24 bytes or more
+    // follow; the last integers of a reply take the byte-by-byte loop. Both, for 1..19 digits.
+    const values: (number | bigint)[] = [];
+    for (let digits = 1; digits <= 19; digits++) {
+      const text = '9123456789012345678'.slice(0, digits);
+      for (const sign of ['', '-']) {
+        const big = BigInt(sign + text);
+        values.push(big >= -(2n ** 53n) + 1n && big <= 2n ** 53n - 1n ? Number(big) : big);
+      }
+    }
+    const body = values.map((v) => `:${v}\r\n`).join('');
+    const whole = b(`*${values.length}\r\n${body}`);
+    expect(decode(whole)).toEqual(values);
+    // The same integers last in the reply: each one near the end of the bytes.
+    for (const v of values) expect(decode(b(`*2\r\n:1\r\n:${v}\r\n`))).toEqual([1, v]);
+    // Cut at every point: the same values whichever loop reads each integer.
+    for (let cut = 1; cut < whole.length; cut++) {
+      expect(decodeChunks([whole.subarray(0, cut), whole.subarray(cut)])).toEqual({
+        replies: [values],
+        pushes: [],
+      });
+    }
+    // A bad byte at each position of a long integer, with room after it: an error, never a value.
+    const padding = ':0\r\n'.repeat(8);
+    for (let at = 0; at < 12; at++) {
+      const digits = `${'123456789012'.slice(0, at)}x${'123456789012'.slice(at + 1)}`;
+      expect(protocolError(`*9\r\n:${digits}\r\n${padding}`).message).toMatch(/invalid character in integer/);
+    }
+  });
+
   it('rejects malformed integers instead of misreading them', () => {
     expect(protocolError(':12a4\r\n').message).toMatch(/invalid character in integer/);
     expect(protocolError(':\r\n').message).toMatch(/without digits/);
