@@ -52,51 +52,63 @@ export interface CompactResult {
   unresolved: boolean;
 }
 
-// Value type codes of FalkorDB 4.16 (ValueType).
-const NULL = 1;
-const STRING = 2;
-const INTEGER = 3;
-const BOOLEAN = 4;
-const DOUBLE = 5;
-const ARRAY = 6;
-const EDGE = 7;
-const NODE = 8;
-const PATH = 9;
-const MAP = 10;
-const POINT = 11;
-const VECTORF32 = 12;
-const DATETIME = 13;
-const DATE = 14;
-const TIME = 15;
-const DURATION = 16;
+// Numbers compared on the hot paths are `const enum` members: esbuild writes them as literals.
+// Module-level `const`s become `var`s in the bundle, which V8 re-loads from the module context at
+// every use (and a `switch` over them is a chain of such loads and compares, never a jump table).
 
-// Frames: where the parser is. Each reads its elements in steps (`i`).
-const TOP = 0; // [header, rows, stats] | [stats] | [error, version]
-const HEADER = 1; // [[1, name], ...]
-const HEADER_PAIR = 2;
-const ROWS = 3;
-const ROW = 4;
-const CELL = 5; // [type, value]
-const LIST = 6;
-const MAP_BODY = 7; // [key, [type, value], ...]
-const NODE_BODY = 8; // [id, [labelIds], [props]]
-const LABELS = 9;
-const PROPS = 10; // [[keyId, type, value], ...]
-const PROP = 11;
-const EDGE_BODY = 12; // [id, typeId, src, dst, [props]]
-const PATH_BODY = 13; // [[6, [nodes]], [6, [edges]]]
-const POINT_BODY = 14;
-const VECTOR = 15;
-const STATS = 16;
+/** Value type codes of FalkorDB 4.16 (ValueType). */
+const enum Value {
+  NULL = 1,
+  STRING = 2,
+  INTEGER = 3,
+  BOOLEAN = 4,
+  DOUBLE = 5,
+  ARRAY = 6,
+  EDGE = 7,
+  NODE = 8,
+  PATH = 9,
+  MAP = 10,
+  POINT = 11,
+  VECTORF32 = 12,
+  DATETIME = 13,
+  DATE = 14,
+  TIME = 15,
+  DURATION = 16,
+}
 
-const CR = 13;
-/** Elements of one aggregate at most (as the RESP decoder's default limit): lists, vectors and
- * rows are allocated from their announced length, so a hostile length must not allocate first. */
-const MAX_ELEMENTS = 16 * 1024 * 1024;
-/** Longest bulk string accepted (the generic decoder's default maxBulkLength). */
-const MAX_BULK = 512 * 1024 * 1024;
-/** Deepest nesting accepted (the generic decoder's default maxDepth). */
-const MAX_DEPTH = 512;
+/** Frames: where the parser is. Each reads its elements in steps (`i`). */
+const enum Tag {
+  TOP = 0, // [header, rows, stats] | [stats] | [error, version]
+  HEADER = 1, // [[1, name], ...]
+  HEADER_PAIR = 2,
+  ROWS = 3,
+  ROW = 4,
+  CELL = 5, // [type, value]
+  LIST = 6,
+  MAP_BODY = 7, // [key, [type, value], ...]
+  NODE_BODY = 8, // [id, [labelIds], [props]]
+  LABELS = 9,
+  PROPS = 10, // [[keyId, type, value], ...]
+  PROP = 11,
+  EDGE_BODY = 12, // [id, typeId, src, dst, [props]]
+  PATH_BODY = 13, // [[6, [nodes]], [6, [edges]]]
+  POINT_BODY = 14,
+  VECTOR = 15,
+  STATS = 16,
+}
+
+/** Limits. */
+const enum Limit {
+  /** Elements of one aggregate at most (as the RESP decoder's default limit): lists, vectors and
+   * rows are allocated from their announced length, so a hostile length must not allocate first. */
+  MAX_ELEMENTS = 16 * 1024 * 1024,
+  /** Longest bulk string accepted (the generic decoder's default maxBulkLength). */
+  MAX_BULK = 512 * 1024 * 1024,
+  /** Deepest nesting accepted (the generic decoder's default maxDepth). */
+  MAX_DEPTH = 512,
+  /** Label ids above this get a fresh labels array per node (a shared one per id below it). */
+  MAX_SHARED_LABELS = 4096,
+}
 
 /**
  * Elements to allocate up front for an aggregate announced with `n` whose bytes so far end at
@@ -106,13 +118,17 @@ const MAX_DEPTH = 512;
 function preallocate(n: number, room: number): number {
   return n <= 1024 ? n : Math.min(n, Math.max(1024, Math.floor(room / 3)));
 }
-const STAR = 0x2a;
-const COLON = 0x3a;
-const DOLLAR = 0x24;
-const UNDERSCORE = 0x5f;
-const COMMA = 0x2c;
-const MINUS = 0x2d;
-const BANG = 0x21;
+/** The bytes the scanner compares. */
+const enum Byte {
+  CR = 0x0d,
+  STAR = 0x2a,
+  COLON = 0x3a,
+  DOLLAR = 0x24,
+  UNDERSCORE = 0x5f,
+  COMMA = 0x2c,
+  MINUS = 0x2d,
+  BANG = 0x21,
+}
 
 /**
  * One open aggregate. A single class (monomorphic), reused per depth: aggregates nest strictly,
@@ -203,9 +219,9 @@ function doubleText(text: string, offset: number): number {
 
 /** A temporal value from its whole seconds (protocol doc §1.6: TIME counts from 1900-01-01). */
 function temporal(type: number, seconds: number): LocalDateTime | LocalDate | LocalTime | Duration {
-  if (type === DATETIME) return new LocalDateTime(seconds);
-  if (type === DATE) return new LocalDate(Math.floor(seconds / 86400));
-  if (type === TIME) return new LocalTime(seconds + 2_208_988_800);
+  if (type === Value.DATETIME) return new LocalDateTime(seconds);
+  if (type === Value.DATE) return new LocalDate(Math.floor(seconds / 86400));
+  if (type === Value.TIME) return new LocalTime(seconds + 2_208_988_800);
   return new Duration(seconds);
 }
 
@@ -223,7 +239,7 @@ const POW10 = [
  */
 export function doubleBytes(buf: Buffer, start: number, stop: number, offset: number): number {
   let i = start;
-  const negative = buf[i] === MINUS;
+  const negative = buf[i] === Byte.MINUS;
   if (negative) i++;
   let m = 0;
   let scale = -1;
@@ -245,16 +261,16 @@ export function doubleBytes(buf: Buffer, start: number, stop: number, offset: nu
   return negative ? -v : v;
 }
 
-// Token kinds the scanner reports.
-const T_ARRAY = 1;
-const T_INT = 2;
-const T_BULK = 3;
-const T_NULL = 4;
-const T_DOUBLE = 5;
-const T_ERROR = 6;
+/** Token kinds the scanner reports. */
+const enum Token {
+  ARRAY = 1,
+  INT = 2,
+  BULK = 3,
+  NULL = 4,
+  DOUBLE = 5,
+  ERROR = 6,
+}
 
-/** Label ids above this get a fresh labels array per node (a shared one per id below it). */
-const MAX_SHARED_LABELS = 4096;
 const labelArrays = new WeakMap<readonly string[], (readonly string[])[]>();
 
 /**
@@ -343,7 +359,7 @@ export class CompactParser implements ReplyParser {
   }
 
   private _push(tag: number, n: number, a: unknown): Frame {
-    if (this._depth + 1 >= MAX_DEPTH) this._fail(`nesting deeper than ${MAX_DEPTH}`, 0);
+    if (this._depth + 1 >= Limit.MAX_DEPTH) this._fail(`nesting deeper than ${Limit.MAX_DEPTH}`, 0);
     const depth = ++this._depth;
     let f = this._stack[depth];
     if (f === undefined) {
@@ -374,7 +390,7 @@ export class CompactParser implements ReplyParser {
     const type = buf[pos]!;
     let i = pos + 1;
     let negative = false;
-    if (i < end && buf[i] === MINUS) {
+    if (i < end && buf[i] === Byte.MINUS) {
       negative = true;
       i++;
     }
@@ -382,9 +398,9 @@ export class CompactParser implements ReplyParser {
     let digits = 0;
     for (; i < end; i++) {
       const c = buf[i]!;
-      if (c === CR) break;
+      if (c === Byte.CR) break;
       if (c < 0x30 || c > 0x39) {
-        if (type === COMMA || type === DOLLAR || type === MINUS || type === BANG) {
+        if (type === Byte.COMMA || type === Byte.DOLLAR || type === Byte.MINUS || type === Byte.BANG) {
           // a double's text or an error line: found below by scanning to CR
           digits = -1;
           break;
@@ -395,27 +411,29 @@ export class CompactParser implements ReplyParser {
       digits++;
     }
     // Only a double's text or an error line may hold other bytes than digits.
-    if (digits < 0 && type === DOLLAR) this._fail('unexpected byte in a bulk length', i);
-    if (type === UNDERSCORE && (digits !== 0 || negative)) this._fail('a null is `_` alone on its line', pos);
+    if (digits < 0 && type === Byte.DOLLAR) this._fail('unexpected byte in a bulk length', i);
+    if (type === Byte.UNDERSCORE && (digits !== 0 || negative))
+      this._fail('a null is `_` alone on its line', pos);
     let lineEnd = i;
-    if (digits < 0 || type === MINUS || type === BANG || type === COMMA) {
-      lineEnd = buf.indexOf(CR, pos + 1);
+    if (digits < 0 || type === Byte.MINUS || type === Byte.BANG || type === Byte.COMMA) {
+      lineEnd = buf.indexOf(Byte.CR, pos + 1);
       if (lineEnd < 0 || lineEnd >= end) return -1;
     } else if (i >= end) return -1;
     if (lineEnd + 1 >= end) return -1;
     if (buf[lineEnd + 1] !== 10) this._fail('expected LF after CR', lineEnd + 1);
     const next = lineEnd + 2;
-    if (digits === 0 && (type === STAR || type === COLON || type === DOLLAR))
+    if (digits === 0 && (type === Byte.STAR || type === Byte.COLON || type === Byte.DOLLAR))
       this._fail('a length or integer without digits', pos);
     switch (type) {
-      case STAR:
+      case Byte.STAR:
         if (negative) this._fail('a null array', pos);
-        if (n > MAX_ELEMENTS) this._fail(`an aggregate of ${n} elements (at most ${MAX_ELEMENTS})`, pos);
-        this._kind = T_ARRAY;
+        if (n > Limit.MAX_ELEMENTS)
+          this._fail(`an aggregate of ${n} elements (at most ${Limit.MAX_ELEMENTS})`, pos);
+        this._kind = Token.ARRAY;
         this._num = n;
         return next;
-      case COLON:
-        this._kind = T_INT;
+      case Byte.COLON:
+        this._kind = Token.INT;
         if (digits > 15) {
           const big = BigInt(latin1(buf, pos + 1, lineEnd));
           if (big > 9223372036854775807n || big < -9223372036854775808n)
@@ -425,35 +443,36 @@ export class CompactParser implements ReplyParser {
           this._big = negative ? -n : n;
         }
         return next;
-      case DOLLAR: {
+      case Byte.DOLLAR: {
         if (negative) {
           if (n !== 1) this._fail('a negative bulk length other than -1', pos);
-          this._kind = T_NULL;
+          this._kind = Token.NULL;
           return next;
         }
         // Else a bad length would hold every later byte (and reply) as this string's.
-        if (digits > 15 || n > MAX_BULK) this._fail(`a bulk string longer than ${MAX_BULK} bytes`, pos);
+        if (digits > 15 || n > Limit.MAX_BULK)
+          this._fail(`a bulk string longer than ${Limit.MAX_BULK} bytes`, pos);
         if (next + n + 2 > end) {
           this.need = next + n + 2 - pos;
           return -1;
         }
-        if (buf[next + n] !== CR || buf[next + n + 1] !== 10)
+        if (buf[next + n] !== Byte.CR || buf[next + n + 1] !== 10)
           this._fail('bulk string not followed by CRLF', next + n);
-        this._kind = T_BULK;
+        this._kind = Token.BULK;
         this._start = next;
         this._end = next + n;
         return next + n + 2;
       }
-      case UNDERSCORE:
-        this._kind = T_NULL;
+      case Byte.UNDERSCORE:
+        this._kind = Token.NULL;
         return next;
-      case COMMA:
-        this._kind = T_DOUBLE;
+      case Byte.COMMA:
+        this._kind = Token.DOUBLE;
         this._start = pos + 1;
         this._end = lineEnd;
         return next;
-      case MINUS:
-        this._kind = T_ERROR;
+      case Byte.MINUS:
+        this._kind = Token.ERROR;
         this._start = pos + 1;
         this._end = lineEnd;
         return next;
@@ -473,11 +492,11 @@ export class CompactParser implements ReplyParser {
   private _inlineCell(buf: Buffer, pos: number, end: number): number {
     if (
       pos + 8 > end ||
-      buf[pos] !== STAR ||
+      buf[pos] !== Byte.STAR ||
       buf[pos + 1] !== 0x32 ||
-      buf[pos + 2] !== CR ||
+      buf[pos + 2] !== Byte.CR ||
       buf[pos + 3] !== 10 ||
-      buf[pos + 4] !== COLON
+      buf[pos + 4] !== Byte.COLON
     )
       return -1;
     const p = this._inlineInt(buf, pos + 4, end);
@@ -488,18 +507,65 @@ export class CompactParser implements ReplyParser {
   /** `*<n>\r\n` at `pos`, its length in `_n`; -1 when it is not one or not all here. */
   private _inlineCount(buf: Buffer, pos: number, end: number): number {
     // Never a read past `end` (a chunk's end): V8 deoptimises on one and keeps slower loads after.
-    if (pos >= end || buf[pos] !== STAR) return -1;
-    let p = pos + 1;
-    let n = 0;
-    for (; p < end; p++) {
-      const c = buf[p]!;
-      if (c === CR) break;
-      if (c < 0x30 || c > 0x39) return -1;
-      n = n * 10 + (c - 0x30);
-    }
-    if (p === pos + 1 || p + 1 >= end || buf[p + 1] !== 10 || n > MAX_ELEMENTS) return -1;
+    if (pos >= end || buf[pos] !== Byte.STAR) return -1;
+    const p = this._digits(buf, pos + 1, end);
+    const n = this._d;
+    if (p <= pos + 1 || p + 1 >= end || buf[p] !== Byte.CR || buf[p + 1] !== 10 || n > Limit.MAX_ELEMENTS)
+      return -1;
     this._n = n;
     return p + 2;
+  }
+
+  /** The value of the digits read last by {@link _digits}. */
+  private _d = 0;
+
+  /**
+   * Reads the decimal digits at `q` (at most 15): the value in `_d`, the position of the first
+   * byte that is not a digit returned (`q` when there is none; -1 past 15 digits or when the
+   * digits run into `end`). With room to spare it reads four bytes per loop turn: V8 checks `buf`
+   * (map, data pointer, length) again at every turn, which costs more than the digits themselves.
+   */
+  private _digits(buf: Buffer, q: number, end: number): number {
+    const first = q;
+    let n = 0;
+    let c = 0;
+    if (q + 20 <= end) {
+      for (;;) {
+        c = buf[q]!;
+        if (c < 0x30 || c > 0x39) break;
+        n = n * 10 + (c - 0x30);
+        c = buf[q + 1]!;
+        if (c < 0x30 || c > 0x39) {
+          q += 1;
+          break;
+        }
+        n = n * 10 + (c - 0x30);
+        c = buf[q + 2]!;
+        if (c < 0x30 || c > 0x39) {
+          q += 2;
+          break;
+        }
+        n = n * 10 + (c - 0x30);
+        c = buf[q + 3]!;
+        if (c < 0x30 || c > 0x39) {
+          q += 3;
+          break;
+        }
+        n = n * 10 + (c - 0x30);
+        q += 4;
+        if (q - first > 15) return -1;
+      }
+    } else {
+      for (; q < end; q++) {
+        c = buf[q]!;
+        if (c < 0x30 || c > 0x39) break;
+        n = n * 10 + (c - 0x30);
+      }
+      if (q === end) return -1;
+    }
+    if (q - first > 15) return -1;
+    this._d = n;
+    return q;
   }
 
   /**
@@ -612,9 +678,9 @@ export class CompactParser implements ReplyParser {
   private _inlinePropValue(buf: Buffer, pos: number, end: number): number {
     if (
       pos + 12 > end ||
-      buf[pos] !== STAR ||
+      buf[pos] !== Byte.STAR ||
       buf[pos + 1] !== 0x33 ||
-      buf[pos + 2] !== CR ||
+      buf[pos + 2] !== Byte.CR ||
       buf[pos + 3] !== 10
     )
       return -1;
@@ -626,7 +692,7 @@ export class CompactParser implements ReplyParser {
     const type = this._v as number;
     // Properties hold no nodes or edges; if a reply says otherwise, the general path reads it (an
     // inline node here would reuse the property scratch it is being read into).
-    if (type === NODE || type === EDGE) return -1;
+    if (type === Value.NODE || type === Value.EDGE) return -1;
     return this._inlineScalar(buf, p, end, type);
   }
 
@@ -661,7 +727,7 @@ export class CompactParser implements ReplyParser {
     const name = this._names.labels[id];
     const shared = this._singleLabels[id];
     if (shared !== undefined && shared[0] === name) return shared;
-    if (name === undefined || id >= MAX_SHARED_LABELS) {
+    if (name === undefined || id >= Limit.MAX_SHARED_LABELS) {
       const fresh = new Array<string>(1);
       this._setLabel(fresh, 0, id);
       return fresh;
@@ -687,20 +753,13 @@ export class CompactParser implements ReplyParser {
 
   /** `:<n>\r\n` with at most 15 digits at `pos`; the value in `_v`. */
   private _inlineInt(buf: Buffer, pos: number, end: number): number {
-    if (pos + 1 >= end || buf[pos] !== COLON) return -1;
-    let q = pos + 1;
-    const negative = buf[q] === MINUS;
-    if (negative) q++;
-    let n = 0;
-    let digits = 0;
-    for (; q < end; q++) {
-      const c = buf[q]!;
-      if (c === CR) break;
-      if (c < 0x30 || c > 0x39 || ++digits > 15) return -1;
-      n = n * 10 + (c - 0x30);
-    }
-    if (digits === 0 || q + 1 >= end || buf[q + 1] !== 10) return -1;
-    this._v = negative ? -n : n;
+    if (pos + 1 >= end || buf[pos] !== Byte.COLON) return -1;
+    let first = pos + 1;
+    const negative = buf[first] === Byte.MINUS;
+    if (negative) first++;
+    const q = this._digits(buf, first, end);
+    if (q <= first || q + 1 >= end || buf[q] !== Byte.CR || buf[q + 1] !== 10) return -1;
+    this._v = negative ? -this._d : this._d;
     return q + 2;
   }
 
@@ -708,63 +767,70 @@ export class CompactParser implements ReplyParser {
   private _inlineScalar(buf: Buffer, pos: number, end: number, type: number): number {
     if (pos >= end) return -1;
     switch (type) {
-      case INTEGER:
+      case Value.INTEGER:
         return this._inlineInt(buf, pos, end);
-      case STRING:
-      case DOUBLE:
-      case BOOLEAN: {
-        if (buf[pos] !== DOLLAR) return -1;
-        let q = pos + 1;
-        let len = 0;
-        for (; q < end; q++) {
-          const c = buf[q]!;
-          if (c === CR) break;
-          if (c < 0x30 || c > 0x39) return -1;
-          len = len * 10 + (c - 0x30);
-        }
+      case Value.STRING:
+      case Value.DOUBLE:
+      case Value.BOOLEAN: {
+        if (buf[pos] !== Byte.DOLLAR) return -1;
+        const q = this._digits(buf, pos + 1, end);
+        const len = this._d;
         const start = q + 2;
         const stop = start + len;
-        if (q === pos + 1 || stop + 2 > end || buf[q + 1] !== 10 || buf[stop] !== CR || buf[stop + 1] !== 10)
+        if (
+          q <= pos + 1 ||
+          stop + 2 > end ||
+          buf[q] !== Byte.CR ||
+          buf[q + 1] !== 10 ||
+          buf[stop] !== Byte.CR ||
+          buf[stop + 1] !== 10
+        )
           return -1;
-        if (type === BOOLEAN) {
+        if (type === Value.BOOLEAN) {
           // Exactly true or false; anything else goes to the general path, which refuses it.
           const text = len === 4 || len === 5 ? latin1(buf, start, stop) : '';
           if (text !== 'true' && text !== 'false') return -1;
           this._v = text === 'true';
           return stop + 2;
         }
-        this._v = type === STRING ? utf8(buf, start, stop) : doubleBytes(buf, start, stop, this._base + pos);
+        this._v =
+          type === Value.STRING ? utf8(buf, start, stop) : doubleBytes(buf, start, stop, this._base + pos);
         return stop + 2;
       }
-      case NULL:
-        if (buf[pos] === UNDERSCORE && pos + 2 < end && buf[pos + 1] === CR && buf[pos + 2] === 10) {
+      case Value.NULL:
+        if (
+          buf[pos] === Byte.UNDERSCORE &&
+          pos + 2 < end &&
+          buf[pos + 1] === Byte.CR &&
+          buf[pos + 2] === 10
+        ) {
           this._v = null;
           return pos + 3;
         }
         if (
-          buf[pos] === DOLLAR &&
+          buf[pos] === Byte.DOLLAR &&
           pos + 4 < end &&
-          buf[pos + 1] === MINUS &&
+          buf[pos + 1] === Byte.MINUS &&
           buf[pos + 2] === 0x31 &&
-          buf[pos + 3] === CR &&
+          buf[pos + 3] === Byte.CR &&
           buf[pos + 4] === 10
         ) {
           this._v = null;
           return pos + 5;
         }
         return -1;
-      case DATETIME:
-      case DATE:
-      case TIME:
-      case DURATION: {
+      case Value.DATETIME:
+      case Value.DATE:
+      case Value.TIME:
+      case Value.DURATION: {
         const q = this._inlineInt(buf, pos, end);
         if (q < 0) return -1;
         this._v = temporal(type, this._v as number);
         return q;
       }
-      case NODE:
+      case Value.NODE:
         return this._inlineNode(buf, pos, end);
-      case EDGE:
+      case Value.EDGE:
         return this._inlineEdge(buf, pos, end);
       default:
         return -1;
@@ -778,32 +844,32 @@ export class CompactParser implements ReplyParser {
   /** The token just read, as the scalar of value type `type`. */
   private _scalar(buf: Buffer, type: number, pos: number): unknown {
     const kind = this._kind;
-    if (kind === T_NULL) {
-      if (type === NULL) return null;
+    if (kind === Token.NULL) {
+      if (type === Value.NULL) return null;
       this._fail(`null where a value of type ${type} was expected`, pos);
     }
     switch (type) {
-      case STRING:
-        if (kind !== T_BULK) this._fail('a string is a bulk string', pos);
+      case Value.STRING:
+        if (kind !== Token.BULK) this._fail('a string is a bulk string', pos);
         return utf8(buf, this._start, this._end);
-      case INTEGER:
-        if (kind !== T_INT) this._fail('an integer is a RESP integer', pos);
+      case Value.INTEGER:
+        if (kind !== Token.INT) this._fail('an integer is a RESP integer', pos);
         return this._big;
-      case BOOLEAN: {
-        if (kind !== T_BULK) this._fail('a boolean is a bulk string', pos);
+      case Value.BOOLEAN: {
+        if (kind !== Token.BULK) this._fail('a boolean is a bulk string', pos);
         const text = latin1(buf, this._start, this._end);
         if (text !== 'true' && text !== 'false') this._fail(`a boolean is true or false, got ${text}`, pos);
         return text === 'true';
       }
-      case DOUBLE:
-        if (kind === T_DOUBLE || kind === T_BULK)
+      case Value.DOUBLE:
+        if (kind === Token.DOUBLE || kind === Token.BULK)
           return doubleBytes(buf, this._start, this._end, this._base + pos);
         return this._fail('a double is a bulk string', pos);
-      case DATETIME:
-      case DATE:
-      case TIME:
-      case DURATION: {
-        if (kind !== T_INT) this._fail('a temporal value is a RESP integer', pos);
+      case Value.DATETIME:
+      case Value.DATE:
+      case Value.TIME:
+      case Value.DURATION: {
+        if (kind !== Token.INT) this._fail('a temporal value is a RESP integer', pos);
         return temporal(type, Number(this._big));
       }
       default:
@@ -813,30 +879,30 @@ export class CompactParser implements ReplyParser {
 
   /** After a cell's or property's type: an aggregate frame for its value, or undefined for scalars. */
   private _openValue(buf: Buffer, type: number, pos: number): Frame | undefined {
-    if (type < ARRAY || type > VECTORF32) return undefined;
-    if (this._kind !== T_ARRAY) this._fail(`a value of type ${type} is an array`, pos);
+    if (type < Value.ARRAY || type > Value.VECTORF32) return undefined;
+    if (this._kind !== Token.ARRAY) this._fail(`a value of type ${type} is an array`, pos);
     const n = this._num;
     switch (type) {
-      case ARRAY:
-        return this._push(LIST, n, new Array(preallocate(n, buf.length - pos)));
-      case MAP:
+      case Value.ARRAY:
+        return this._push(Tag.LIST, n, new Array(preallocate(n, buf.length - pos)));
+      case Value.MAP:
         if (n % 2 !== 0) this._fail('a map of an odd number of elements', pos);
-        return this._push(MAP_BODY, n, {});
-      case NODE:
+        return this._push(Tag.MAP_BODY, n, {});
+      case Value.NODE:
         if (n !== 3) this._fail(`a node of ${n} parts (3: id, labels, properties)`, pos);
-        return this._push(NODE_BODY, n, undefined);
-      case EDGE:
+        return this._push(Tag.NODE_BODY, n, undefined);
+      case Value.EDGE:
         if (n !== 5) this._fail(`an edge of ${n} parts (5: id, type, source, destination, properties)`, pos);
-        return this._push(EDGE_BODY, n, undefined);
-      case PATH:
+        return this._push(Tag.EDGE_BODY, n, undefined);
+      case Value.PATH:
         if (n !== 2) this._fail(`a path of ${n} parts (2: nodes, edges)`, pos);
-        return this._push(PATH_BODY, n, undefined);
-      case POINT:
+        return this._push(Tag.PATH_BODY, n, undefined);
+      case Value.POINT:
         if (n !== 2) this._fail(`a point of ${n} parts (2: latitude, longitude)`, pos);
-        return this._push(POINT_BODY, n, undefined);
+        return this._push(Tag.POINT_BODY, n, undefined);
       default:
         // Grown (copied into a larger one) as elements come, up to n.
-        return this._push(VECTOR, n, new Float32Array(preallocate(n, buf.length - pos)));
+        return this._push(Tag.VECTOR, n, new Float32Array(preallocate(n, buf.length - pos)));
     }
   }
 
@@ -845,29 +911,29 @@ export class CompactParser implements ReplyParser {
     const f = this._stack[this._depth]!;
     const i = f.i++;
     switch (f.tag) {
-      case ROW:
-      case LIST:
+      case Tag.ROW:
+      case Tag.LIST:
         (f.a as unknown[])[i] = value;
         return;
-      case MAP_BODY:
+      case Tag.MAP_BODY:
         setKey(f.a as Record<string, unknown>, f.b as string, value);
         f.b = undefined;
         return;
-      case PROP:
+      case Tag.PROP:
         this._setProperty(f.a as Properties, f.b as number, value);
         return;
-      case NODE_BODY:
+      case Tag.NODE_BODY:
         if (i === 1) f.c = value;
         else f.d = value;
         return;
-      case EDGE_BODY:
+      case Tag.EDGE_BODY:
         f.a = value;
         return;
-      case PATH_BODY:
+      case Tag.PATH_BODY:
         if (i === 0) f.b = value;
         else f.c = value;
         return;
-      case ROWS:
+      case Tag.ROWS:
         if (this._onRow !== undefined) this._onRow(value);
         else (f.a as unknown[])[i] = value;
         return;
@@ -880,9 +946,9 @@ export class CompactParser implements ReplyParser {
   private _close(): unknown {
     const f = this._stack[this._depth--]!;
     switch (f.tag) {
-      case NODE_BODY:
+      case Tag.NODE_BODY:
         return new Node(f.b as number, (f.c as string[]) ?? [], (f.d as Properties) ?? {});
-      case EDGE_BODY:
+      case Tag.EDGE_BODY:
         return this._edge(
           f.b as number,
           f.c as number,
@@ -890,11 +956,11 @@ export class CompactParser implements ReplyParser {
           f.e as number,
           (f.a as Properties) ?? {},
         );
-      case PATH_BODY:
+      case Tag.PATH_BODY:
         return new Path((f.b as Node[]) ?? [], (f.c as Edge[]) ?? []);
-      case POINT_BODY:
+      case Tag.POINT_BODY:
         return new Point(f.b as number, f.c as number);
-      case ROW:
+      case Tag.ROW:
         return this._rowShape === 'array' ? f.a : this._makeRow!(f.a as unknown[]);
       default:
         return f.a;
@@ -911,31 +977,31 @@ export class CompactParser implements ReplyParser {
         if (this.result !== undefined) return pos;
         const next = this._token(buf, pos, end);
         if (next < 0) return pos;
-        if (this._kind === T_ERROR) {
+        if (this._kind === Token.ERROR) {
           this.result = createReplyError(utf8(buf, this._start, this._end));
           this.done = true;
           return next;
         }
-        if (this._kind !== T_ARRAY) this._fail('a compact reply is an array', pos);
+        if (this._kind !== Token.ARRAY) this._fail('a compact reply is an array', pos);
         // [stats], [error, version] or [header, rows, stats] (protocol doc §1.8).
         if (this._num < 1 || this._num > 3) this._fail(`a compact reply of ${this._num} parts`, pos);
         const result: CompactResult = { columns: [], rows: [], stats: emptyStats(), unresolved: false };
         this.result = result;
-        this._push(TOP, this._num, result);
+        this._push(Tag.TOP, this._num, result);
         pos = next;
         continue;
       }
       const f = this._stack[this._depth]!;
       // A frame whose elements are all in: close it and give its value to its parent.
-      if (f.i >= f.n && f.tag !== CELL && f.tag !== PROP) {
-        if (f.tag === TOP) {
+      if (f.i >= f.n && f.tag !== Tag.CELL && f.tag !== Tag.PROP) {
+        if (f.tag === Tag.TOP) {
           const result = f.a as CompactResult;
           result.unresolved = this._fixups.length > 0;
           this._depth = -1;
           this.done = true;
           return pos;
         }
-        if (f.tag === HEADER) {
+        if (f.tag === Tag.HEADER) {
           const columns = f.a as string[];
           this._columns = columns;
           this._makeRow = rowFactory(columns);
@@ -943,12 +1009,12 @@ export class CompactParser implements ReplyParser {
         }
         const value = this._close();
         const parent = this._stack[this._depth]!;
-        if (parent.tag === TOP) parent.i++;
-        else if (parent.tag === CELL) {
+        if (parent.tag === Tag.TOP) parent.i++;
+        else if (parent.tag === Tag.CELL) {
           // The cell's value: the cell is done too.
           this._depth--;
           this._give(value);
-        } else if (parent.tag === PROP) {
+        } else if (parent.tag === Tag.PROP) {
           this._give(value);
           this._depth--;
           this._stack[this._depth]!.i++;
@@ -956,7 +1022,7 @@ export class CompactParser implements ReplyParser {
         continue;
       }
       const tag = f.tag;
-      if (tag === ROWS && this._rowMisses < 8) {
+      if (tag === Tag.ROWS && this._rowMisses < 8) {
         const q = this._inlineRow(buf, pos, end);
         if (q >= 0) {
           this._rowMisses = 0;
@@ -965,14 +1031,14 @@ export class CompactParser implements ReplyParser {
           continue;
         }
         this._rowMisses++;
-      } else if (tag === ROW || tag === LIST || (tag === MAP_BODY && (f.i & 1) === 1)) {
+      } else if (tag === Tag.ROW || tag === Tag.LIST || (tag === Tag.MAP_BODY && (f.i & 1) === 1)) {
         const q = this._inlineCell(buf, pos, end);
         if (q >= 0) {
           this._give(this._v);
           pos = q;
           continue;
         }
-      } else if (tag === PROPS) {
+      } else if (tag === Tag.PROPS) {
         const q = this._inlineProp(buf, pos, end, f.a as Properties);
         if (q >= 0) {
           f.i++;
@@ -983,35 +1049,35 @@ export class CompactParser implements ReplyParser {
       const next = this._token(buf, pos, end);
       if (next < 0) return pos;
       switch (tag) {
-        case TOP: {
+        case Tag.TOP: {
           const result = f.a as CompactResult;
-          if (this._kind === T_ERROR && f.n === 2 && f.i === 0) {
+          if (this._kind === Token.ERROR && f.n === 2 && f.i === 0) {
             // The only error inside the reply (protocol doc §6): the schema version check.
             const text = latin1(buf, this._start, this._end);
             if (text !== 'version mismatch') this._fail(`an error inside a compact reply: ${text}`, pos);
             result.versionMismatch = -1;
             f.i++;
-          } else if (this._kind === T_INT && f.n === 2 && f.i === 1 && result.versionMismatch === -1) {
+          } else if (this._kind === Token.INT && f.n === 2 && f.i === 1 && result.versionMismatch === -1) {
             result.versionMismatch = Number(this._big);
             f.i++;
           } else if (
-            this._kind === T_ARRAY &&
+            this._kind === Token.ARRAY &&
             result.versionMismatch === undefined &&
             (f.n === 1 || f.n === 3)
           ) {
-            if (f.n === 3 && f.i === 0) this._push(HEADER, this._num, result.columns);
-            else if (f.n === 3 && f.i === 1) this._push(ROWS, this._num, result.rows);
-            else this._push(STATS, this._num, result.stats);
+            if (f.n === 3 && f.i === 0) this._push(Tag.HEADER, this._num, result.columns);
+            else if (f.n === 3 && f.i === 1) this._push(Tag.ROWS, this._num, result.rows);
+            else this._push(Tag.STATS, this._num, result.stats);
           } else this._fail('unexpected element at the top of a compact reply', pos);
           break;
         }
-        case HEADER:
-          if (this._kind !== T_ARRAY || this._num !== 2) this._fail('a column is [type, name]', pos);
-          this._push(HEADER_PAIR, 2, undefined);
+        case Tag.HEADER:
+          if (this._kind !== Token.ARRAY || this._num !== 2) this._fail('a column is [type, name]', pos);
+          this._push(Tag.HEADER_PAIR, 2, undefined);
           break;
-        case HEADER_PAIR:
+        case Tag.HEADER_PAIR:
           if (f.i === 1) {
-            if (this._kind !== T_BULK) this._fail('a column name is a bulk string', pos);
+            if (this._kind !== Token.BULK) this._fail('a column name is a bulk string', pos);
             (this._stack[this._depth - 1]!.a as string[]).push(this._text(buf));
           }
           f.i++;
@@ -1020,37 +1086,38 @@ export class CompactParser implements ReplyParser {
             this._stack[this._depth]!.i++;
           }
           break;
-        case STATS:
-          if (this._kind !== T_BULK) this._fail('a statistic is a bulk string', pos);
+        case Tag.STATS:
+          if (this._kind !== Token.BULK) this._fail('a statistic is a bulk string', pos);
           addStat(f.a as QueryStats, this._text(buf));
           f.i++;
           break;
-        case ROWS:
-          if (this._kind !== T_ARRAY) this._fail('a row is an array', pos);
+        case Tag.ROWS:
+          if (this._kind !== Token.ARRAY) this._fail('a row is an array', pos);
           if (this._num !== this._columns.length)
             this._fail(`a row of ${this._num} values for ${this._columns.length} columns`, pos);
-          this._push(ROW, this._num, new Array(this._num));
+          this._push(Tag.ROW, this._num, new Array(this._num));
           break;
-        case ROW:
-        case LIST:
-        case PATH_BODY:
-          if (this._kind !== T_ARRAY || this._num !== 2) this._fail('a value is [type, value]', pos);
-          this._push(CELL, 2, undefined).b = -1;
+        case Tag.ROW:
+        case Tag.LIST:
+        case Tag.PATH_BODY:
+          if (this._kind !== Token.ARRAY || this._num !== 2) this._fail('a value is [type, value]', pos);
+          this._push(Tag.CELL, 2, undefined).b = -1;
           break;
-        case MAP_BODY:
+        case Tag.MAP_BODY:
           if ((f.i & 1) === 0) {
             // The key (a plain bulk string); the next token opens its [type, value].
-            if (this._kind !== T_BULK) this._fail('a map key is a bulk string', pos);
+            if (this._kind !== Token.BULK) this._fail('a map key is a bulk string', pos);
             f.b = this._text(buf);
             f.i++;
           } else {
-            if (this._kind !== T_ARRAY || this._num !== 2) this._fail('a map value is [type, value]', pos);
-            this._push(CELL, 2, undefined).b = -1;
+            if (this._kind !== Token.ARRAY || this._num !== 2)
+              this._fail('a map value is [type, value]', pos);
+            this._push(Tag.CELL, 2, undefined).b = -1;
           }
           break;
-        case CELL:
+        case Tag.CELL:
           if (f.b === -1) {
-            if (this._kind !== T_INT) this._fail('a value type is an integer', pos);
+            if (this._kind !== Token.INT) this._fail('a value type is an integer', pos);
             f.b = this._big;
           } else {
             const type = f.b as number;
@@ -1062,36 +1129,36 @@ export class CompactParser implements ReplyParser {
             }
           }
           break;
-        case NODE_BODY:
+        case Tag.NODE_BODY:
           if (f.i === 0) {
-            if (this._kind !== T_INT) this._fail('a node id is an integer', pos);
+            if (this._kind !== Token.INT) this._fail('a node id is an integer', pos);
             f.b = this._big;
             f.i++;
           } else if (f.i === 1) {
-            if (this._kind !== T_ARRAY) this._fail('node labels are an array', pos);
-            this._push(LABELS, this._num, new Array(preallocate(this._num, buf.length - pos)));
+            if (this._kind !== Token.ARRAY) this._fail('node labels are an array', pos);
+            this._push(Tag.LABELS, this._num, new Array(preallocate(this._num, buf.length - pos)));
           } else {
-            if (this._kind !== T_ARRAY) this._fail('node properties are an array', pos);
-            this._push(PROPS, this._num, {});
+            if (this._kind !== Token.ARRAY) this._fail('node properties are an array', pos);
+            this._push(Tag.PROPS, this._num, {});
           }
           break;
-        case LABELS: {
-          if (this._kind !== T_INT) this._fail('a label id is an integer', pos);
+        case Tag.LABELS: {
+          if (this._kind !== Token.INT) this._fail('a label id is an integer', pos);
           this._setLabel(f.a as string[], f.i, this._big as number);
           f.i++;
           break;
         }
-        case PROPS:
-          if (this._kind !== T_ARRAY || this._num !== 3)
+        case Tag.PROPS:
+          if (this._kind !== Token.ARRAY || this._num !== 3)
             this._fail('a property is [keyId, type, value]', pos);
-          this._push(PROP, 3, f.a).b = -1;
+          this._push(Tag.PROP, 3, f.a).b = -1;
           break;
-        case PROP:
+        case Tag.PROP:
           if (f.b === -1) {
-            if (this._kind !== T_INT) this._fail('a property key id is an integer', pos);
+            if (this._kind !== Token.INT) this._fail('a property key id is an integer', pos);
             f.b = this._big;
           } else if (f.c === undefined) {
-            if (this._kind !== T_INT) this._fail('a value type is an integer', pos);
+            if (this._kind !== Token.INT) this._fail('a value type is an integer', pos);
             f.c = this._big;
           } else {
             const type = f.c as number;
@@ -1104,29 +1171,30 @@ export class CompactParser implements ReplyParser {
             }
           }
           break;
-        case EDGE_BODY:
+        case Tag.EDGE_BODY:
           if (f.i < 4) {
-            if (this._kind !== T_INT) this._fail('edge ids are integers', pos);
+            if (this._kind !== Token.INT) this._fail('edge ids are integers', pos);
             if (f.i === 0) f.b = this._big;
             else if (f.i === 1) f.c = this._big;
             else if (f.i === 2) f.d = this._big;
             else f.e = this._big;
             f.i++;
           } else {
-            if (this._kind !== T_ARRAY) this._fail('edge properties are an array', pos);
-            this._push(PROPS, this._num, {});
+            if (this._kind !== Token.ARRAY) this._fail('edge properties are an array', pos);
+            this._push(Tag.PROPS, this._num, {});
           }
           break;
-        case POINT_BODY: {
-          if (this._kind !== T_BULK && this._kind !== T_DOUBLE) this._fail('a coordinate is a number', pos);
+        case Tag.POINT_BODY: {
+          if (this._kind !== Token.BULK && this._kind !== Token.DOUBLE)
+            this._fail('a coordinate is a number', pos);
           const v = doubleBytes(buf, this._start, this._end, this._base + pos);
           if (f.i === 0) f.b = v;
           else f.c = v;
           f.i++;
           break;
         }
-        case VECTOR:
-          if (this._kind !== T_BULK && this._kind !== T_DOUBLE)
+        case Tag.VECTOR:
+          if (this._kind !== Token.BULK && this._kind !== Token.DOUBLE)
             this._fail('a vector element is a number', pos);
           if (f.i === (f.a as Float32Array).length) {
             const grown = new Float32Array(Math.min(f.n, f.i * 2));
