@@ -30,150 +30,227 @@ export function latin1Slice(buf: Buffer, start: number, end: number): string {
 export function utf8Text(buf: Buffer, start: number, end: number): string {
   const n = end - start;
   if (n <= 16) {
-    let bits = 0;
-    for (let i = start; i < end; i++) bits |= buf[i]!;
-    if (bits < 0x80) return n === 0 ? '' : shortAscii(buf, start, n);
+    const text = shortAscii(buf, start, n);
+    if (text !== undefined) return text;
   }
   return utf8Slice(buf, start, end);
 }
 
-// (Typed loosely: the bytes indexed below are in range, which the type checker cannot see.)
-const chars = String.fromCharCode as (...codes: (number | undefined)[]) => string;
+const chars = String.fromCharCode;
 
-/** `n` (1..16) ASCII bytes at `a` as a string: one call, its arguments spelled out. */
-function shortAscii(b: Buffer, a: number, n: number): string {
+/**
+ * `n` (0..16) bytes at `a` as a string if they are all ASCII, else undefined. Each byte is read
+ * once, into a local, with no loop: V8 checks `b` again at every turn of a loop, so a loop that
+ * first tests the bytes for ASCII costs ~10 percent more per string (1M strings of 4-15 bytes:
+ * 62-71 vs 70-82 ms here).
+ */
+function shortAscii(b: Buffer, a: number, n: number): string | undefined {
   switch (n) {
-    case 1:
-      return chars(b[a]);
-    case 2:
-      return chars(b[a], b[a + 1]);
-    case 3:
-      return chars(b[a], b[a + 1], b[a + 2]);
-    case 4:
-      return chars(b[a], b[a + 1], b[a + 2], b[a + 3]);
-    case 5:
-      return chars(b[a], b[a + 1], b[a + 2], b[a + 3], b[a + 4]);
-    case 6:
-      return chars(b[a], b[a + 1], b[a + 2], b[a + 3], b[a + 4], b[a + 5]);
-    case 7:
-      return chars(b[a], b[a + 1], b[a + 2], b[a + 3], b[a + 4], b[a + 5], b[a + 6]);
-    case 8:
-      return chars(b[a], b[a + 1], b[a + 2], b[a + 3], b[a + 4], b[a + 5], b[a + 6], b[a + 7]);
-    case 9:
-      return chars(b[a], b[a + 1], b[a + 2], b[a + 3], b[a + 4], b[a + 5], b[a + 6], b[a + 7], b[a + 8]);
-    case 10:
-      return chars(
-        b[a],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-      );
-    case 11:
-      return chars(
-        b[a],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-      );
-    case 12:
-      return chars(
-        b[a],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-      );
-    case 13:
-      return chars(
-        b[a],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-        b[a + 12],
-      );
-    case 14:
-      return chars(
-        b[a],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-        b[a + 12],
-        b[a + 13],
-      );
-    case 15:
-      return chars(
-        b[a],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-        b[a + 12],
-        b[a + 13],
-        b[a + 14],
-      );
-    case 16:
-      return chars(
-        b[a],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-        b[a + 12],
-        b[a + 13],
-        b[a + 14],
-        b[a + 15],
-      );
+    case 0:
+      return '';
+    case 1: {
+      const c0 = b[a]!;
+      return c0 < 0x80 ? chars(c0) : undefined;
+    }
+    case 2: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      return (c0 | c1) < 0x80 ? chars(c0, c1) : undefined;
+    }
+    case 3: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      return (c0 | c1 | c2) < 0x80 ? chars(c0, c1, c2) : undefined;
+    }
+    case 4: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      return (c0 | c1 | c2 | c3) < 0x80 ? chars(c0, c1, c2, c3) : undefined;
+    }
+    case 5: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      return (c0 | c1 | c2 | c3 | c4) < 0x80 ? chars(c0, c1, c2, c3, c4) : undefined;
+    }
+    case 6: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5) < 0x80 ? chars(c0, c1, c2, c3, c4, c5) : undefined;
+    }
+    case 7: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6) < 0x80 ? chars(c0, c1, c2, c3, c4, c5, c6) : undefined;
+    }
+    case 8: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      const c7 = b[a + 7]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7)
+        : undefined;
+    }
+    case 9: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      const c7 = b[a + 7]!;
+      const c8 = b[a + 8]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8)
+        : undefined;
+    }
+    case 10: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      const c7 = b[a + 7]!;
+      const c8 = b[a + 8]!;
+      const c9 = b[a + 9]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9)
+        : undefined;
+    }
+    case 11: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      const c7 = b[a + 7]!;
+      const c8 = b[a + 8]!;
+      const c9 = b[a + 9]!;
+      const c10 = b[a + 10]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10)
+        : undefined;
+    }
+    case 12: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      const c7 = b[a + 7]!;
+      const c8 = b[a + 8]!;
+      const c9 = b[a + 9]!;
+      const c10 = b[a + 10]!;
+      const c11 = b[a + 11]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11)
+        : undefined;
+    }
+    case 13: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      const c7 = b[a + 7]!;
+      const c8 = b[a + 8]!;
+      const c9 = b[a + 9]!;
+      const c10 = b[a + 10]!;
+      const c11 = b[a + 11]!;
+      const c12 = b[a + 12]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12)
+        : undefined;
+    }
+    case 14: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      const c7 = b[a + 7]!;
+      const c8 = b[a + 8]!;
+      const c9 = b[a + 9]!;
+      const c10 = b[a + 10]!;
+      const c11 = b[a + 11]!;
+      const c12 = b[a + 12]!;
+      const c13 = b[a + 13]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)
+        : undefined;
+    }
+    case 15: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      const c7 = b[a + 7]!;
+      const c8 = b[a + 8]!;
+      const c9 = b[a + 9]!;
+      const c10 = b[a + 10]!;
+      const c11 = b[a + 11]!;
+      const c12 = b[a + 12]!;
+      const c13 = b[a + 13]!;
+      const c14 = b[a + 14]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13 | c14) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14)
+        : undefined;
+    }
+    case 16: {
+      const c0 = b[a]!;
+      const c1 = b[a + 1]!;
+      const c2 = b[a + 2]!;
+      const c3 = b[a + 3]!;
+      const c4 = b[a + 4]!;
+      const c5 = b[a + 5]!;
+      const c6 = b[a + 6]!;
+      const c7 = b[a + 7]!;
+      const c8 = b[a + 8]!;
+      const c9 = b[a + 9]!;
+      const c10 = b[a + 10]!;
+      const c11 = b[a + 11]!;
+      const c12 = b[a + 12]!;
+      const c13 = b[a + 13]!;
+      const c14 = b[a + 14]!;
+      const c15 = b[a + 15]!;
+      return (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13 | c14 | c15) < 0x80
+        ? chars(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15)
+        : undefined;
+    }
     default:
-      return utf8Slice(b, a, a + n);
+      return undefined;
   }
 }

@@ -20,6 +20,17 @@ describe('utf8Text', () => {
     }
   });
 
+  it('a single non-ASCII byte anywhere in a short text takes the UTF-8 decoder', () => {
+    // The fast path reads each byte of a 1..16-byte text once: every one must be checked.
+    for (let n = 1; n <= 17; n++)
+      for (let at = 0; at < n; at++)
+        for (const high of [0x80, 0xc3, 0xff]) {
+          const bytes = Buffer.alloc(n + 2, 0x61);
+          bytes[1 + at] = high;
+          expect(utf8Text(bytes, 1, 1 + n)).toBe(bytes.toString('utf8', 1, 1 + n));
+        }
+  });
+
   it('equals toString("utf8") on random bytes (property)', () => {
     fc.assert(
       fc.property(
