@@ -1,4 +1,5 @@
 // pipeline() and multi() against Redis 8.2.
+import net from 'node:net';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { Connection } from '../src/connection/connection.js';
@@ -119,6 +120,63 @@ describe('pipeline() as one unit (one queue entry, one promise)', () => {
     expect(four).toBe(4);
     expect((wrong as ReplyError).code).toBe('WRONGTYPE');
     expect((wrong as ReplyError).command).toBe('LPUSH');
+  });
+
+  it('long pipelines and long runs of single commands go out in pieces, each encoded as it is written', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const writes = vi.spyOn(net.Socket.prototype, 'write');
+    try {
+      const pipeline = client.pipeline();
+      for (let i = 0; i < 3000; i++) pipeline.incr('pieces');
+      const singles = Array.from({ length: 1500 }, () => client.incr('singles'));
+      const replies = await pipeline.exec();
+      expect(replies).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+      expect(await Promise.all(singles)).toEqual(Array.from({ length: 1500 }, (_, i) => i + 1));
+      // 3,000 commands in pieces of 512: 6 writes; 1,500 singles: 3 writes.
+      expect(writes.mock.calls.length).toBe(9);
+    } finally {
+      writes.mockRestore();
+    }
+  });
+
+  it('an argument array changed after exec() (before the write) fails that pipeline alone, unwritten', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const argv: unknown[] = ['SET', 'changed', 'v'];
+    const done = client
+      .pipeline()
+      .addCommand(argv as string[])
+      .set('other', '1')
+      .exec();
+    argv.push(undefined);
+    const replies = await done;
+    expect(replies[0]).toBeInstanceOf(TypeError);
+    expect(replies[1]).toBeInstanceOf(TypeError);
+    expect(await client.exists('changed', 'other')).toBe(0); // nothing of it was sent
+    expect(await client.ping()).toBe('PONG');
+  });
+
+  it('a later piece that no longer encodes drops the connection: the pipeline fails, later commands go after the reconnect', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const errors: Error[] = [];
+    client.on('error', (err) => errors.push(err));
+    const argv: unknown[] = ['SET', 'late', 'v'];
+    const pipeline = client.pipeline();
+    for (let i = 0; i < 1000; i++) {
+      if (i === 700) pipeline.addCommand(argv as string[]);
+      else pipeline.set(`k${i}`, 'v');
+    }
+    const done = pipeline.exec();
+    const after = client.incr('after');
+    argv.push(undefined);
+    const replies = await done;
+    expect(replies).toHaveLength(1000);
+    for (const reply of replies) expect(reply).toBeInstanceOf(ConnectionError);
+    expect((replies[0] as ConnectionError).mayHaveExecuted).toBe(true);
+    expect((replies[0] as ConnectionError).cause).toBeInstanceOf(TypeError);
+    expect(await after).toBe(1);
   });
 
   it('a bad argument is refused in its place, the rest still runs', async () => {

@@ -307,6 +307,21 @@ function encode(commands: readonly (readonly RespArgument[])[], many: boolean): 
 }
 
 /**
+ * Whether `value` is an argument {@link encodeCommand} and {@link encodeCommands} accept: a
+ * string, a `Buffer`/`Uint8Array`, a finite number or a bigint. For callers that check a whole
+ * batch before encoding any of it (e.g. to write a long pipeline in pieces, each encoded just
+ * before it is written).
+ */
+export function isRespArgument(value: unknown): value is RespArgument {
+  return (
+    typeof value === 'string' ||
+    (typeof value === 'number' && Number.isFinite(value)) ||
+    typeof value === 'bigint' ||
+    value instanceof Uint8Array
+  );
+}
+
+/**
  * Encodes one command (`['SET', 'key', 'value']`) as a RESP array of bulk strings.
  * Invalid arguments (`undefined`, `null`, objects, `NaN`, `Infinity`, booleans) raise a
  * `TypeError` naming their position, before anything is returned.

@@ -15,7 +15,7 @@ export {
   type RespDecoderOptions,
   type StringMode,
 } from './decoder.js';
-export { encodeCommand, encodeCommands, type RespArgument } from './encoder.js';
+export { encodeCommand, encodeCommands, isRespArgument, type RespArgument } from './encoder.js';
 export {
   AskError,
   AuthError,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encodeCommand, encodeCommands, RespDecoder } from '../src/index.js';
+import { decode, encodeCommand, encodeCommands, isRespArgument, RespDecoder } from '../src/index.js';
 
 describe('encodeCommand', () => {
   it('encodes strings, Buffers, Uint8Arrays, numbers and bigints', () => {
@@ -57,6 +57,42 @@ describe('encodeCommand', () => {
     expect(() => encodeCommand(['SET', true as never])).toThrow(/it is a boolean/);
     expect(() => encodeCommand(['SET', Symbol('x') as never])).toThrow(/it is a symbol/);
     expect(() => encodeCommand([])).toThrow('cannot encode an empty command');
+  });
+});
+
+describe('isRespArgument', () => {
+  it('accepts exactly what the encoder accepts', () => {
+    const values: unknown[] = [
+      'a',
+      '',
+      'é',
+      0,
+      -1.5,
+      2 ** 60,
+      10n,
+      Buffer.from('x'),
+      new Uint8Array(2),
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      undefined,
+      null,
+      true,
+      {},
+      [],
+      Symbol('s'),
+      () => 1,
+      new Uint16Array(1),
+      new Date(0),
+    ];
+    for (const value of values) {
+      let encodes = true;
+      try {
+        encodeCommand(['SET', value as never]);
+      } catch {
+        encodes = false;
+      }
+      expect(isRespArgument(value), String(typeof value)).toBe(encodes);
+    }
   });
 });
 
