@@ -190,8 +190,12 @@ export class ServerProcess implements RedisServer {
     return `${read('server.log')}${read('stderr.log')}`.trimEnd().split('\n').slice(-lines).join('\n');
   }
 
+  /** How long start() waited for PING the first time: restart() waits as long. */
+  #startTimeoutMs = 20_000;
+
   /** Spawns the process and waits until it answers PING. */
-  async start(timeoutMs = 20_000): Promise<void> {
+  async start(timeoutMs: number = this.#startTimeoutMs): Promise<void> {
+    this.#startTimeoutMs = timeoutMs;
     installExitHook();
     const { binary, confFile, extraArgs } = this.#spec;
     const [file, ...prefix] = binary.launcher.length ? binary.launcher : [binary.server];
@@ -380,6 +384,11 @@ export interface NodeSpec {
 
 /** @internal Writes the configuration for one node and starts it; retries on a port race. */
 export async function launchNode(spec: NodeSpec): Promise<ServerProcess> {
+  if (spec.password === '') {
+    // `requirepass ""` means no password at all: the server would start open, and every
+    // authenticated health check would fail until the start timeout.
+    throw new HarnessError('an empty password: Redis reads it as no password at all; leave password out');
+  }
   const binary = await ensureServer(spec.flavor);
   if (spec.falkordb && !binary.falkordbModule) {
     throw new HarnessError(

@@ -277,6 +277,22 @@ describe('chaos helpers', () => {
     expect(await server.call('PING')).toBe('PONG');
   });
 
+  it('restart waits as long as the first start was told to (startTimeoutMs), not the default', async () => {
+    await using server = await startServer({ startTimeoutMs: 600 });
+    // A dataset that takes well over 600 ms to load: PING answers LOADING until it is in.
+    await server.call('DEBUG', 'POPULATE', '3000000');
+    await server.call('SAVE');
+    const started = Date.now();
+    await expect(server.restart()).rejects.toThrow(/timed out after 600 ms[\s\S]*LOADING/);
+    expect(Date.now() - started).toBeLessThan(10_000); // the default would wait 20 s and succeed
+  });
+
+  it('refuses an empty password at once (Redis reads it as no password at all)', async () => {
+    const started = Date.now();
+    await expect(startServer({ password: '' })).rejects.toThrow(/empty password/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('sweep reaps the servers of a test process that died without stopping them', async () => {
     const here = path.dirname(fileURLToPath(import.meta.url));
     const script = `
