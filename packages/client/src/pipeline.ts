@@ -11,25 +11,31 @@ import type {
 import { commandName } from './connection/connection.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 
+/** @internal The key of a chain's type-level marker (see {@link Chain}). */
+export declare const CHAIN_ELSE: unique symbol;
+
 /**
  * The chainable surface: every command method returns the pipeline, with the command's reply
  * type appended to `R`. `exec()` resolves with the replies in order; a command that failed has
  * its error (a ReplyError) in its place instead of its reply. `N`: what else `exec()` may give —
- * `null` for a session's `multi()` (a WATCHed key changed: the transaction did not run).
+ * `null` for a session's `multi()` (a WATCHed key changed: the transaction did not run). `S`:
+ * how bulk strings come back — `Buffer` for a chain made from a `withBuffers()` view.
  */
-export type Chain<R extends unknown[], N = never> = {
-  [K in keyof Commands]: Commands[K] extends (...args: infer A) => Promise<infer T>
-    ? (...args: A) => Chain<[...R, T | ReplyError], N>
+export type Chain<R extends unknown[], N = never, S = string> = {
+  [K in keyof Commands<S>]: Commands<S>[K] extends (...args: infer A) => Promise<infer T>
+    ? (...args: A) => Chain<[...R, T | ReplyError], N, S>
     : never;
 } & {
   /** Sends every queued command in one write and resolves with their replies, in order. */
   exec(): Promise<R | N>;
+  /** @internal Type-level only (never set): what else `exec()` may give, read by `WithBuffers`. */
+  readonly [CHAIN_ELSE]?: N;
   /**
    * Adds any command; `transform` shapes its reply, `reader` decodes it in one pass (a
    * ReplyReader / ReplyParser: how the FalkorDB add-on queues graph queries; `pipeline()` only —
    * inside `multi()` the replies arrive inside EXEC's array).
    */
-  addCommand(argv: CommandArgument[], options?: QueuedOptions): Chain<[...R, unknown], N>;
+  addCommand(argv: CommandArgument[], options?: QueuedOptions): Chain<[...R, unknown], N, S>;
   /** How many commands are queued. */
   readonly length: number;
 };

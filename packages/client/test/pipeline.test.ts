@@ -171,7 +171,7 @@ describe('pipeline() as one unit (one queue entry, one promise)', () => {
     const done = pipeline.exec();
     const after = client.incr('after');
     argv.push(undefined);
-    const replies = await done;
+    const replies: unknown[] = await done;
     expect(replies).toHaveLength(1000);
     for (const reply of replies) expect(reply).toBeInstanceOf(ConnectionError);
     expect((replies[0] as ConnectionError).mayHaveExecuted).toBe(true);

@@ -63,3 +63,13 @@ expectTypeOf(bytes.poolStats).toEqualTypeOf(client.poolStats);
 expectTypeOf(client.multi().get('k').exec()).toEqualTypeOf<Promise<[string | null | ReplyError]>>();
 expectTypeOf(session.multi().get('k').exec()).toEqualTypeOf<Promise<[string | null | ReplyError] | null>>();
 expectTypeOf(session.pipeline().get('k').exec()).toEqualTypeOf<Promise<[string | null | ReplyError]>>();
+
+// A Buffer view's chains return Buffers too (as they do at run time), a session's multi() still
+// may give null.
+expectTypeOf(bytes.pipeline().get('k').exec()).toEqualTypeOf<Promise<[Buffer | null | ReplyError]>>();
+expectTypeOf(bytes.multi().hgetall('h').exec()).toEqualTypeOf<
+  Promise<[Record<string, Buffer> | ReplyError]>
+>();
+expectTypeOf(withBuffers(session).multi().get('k').exec()).toEqualTypeOf<
+  Promise<[Buffer | null | ReplyError] | null>
+>();

@@ -3,6 +3,7 @@
 import type { ReplyParser, ReplyReader } from '@pyrsedis/resp';
 import { MAX_TIMER_MS } from '../connection/options.js';
 import type { Commands } from '../generated/commands.js';
+import type { CHAIN_ELSE, Chain } from '../pipeline.js';
 import type { CommandArgument } from './keys.js';
 
 export type { CommandArgument };
@@ -135,10 +136,15 @@ export function withOptions<T extends CommandSender>(sender: T, given: SendOptio
 
 /**
  * How a Buffer view is typed: the sender, with every generated command's bulk strings as
- * `Buffer`s (`Commands<Buffer>`). Its other members keep their types (a `pipeline()` chain made
- * from the view returns Buffers at run time too, but is typed with strings: cast its results).
+ * `Buffer`s (`Commands<Buffer>`), and so are the chains its `pipeline()` and `multi()` make.
+ * Its other members keep their types.
  */
-export type WithBuffers<T> = Omit<T, keyof Commands> & Commands<Buffer>;
+export type WithBuffers<T> = Omit<T, keyof Commands | 'pipeline' | 'multi'> &
+  Commands<Buffer> &
+  (T extends { pipeline(): unknown } ? { pipeline(): Chain<[], never, Buffer> } : unknown) &
+  (T extends { multi(): { readonly [CHAIN_ELSE]?: infer N } }
+    ? { multi(): Chain<[], Exclude<N, undefined>, Buffer> }
+    : unknown);
 
 /**
  * The binary-safe view of a sender: bulk strings decoded as Buffers (`Commands<Buffer>`), with
