@@ -360,7 +360,7 @@ export class RespDecoder {
 
   /** Bytes received but not yet part of a complete reply. */
   get pendingBytes(): number {
-    return this._buf.length - this._pos + this._replyConsumed;
+    return this._buf.length - this._pos + this._heldBytes + this._replyConsumed;
   }
 
   /** Whether a reply has started but not finished. */

@@ -666,6 +666,20 @@ describe('ReplyParser plans', () => {
     expect(parser.calls).toBeLessThan(5);
   });
 
+  it('pendingBytes counts the chunks held back for a parser', () => {
+    const decoder = new RespDecoder({ onReply: () => {}, planReply: () => new BulkLength() });
+    const payload = Buffer.alloc(1_000_000, 0x61);
+    const stream = Buffer.concat([b(`$${payload.length}\r\n`), payload, b('\r\n')]);
+    let fed = 0;
+    for (let at = 0; at + 65_536 < stream.length; at += 65_536) {
+      decoder.feed(stream.subarray(at, at + 65_536));
+      fed += 65_536;
+      expect(decoder.pendingBytes).toBe(fed); // the reply is not complete: every byte is pending
+    }
+    decoder.feed(stream.subarray(fed));
+    expect(decoder.pendingBytes).toBe(0);
+  });
+
   it('re-presents a cut token with the next chunk behind it, at every split point', () => {
     const stream = b('$5\r\nhello\r\n:7\r\n');
     for (let at = 1; at < stream.length; at++) {
