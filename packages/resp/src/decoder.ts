@@ -886,7 +886,7 @@ export class RespDecoder {
                     ? Kind.PUSH
                     : Kind.ATTRIBUTE;
           if (len === 0) {
-            value = this._emptyAggregate(kind);
+            value = this._emptyAggregate(kind, start);
             if (kind === Kind.ATTRIBUTE) {
               this._setAttributes(value);
               continue;
@@ -1137,11 +1137,15 @@ export class RespDecoder {
     const reader = this._reader;
     frame.reader = reader;
     if (reader !== undefined) {
-      frame.container = reader.begin(
-        KIND_NAMES[kind]!,
-        len,
-        depth > 0 ? this._frames[depth - 1]!.container : undefined,
-      );
+      try {
+        frame.container = reader.begin(
+          KIND_NAMES[kind]!,
+          len,
+          depth > 0 ? this._frames[depth - 1]!.container : undefined,
+        );
+      } catch (err) {
+        throw this._userCodeThrew('reader', err, start);
+      }
     } else if (kind === Kind.MAP || kind === Kind.ATTRIBUTE) {
       const maps = kind === Kind.ATTRIBUTE ? 0 : this._maps;
       frame.container =
@@ -1163,11 +1167,15 @@ export class RespDecoder {
     this._depth = depth + 1;
   }
 
-  private _emptyAggregate(kind: number): unknown {
+  private _emptyAggregate(kind: number, pos: number): unknown {
     const reader = this._reader;
     if (reader !== undefined) {
       const parent = this._depth > 0 ? this._frames[this._depth - 1]!.container : undefined;
-      return reader.end(reader.begin(KIND_NAMES[kind]!, 0, parent));
+      try {
+        return reader.end(reader.begin(KIND_NAMES[kind]!, 0, parent));
+      } catch (err) {
+        throw this._userCodeThrew('reader', err, pos);
+      }
     }
     if (kind === Kind.ATTRIBUTE) return Object.create(null);
     if (kind === Kind.MAP) return this._maps === 0 ? Object.create(null) : this._maps === 1 ? new Map() : [];

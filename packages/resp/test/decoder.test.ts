@@ -498,8 +498,12 @@ describe('limits and malformed input', () => {
   });
 
   it('a reader or parser that throws fails the decoder with a ProtocolError (its reply cannot be resumed)', () => {
-    const throwing = (where: 'add' | 'end'): ReplyReader => ({
-      begin: () => [],
+    const throwing = (where: 'add' | 'end' | 'begin' | 'empty'): ReplyReader => ({
+      begin: (_kind, length) => {
+        if ((where === 'begin' && length === 2) || (where === 'empty' && length === 0))
+          throw new Error('reader bug');
+        return [];
+      },
       add: (state, value) => {
         if (where === 'add' && value === 4) throw new Error('reader bug');
         (state as unknown[]).push(value);
@@ -509,13 +513,13 @@ describe('limits and malformed input', () => {
         return state;
       },
     });
-    for (const where of ['add', 'end'] as const) {
+    for (const where of ['add', 'end', 'begin', 'empty'] as const) {
       const replies: unknown[] = [];
       let plan: ReplyReader | undefined = throwing(where);
       const decoder = new RespDecoder({ onReply: (r) => replies.push(r), planReply: () => plan });
       const err = (() => {
         try {
-          decoder.feed(b('*2\r\n*2\r\n:1\r\n:2\r\n*2\r\n:3\r\n:4\r\n:99\r\n'));
+          decoder.feed(b('*3\r\n*2\r\n:1\r\n:2\r\n*2\r\n:3\r\n:4\r\n*0\r\n:99\r\n'));
         } catch (e) {
           return e as Error;
         }
