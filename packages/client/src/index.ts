@@ -20,6 +20,7 @@ export {
   PyrsedisError,
   parseDouble,
   pinHiddenClass,
+  ReaderError,
   ReadOnlyError,
   RedirectError,
   ReplyError,

@@ -8,6 +8,7 @@ import {
   ConnectionError,
   createClient,
   PyrsedisError,
+  ReaderError,
   ReplyError,
   TimeoutError,
   withBuffers,
@@ -71,6 +72,38 @@ describe('pipeline()', () => {
     expect(outcomes[0]).toEqual({ count: 3 });
     expect(outcomes[1]).toBe(replies[1]);
     expect(() => client.multi().addCommand(['GET', 'x'], { reader: counter })).toThrow(/inside multi/);
+  });
+
+  it('a reader that throws fails its own command only: the connection and the commands around it go on', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const events: string[] = [];
+    client.on('reconnecting', () => events.push('reconnecting'));
+    client.on('error', (err) => events.push(`error: ${err.message}`));
+    await client.rpush('list', 'a', 'b', 'c');
+    const buggy = {
+      begin: () => [],
+      add: (_state: unknown, value: unknown) => {
+        if (value === 'b') throw new Error('reader bug');
+      },
+      end: (state: unknown) => state,
+    };
+    const before = client.lrange('list', 0, -1);
+    const failing = client.sendCommand(['LRANGE', 'list', '0', '-1'], undefined, { reader: buggy });
+    const after = client.get('missing');
+    const pipelined = await client
+      .pipeline()
+      .addCommand(['LRANGE', 'list', '0', '-1'], { reader: buggy })
+      .lrange('list', 0, 0)
+      .exec();
+    await expect(failing).rejects.toThrow(ReaderError);
+    await expect(failing).rejects.toMatchObject({ command: 'LRANGE', code: 'ERR_READER' });
+    expect(await before).toEqual(['a', 'b', 'c']);
+    expect(await after).toBeNull();
+    expect(pipelined[0]).toBeInstanceOf(ReaderError);
+    expect(pipelined[1]).toEqual(['a']);
+    expect(await client.ping()).toBe('PONG');
+    expect(events).toEqual([]);
   });
 });
 

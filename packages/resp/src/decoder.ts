@@ -8,7 +8,7 @@
 // the chunks arrive, each byte once.
 
 import { constants as bufferConstants, isAscii } from 'node:buffer';
-import { createReplyError, ProtocolError, type ReplyError } from './errors.js';
+import { createReplyError, ProtocolError, ReaderError, type ReplyError } from './errors.js';
 import { pinHiddenClass } from './pin.js';
 import { latin1Slice as latin1, utf8Slice as utf8, utf8Text } from './text.js';
 import { AttributedValue, VerbatimString } from './values.js';
@@ -305,6 +305,8 @@ export class RespDecoder {
   private _reader: ReplyReader | undefined = undefined;
   /** The reply in progress belongs to a parser of its own (raw bytes). */
   private _parser: ReplyParser | undefined = undefined;
+  /** What a reader of the reply being decoded threw: delivered in the reply's place at its end. */
+  private _readerFailure: ReaderError | undefined = undefined;
   /** Chunks held back until the parser's `need` is met (one concatenation, not one per chunk). */
   private _held: Buffer[] = [];
   private _heldBytes = 0;
@@ -532,6 +534,7 @@ export class RespDecoder {
     this._topAttributes = undefined;
     this._planned = false;
     this._reader = undefined;
+    this._readerFailure = undefined;
     this._strings = this._defaultStrings;
     this._clearBulk();
     this._replyConsumed = 0;
@@ -557,12 +560,42 @@ export class RespDecoder {
   }
 
   /**
-   * A reader's or parser's own code threw in the middle of a reply: where the reply stands is
-   * unknown, so the decoder fails (as for malformed bytes) with a ProtocolError saying so.
+   * A parser's own code threw in the middle of a reply: where the reply ends is unknown, so the
+   * decoder fails (as for malformed bytes) with a ProtocolError saying so.
    */
-  private _userCodeThrew(who: 'reader' | 'parser', err: unknown, pos: number): ProtocolError {
+  private _userCodeThrew(who: 'parser', err: unknown, pos: number): ProtocolError {
     if (err instanceof ProtocolError) return err;
     return this._error(`the reply ${who} threw: ${(err as Error)?.message ?? String(err)}`, pos, err);
+  }
+
+  /**
+   * A reader's own code threw: the bytes are fine, so the rest of the reply is decoded without
+   * it, into plain containers that are dropped, and a ReaderError takes the reply's place.
+   */
+  private _readerThrew(err: unknown): void {
+    this._readerFailure ??= new ReaderError(
+      `the reply reader threw: ${(err as Error)?.message ?? String(err)}`,
+      { cause: err },
+    );
+    this._reader = undefined;
+    for (let d = 0; d < this._depth; d++) {
+      const frame = this._frames[d]!;
+      if (frame.reader === undefined) continue;
+      frame.reader = undefined;
+      frame.container = this._discardContainer(frame);
+    }
+  }
+
+  /** A plain container for the rest of an aggregate whose reader failed (filled, then dropped). */
+  private _discardContainer(frame: Frame): unknown {
+    frame.fast = false;
+    frame.fastMap = false;
+    if (frame.kind === Kind.MAP || frame.kind === Kind.ATTRIBUTE) {
+      // Flat: keys of any type are fine (no object key to make of an aggregate).
+      frame.flat = true;
+      return [];
+    }
+    return frame.kind === Kind.SET && this._setsAsSet ? new Set() : [];
   }
 
   private _error(message: string, pos: number, cause?: unknown): ProtocolError {
@@ -886,7 +919,7 @@ export class RespDecoder {
                     ? Kind.PUSH
                     : Kind.ATTRIBUTE;
           if (len === 0) {
-            value = this._emptyAggregate(kind, start);
+            value = this._emptyAggregate(kind);
             if (kind === Kind.ATTRIBUTE) {
               this._setAttributes(value);
               continue;
@@ -1144,8 +1177,13 @@ export class RespDecoder {
           depth > 0 ? this._frames[depth - 1]!.container : undefined,
         );
       } catch (err) {
-        throw this._userCodeThrew('reader', err, start);
+        this._readerThrew(err);
+        frame.reader = undefined;
+        frame.container = this._discardContainer(frame);
       }
+    } else if (this._readerFailure !== undefined) {
+      // The rest of a reply whose reader failed: decoded to be dropped.
+      frame.container = this._discardContainer(frame);
     } else if (kind === Kind.MAP || kind === Kind.ATTRIBUTE) {
       const maps = kind === Kind.ATTRIBUTE ? 0 : this._maps;
       frame.container =
@@ -1167,14 +1205,15 @@ export class RespDecoder {
     this._depth = depth + 1;
   }
 
-  private _emptyAggregate(kind: number, pos: number): unknown {
+  private _emptyAggregate(kind: number): unknown {
     const reader = this._reader;
     if (reader !== undefined) {
       const parent = this._depth > 0 ? this._frames[this._depth - 1]!.container : undefined;
       try {
         return reader.end(reader.begin(KIND_NAMES[kind]!, 0, parent));
       } catch (err) {
-        throw this._userCodeThrew('reader', err, pos);
+        this._readerThrew(err);
+        return [];
       }
     }
     if (kind === Kind.ATTRIBUTE) return Object.create(null);
@@ -1406,7 +1445,7 @@ export class RespDecoder {
         try {
           reader.add(container, value);
         } catch (err) {
-          throw this._userCodeThrew('reader', err, pos);
+          this._readerThrew(err);
         }
       } else {
         switch (frame.kind) {
@@ -1436,13 +1475,14 @@ export class RespDecoder {
         }
       }
       if (remaining > 0) return;
-      // The aggregate is complete.
-      if (reader === undefined) value = container;
+      // The aggregate is complete (its reader may have failed since: read the frame again).
+      if (frame.reader === undefined) value = frame.container;
       else {
         try {
-          value = reader.end(container);
+          value = frame.reader.end(frame.container);
         } catch (err) {
-          throw this._userCodeThrew('reader', err, pos);
+          this._readerThrew(err);
+          value = undefined;
         }
       }
       frame.container = undefined;
@@ -1457,6 +1497,10 @@ export class RespDecoder {
   }
 
   private _emit(value: unknown, pos: number): void {
+    if (this._readerFailure !== undefined) {
+      value = this._readerFailure;
+      this._readerFailure = undefined;
+    }
     const isPush = this._isPush;
     this._planned = false;
     this._isPush = false;

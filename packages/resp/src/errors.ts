@@ -65,6 +65,19 @@ export class ProtocolError extends PyrsedisError {
 }
 
 /**
+ * A {@link ReplyReader}'s own code threw while it read a reply. The reply's bytes were fine: the
+ * decoder read the rest of that reply generically, dropped it, and delivers this error in its
+ * place (`cause`: what the reader threw). The replies after it decode as usual.
+ */
+export class ReaderError extends PyrsedisError {
+  static override readonly brand: string = 'ReaderError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_READER', options);
+  }
+}
+
+/**
  * An error reply from the server (`-ERR ...` or a bulk error `!`). Decoders return it as a
  * value, so one failing command inside a pipeline or an array does not hide the others.
  * `code` is the reply's prefix (`ERR`, `WRONGTYPE`, `MOVED`, `NOSCRIPT`, ...).

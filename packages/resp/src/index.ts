@@ -30,6 +30,7 @@ export {
   PermissionError,
   ProtocolError,
   PyrsedisError,
+  ReaderError,
   ReadOnlyError,
   RedirectError,
   ReplyError,

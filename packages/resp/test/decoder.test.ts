@@ -14,6 +14,7 @@ import {
   PermissionError,
   ProtocolError,
   PyrsedisError,
+  ReaderError,
   ReadOnlyError,
   RedirectError,
   ReplyError,
@@ -497,7 +498,7 @@ describe('limits and malformed input', () => {
     expect(got).toEqual([1, 'OK']);
   });
 
-  it('a reader or parser that throws fails the decoder with a ProtocolError (its reply cannot be resumed)', () => {
+  it("a reader that throws: a ReaderError takes its reply's place, the replies after it decode as usual", () => {
     const throwing = (where: 'add' | 'end' | 'begin' | 'empty'): ReplyReader => ({
       begin: (_kind, length) => {
         if ((where === 'begin' && length === 2) || (where === 'empty' && length === 0))
@@ -513,24 +514,50 @@ describe('limits and malformed input', () => {
         return state;
       },
     });
+    // The failing reply has nested arrays, an empty one, a map with an aggregate key (no object
+    // key for it: the rest must not be decoded into an object) and a set, then two more replies.
+    const stream = b(
+      '*4\r\n*2\r\n:1\r\n:2\r\n*2\r\n:3\r\n:4\r\n*0\r\n%1\r\n*1\r\n:5\r\n~1\r\n$1\r\nx\r\n:99\r\n+after\r\n',
+    );
     for (const where of ['add', 'end', 'begin', 'empty'] as const) {
-      const replies: unknown[] = [];
-      let plan: ReplyReader | undefined = throwing(where);
-      const decoder = new RespDecoder({ onReply: (r) => replies.push(r), planReply: () => plan });
-      const err = (() => {
-        try {
-          decoder.feed(b('*3\r\n*2\r\n:1\r\n:2\r\n*2\r\n:3\r\n:4\r\n*0\r\n:99\r\n'));
-        } catch (e) {
-          return e as Error;
-        }
-      })();
-      expect(err).toBeInstanceOf(ProtocolError);
-      expect(err!.message).toMatch(/the reply reader threw: reader bug/);
-      plan = undefined;
-      // Unusable afterwards (the replies after it were not merged into it: it is dropped).
-      expect(() => decoder.feed(b(':1\r\n'))).toThrow(ProtocolError);
-      expect(replies).toEqual([]);
+      for (let cut = 0; cut < stream.length; cut++) {
+        const replies: unknown[] = [];
+        let first = true;
+        const decoder = new RespDecoder({
+          onReply: (r) => replies.push(r),
+          planReply: () => {
+            if (!first) return undefined;
+            first = false;
+            return throwing(where);
+          },
+        });
+        if (cut > 0) decoder.feed(stream.subarray(0, cut));
+        decoder.feed(stream.subarray(cut));
+        expect(replies, `${where}, cut at ${cut}`).toHaveLength(3);
+        const [failed, ninetyNine, after] = replies;
+        expect(failed).toBeInstanceOf(ReaderError);
+        expect((failed as ReaderError).code).toBe('ERR_READER');
+        expect((failed as Error).message).toMatch(/the reply reader threw: reader bug/);
+        expect(((failed as Error).cause as Error).message).toBe('reader bug');
+        expect([ninetyNine, after]).toEqual([99, 'after']);
+        decoder.feed(b(':1\r\n'));
+        expect(replies[3]).toBe(1);
+      }
     }
+  });
+
+  it('a parser that throws fails the decoder with a ProtocolError (where its reply ends is unknown)', () => {
+    const broken = {
+      need: 0,
+      done: false,
+      result: undefined,
+      parse: () => {
+        throw new Error('parser bug');
+      },
+    };
+    const decoder = new RespDecoder({ onReply: () => {}, planReply: () => broken });
+    expect(() => decoder.feed(b(':1\r\n'))).toThrow(/the reply parser threw: parser bug/);
+    expect(() => decoder.feed(b(':1\r\n'))).toThrow(ProtocolError);
     // A parser that finishes without consuming a byte would be handed the same bytes forever.
     const lazy = { need: 0, done: true, result: 1, parse: (_b: Buffer, pos: number) => pos };
     const stuck = new RespDecoder({ onReply: () => {}, planReply: () => lazy });

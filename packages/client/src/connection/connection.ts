@@ -9,6 +9,7 @@ import {
   encodeCommands,
   isRespArgument,
   type ProtocolError,
+  ReaderError,
   ReplyError,
   type ReplyPlan,
   RespDecoder,
@@ -875,7 +876,8 @@ export class Connection extends EventEmitter {
     if (pending.settled) return; // timed out or aborted: the late reply is dropped here
     this.#clearWatch(pending);
     pending.settled = true;
-    if (reply instanceof ReplyError) {
+    if (reply instanceof ReplyError || reply instanceof ReaderError) {
+      // A ReaderError: the caller's reader threw; the reply was read to its end, the stream is fine.
       reply.command = commandName(argv);
       pending.reject(reply);
       return;
