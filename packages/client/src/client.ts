@@ -28,6 +28,7 @@ import {
 import { keySlot } from './commands/slot.js';
 import { Connection, type ConnectionState, commandName } from './connection/connection.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from './connection/options.js';
+import { commandChannel, commandTraced } from './diagnostics.js';
 import { ConnectionError, TimeoutError } from './errors.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
 import { type Chain, Pipeline } from './pipeline.js';
@@ -280,13 +281,24 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         : cache.probe(argv, options?.strings === 'buffer');
     if (probe === undefined) return this.#route(argv).sendCommand(argv, transform, options);
     if (probe.hit) {
-      // An aborted call is refused, served from the cache or not.
-      if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
-      try {
-        return Promise.resolve(transform ? transform(probe.value) : probe.value);
-      } catch (err) {
-        return Promise.reject(err);
-      }
+      const served = (): Promise<unknown> => {
+        // An aborted call is refused, served from the cache or not.
+        if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+        try {
+          return Promise.resolve(transform ? transform(probe.value) : probe.value);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+      if (!commandTraced()) return served();
+      // Traced like a sent command (an instrumentation sees every call), marked as cached.
+      const server = this.#route(argv).server;
+      return commandChannel.tracePromise(served, {
+        command: commandName(argv),
+        argc: argv.length,
+        server,
+        cached: true,
+      });
     }
     // The raw reply is stored (a copy), the caller gets it transformed.
     return this.#route(argv)

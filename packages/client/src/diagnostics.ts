@@ -11,6 +11,8 @@ export interface CommandTrace {
   argc: number;
   /** `host:port` or the socket path. */
   server: string;
+  /** True when the reply came from the client-side cache: nothing was sent. */
+  cached?: boolean;
   /** Set by the end event: the reply. */
   result?: unknown;
   /** Set by the error event: why the command failed. */

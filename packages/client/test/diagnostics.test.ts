@@ -35,4 +35,36 @@ describe('diagnostics_channel', () => {
     }
     expect(states.at(-1)).toBe('closed');
   });
+  it('traces cache hits (marked cached, nothing sent) and subscriptions like any command', async () => {
+    await using server = await startServer();
+    const traces: CommandTrace[] = [];
+    const handlers = {
+      start: (c: CommandTrace) => traces.push(c),
+      end: () => {},
+      asyncStart: () => {},
+      asyncEnd: () => {},
+      error: () => {},
+    };
+    const channel = diagnostics.tracingChannel<CommandTrace, CommandTrace>('pyrsedis:command');
+    await using client = await createClient({
+      port: server.port,
+      clientCache: { maxEntries: 100 },
+    }).connect();
+    await client.set('k', 'v');
+    channel.subscribe(handlers);
+    try {
+      expect(await client.get('k')).toBe('v'); // sent, then cached
+      expect(await client.get('k')).toBe('v'); // from the cache
+      await client.subscribe('news', () => {});
+      await client.unsubscribe('news');
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    const gets = traces.filter((t) => t.command === 'GET');
+    expect(gets.map((t) => t.cached === true)).toEqual([false, true]);
+    expect(gets[1]!.server).toBe(`127.0.0.1:${server.port}`);
+    const names = traces.map((t) => t.command);
+    expect(names).toContain('SUBSCRIBE');
+    expect(names).toContain('UNSUBSCRIBE');
+  });
 });

@@ -278,6 +278,11 @@ export class Connection extends EventEmitter {
     return this.options.path ?? `${this.options.host}:${this.options.port}`;
   }
 
+  /** @internal `host:port` or the socket path (the `server` of diagnostics events). */
+  get server(): string {
+    return this.#serverName();
+  }
+
   #connectSocket(deadline: number): Promise<net.Socket> {
     const o = this.options;
     return new Promise<net.Socket>((resolve, reject) => {
@@ -515,6 +520,14 @@ export class Connection extends EventEmitter {
    * NOPERM, a cluster's MOVED), which then never reaches another command.
    */
   sendSubscription(argv: CommandArgument[], ackKind: string, count: number): Promise<void> {
+    if (commandTraced()) {
+      const context = { command: commandName(argv), argc: argv.length, server: this.#serverName() };
+      return commandChannel.tracePromise(() => this.#subscription(argv, ackKind, count), context);
+    }
+    return this.#subscription(argv, ackKind, count);
+  }
+
+  #subscription(argv: CommandArgument[], ackKind: string, count: number): Promise<void> {
     if (this.#state === 'closing' || this.#state === 'closed') {
       return Promise.reject(
         new ConnectionError(`connection is ${this.#state}`, {
