@@ -207,9 +207,17 @@ describe('pipeline() as one unit (one queue entry, one promise)', () => {
     const replies: unknown[] = await done;
     expect(replies).toHaveLength(1000);
     for (const reply of replies) expect(reply).toBeInstanceOf(ConnectionError);
+    // The first piece (512 commands) was written: may have run. The rest was not sent.
     expect((replies[0] as ConnectionError).mayHaveExecuted).toBe(true);
+    expect((replies[511] as ConnectionError).mayHaveExecuted).toBe(true);
+    expect((replies[512] as ConnectionError).mayHaveExecuted).toBe(false);
+    expect((replies[999] as ConnectionError).message).toMatch(/the command was not sent/);
+    expect((replies[0] as ConnectionError).message).toMatch(/pipeline command 700 \(SET\) no longer encodes/);
     expect((replies[0] as ConnectionError).cause).toBeInstanceOf(TypeError);
     expect(await after).toBe(1);
+    // The connection's own error says what happened, as a ConnectionError.
+    expect(errors[0]).toBeInstanceOf(ConnectionError);
+    expect(errors[0]!.message).toMatch(/pipeline command 700/);
   });
 
   it('a bad argument is refused in its place, the rest still runs', async () => {

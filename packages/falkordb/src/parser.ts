@@ -450,8 +450,8 @@ export class CompactParser implements ReplyParser {
           return next;
         }
         // Else a bad length would hold every later byte (and reply) as this string's.
-        if (digits > 15 || n > Limit.MAX_BULK)
-          this._fail(`a bulk string longer than ${Limit.MAX_BULK} bytes`, pos);
+        if (digits > 15) this._fail('a bulk length of more than 15 digits', pos);
+        if (n > Limit.MAX_BULK) this._fail(`a bulk string longer than ${Limit.MAX_BULK} bytes`, pos);
         if (next + n + 2 > end) {
           this.need = next + n + 2 - pos;
           return -1;

@@ -223,6 +223,9 @@ describe('row objects', () => {
       const bytes = reply(['a'], [[cell]]);
       expect(() => decodeWith([bytes], names), cell).toThrow(ProtocolError);
     }
+    // A bulk length of 16+ digits (leading zeros included) says so, not "longer than 512 MiB".
+    const padded = reply(['a'], [[`${arr(2)}${int(2)}$0000000000000001\r\nx\r\n`]]);
+    expect(() => decodeWith([padded], names)).toThrow(/a bulk length of more than 15 digits/);
     // Headers announcing 16M-element lists, nested: ~2 KB that allocated gigabytes.
     const before = process.memoryUsage().heapUsed;
     const nested = `${arr(2)}${int(6)}${arr(16_000_000)}`.repeat(100);

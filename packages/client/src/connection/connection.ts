@@ -809,13 +809,41 @@ export class Connection extends EventEmitter {
     pending.written = true;
     this.#inflight.push(pending);
     socket.write(first);
-    try {
-      for (let i = PIECE; i < argvs.length; i += PIECE)
-        socket.write(encodeCommands(argvs.slice(i, i + PIECE)));
-    } catch (err) {
-      return err as Error;
+    for (let i = PIECE; i < argvs.length; i += PIECE) {
+      let bytes: Buffer;
+      try {
+        bytes = encodeCommands(argvs.slice(i, i + PIECE));
+      } catch (err) {
+        return this.#brokenBatch(pending, batch, i, err);
+      }
+      socket.write(bytes);
     }
     return undefined;
+  }
+
+  /**
+   * A pipeline's piece at `written` no longer encodes (its arguments changed after exec()): the
+   * pieces before it are written, so the connection must go. Settles the pipeline now — the
+   * commands written may have run, the others were not sent — and returns the connection's error.
+   */
+  #brokenBatch(pending: Pending, batch: Batch, written: number, err: unknown): ConnectionError {
+    let at = written;
+    const encodable = (argv: CommandArgument[]) => argv.length > 0 && argv.every(isRespArgument);
+    while (at < batch.argvs.length && encodable(batch.argvs[at]!)) at++;
+    const message =
+      `pipeline command ${at} (${commandName(batch.argvs[at])}) no longer encodes: its arguments ` +
+      `changed after exec() (${(err as Error)?.message ?? String(err)})`;
+    this.#clearWatch(pending);
+    pending.settled = true;
+    for (let i = batch.received; i < batch.argvs.length; i++) {
+      const sent = i < written;
+      batch.replies[i] = new ConnectionError(
+        `${message}; ${sent ? 'the command was sent and may have executed' : 'the command was not sent'}`,
+        { cause: err, command: commandName(batch.argvs[i]), mayHaveExecuted: sent },
+      );
+    }
+    pending.resolve(batch.replies);
+    return new ConnectionError(message, { cause: err, mayHaveExecuted: true });
   }
 
   /**
