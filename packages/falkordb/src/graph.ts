@@ -478,7 +478,8 @@ export class Graph {
    * mismatch` (the graph's names changed; the query did not run), the query is sent again on its
    * own after the names are refreshed — so it then runs after the pipeline's other commands.
    * A failure rejects the promise and is also in place in `exec()`'s results; a promise nobody
-   * awaits is not reported as an unhandled rejection.
+   * awaits is not reported as an unhandled rejection. No `timeoutMs` or `signal` of its own: the
+   * pipeline is one unit (give them to the pipeline: `withOptions(client, {...}).pipeline()`).
    *
    * ```ts
    * const pipe = client.pipeline();
@@ -491,8 +492,23 @@ export class Graph {
   queue<Row = Record<string, unknown>>(
     pipeline: { addCommand(argv: (string | number)[], options?: QueuedOptions): unknown },
     cypher: string,
-    options: QueryOptions & { readOnly?: boolean } = {},
+    options: Omit<QueryOptions, 'timeoutMs' | 'signal'> & {
+      readOnly?: boolean;
+      /** Not here: a pipeline's deadline and signal are the pipeline's (see above). */
+      timeoutMs?: never;
+      /** Not here: a pipeline's deadline and signal are the pipeline's (see above). */
+      signal?: never;
+    } = {},
   ): Promise<QueryResult<Row>> {
+    if (options.timeoutMs !== undefined || options.signal !== undefined) {
+      // A queued query has no deadline or signal of its own: the pipeline is one unit.
+      return Promise.reject(
+        new TypeError(
+          'g.queue() takes no timeoutMs or signal: they apply to the whole pipeline ' +
+            '(make it from withOptions(client, { timeoutMs, signal }).pipeline())',
+        ),
+      );
+    }
     const command = options.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
     const parser = new CompactParser(this.#names().names, { rowShape: options.rowShape });
     const queued = new Promise<CompactResult>((resolve, reject) => {
@@ -605,59 +621,69 @@ export class Graph {
     let left = false;
     const sendOptions = { timeoutMs: options.timeoutMs, signal: options.signal };
     const finished = this.#db.client
-      .isolated((s) => {
+      .isolated(async (s) => {
         session = s;
-        return this.#run(
-          command,
-          cypher,
-          options,
-          (argv, reader) =>
-            s.sendCommand(argv, undefined, { ...sendOptions, reader }) as Promise<CompactResult>,
-          (row, reader) => {
-            if (left) return; // the consumer is gone: the rest of the reply is read and dropped
-            // Ids the cache lacks: names refreshed while the reply is read (by this stream or by
-            // another query) resolve them at once when they cover them.
-            if (reader.unresolved && held.length === 0 && covers(this.#schema.names, reader.missing()))
-              reader.resolve(this.#schema.names);
-            // Else the row waits (with every later row, to keep their order) for a refresh.
-            if (held.length > 0 || reader.unresolved) {
-              held.push(row);
-              if (!refreshing && !gaveUp) {
-                // Names newer than this row: a refresh begun after it (one in flight may have
-                // read the schema before the query created the ids).
-                refreshing = true;
-                const release = (): void => {
-                  refreshing = false;
-                  if (left) return;
-                  if (covers(this.#schema.names, reader.missing())) {
-                    misses = 0;
-                    reader.resolve(this.#schema.names);
-                    for (const waiting of held) queue.push(waiting);
-                    held = [];
-                  } else if (++misses >= 2) {
-                    // Never expected (the ids exist once the reply is sent): the rows wait for the
-                    // end of the reply, where #run refreshes again and reports what is missing.
-                    gaveUp = true;
-                    if (paused) {
-                      paused = false;
-                      s.resumeReading();
+        try {
+          return await this.#run(
+            command,
+            cypher,
+            options,
+            (argv, reader) =>
+              s.sendCommand(argv, undefined, { ...sendOptions, reader }) as Promise<CompactResult>,
+            (row, reader) => {
+              if (left) return; // the consumer is gone: the rest of the reply is read and dropped
+              // Ids the cache lacks: names refreshed while the reply is read (by this stream or by
+              // another query) resolve them at once when they cover them.
+              if (reader.unresolved && held.length === 0 && covers(this.#schema.names, reader.missing()))
+                reader.resolve(this.#schema.names);
+              // Else the row waits (with every later row, to keep their order) for a refresh.
+              if (held.length > 0 || reader.unresolved) {
+                held.push(row);
+                if (!refreshing && !gaveUp) {
+                  // Names newer than this row: a refresh begun after it (one in flight may have
+                  // read the schema before the query created the ids).
+                  refreshing = true;
+                  const release = (): void => {
+                    refreshing = false;
+                    if (left) return;
+                    if (covers(this.#schema.names, reader.missing())) {
+                      misses = 0;
+                      reader.resolve(this.#schema.names);
+                      for (const waiting of held) queue.push(waiting);
+                      held = [];
+                    } else if (++misses >= 2) {
+                      // Never expected (the ids exist once the reply is sent): the rows wait for the
+                      // end of the reply, where #run refreshes again and reports what is missing.
+                      gaveUp = true;
+                      if (paused) {
+                        paused = false;
+                        s.resumeReading();
+                      }
+                    } else {
+                      refreshing = true;
+                      void this.#schema.refresh(true).then(release, release);
                     }
-                  } else {
-                    refreshing = true;
-                    void this.#schema.refresh(true).then(release, release);
-                  }
-                  wake?.();
-                };
-                void this.#schema.refresh(true).then(release, release);
+                    wake?.();
+                  };
+                  void this.#schema.refresh(true).then(release, release);
+                }
+              } else queue.push(row);
+              if (!paused && !gaveUp && queue.length - head + held.length > STREAM_HIGH_WATER) {
+                paused = true;
+                s.pauseReading();
               }
-            } else queue.push(row);
-            if (!paused && !gaveUp && queue.length - head + held.length > STREAM_HIGH_WATER) {
-              paused = true;
-              s.pauseReading();
-            }
-            wake?.();
-          },
-        );
+              wake?.();
+            },
+          );
+        } finally {
+          // The session ends with this callback: a connection still paused (the reply ended, or
+          // failed, while the consumer was behind) would go back to the pool unable to read —
+          // the next query on it would never be answered.
+          if (paused) {
+            paused = false;
+            s.resumeReading();
+          }
+        }
       })
       .then(() => {
         // One by one: a spread of 100k+ held rows overflows the call stack.

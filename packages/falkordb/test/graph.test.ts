@@ -1,5 +1,5 @@
 // The graph API against a real Redis 8.2 + FalkorDB 4.16 (and Valkey 8 + FalkorDB).
-import { createClient, ReplyError } from '@pyrsedis/client';
+import { createClient, ReplyError, TimeoutError } from '@pyrsedis/client';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
 import {
@@ -197,6 +197,51 @@ describe('queries against Redis 8.2 + FalkorDB 4.16', () => {
         // never reached
       }
     }).rejects.toBeInstanceOf(GraphSyntaxError);
+  });
+
+  it('a stream that times out or is aborted while its consumer is behind gives its connection back readable', async () => {
+    await using server = await startServer({ falkordb: true });
+    // One leased connection: the next query runs on the one the stream used.
+    await using client = await createClient({ port: server.port, pool: { maxLeased: 1 } }).connect();
+    const g = falkordb(client).graph('paused');
+    await g.query('RETURN 1');
+    const big = 'UNWIND range(1, 400000) AS x RETURN x, "padding padding padding" AS s';
+    const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'still pending'> =>
+      Promise.race([promise, new Promise<'still pending'>((r) => setTimeout(() => r('still pending'), ms))]);
+    for (const how of ['timeout', 'abort'] as const) {
+      const controller = new AbortController();
+      const options = how === 'timeout' ? { timeoutMs: 300 } : { signal: controller.signal };
+      let rows = 0;
+      const stream = (async () => {
+        for await (const _ of g.queryStream(big, options)) {
+          // The consumer falls behind: reading pauses once 10,000 rows wait.
+          if (++rows === 1) {
+            await new Promise((r) => setTimeout(r, 600));
+            controller.abort();
+          }
+        }
+      })();
+      await expect(stream).rejects.toThrow(how === 'timeout' ? TimeoutError : /abort/i);
+      expect(
+        await within(
+          g.query('RETURN 42 AS a').then((r) => r.rows),
+          10_000,
+        ),
+        how,
+      ).toEqual([{ a: 42 }]);
+    }
+  });
+
+  it('g.queue() refuses a timeoutMs or signal of its own (the pipeline is one unit)', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('q');
+    const pipe = client.pipeline();
+    const options = { timeoutMs: 20 } as unknown as Parameters<typeof g.queue>[2];
+    await expect(g.queue(pipe, 'RETURN 1', options)).rejects.toThrow(/takes no timeoutMs or signal/);
+    const signalled = { signal: AbortSignal.abort() } as unknown as Parameters<typeof g.queue>[2];
+    await expect(g.queue(pipe, 'RETURN 1', signalled)).rejects.toThrow(TypeError);
+    expect(await pipe.exec()).toEqual([]); // nothing was queued
   });
 
   it('management: list, explain, profile, slowlog, memory usage, config, info, UDFs', async () => {
