@@ -365,9 +365,10 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         return await work(options === undefined ? session : withOptions(session, options));
       } finally {
         session.end();
-        // The next lease must not inherit this one's state: a WATCH is undone, a connection
-        // whose database, name, tracking or reply mode changed is retired.
-        if (session.dirty) connection.destroy();
+        // The next lease must not inherit this one's state: a WATCH is undone; a connection
+        // whose database, name, tracking or reply mode changed, that is inside a MULTI, still has
+        // commands in flight (a callback that stopped waiting on a BLPOP) or is paused, is retired.
+        if (session.dirty || session.inMulti || connection.busy) connection.destroy();
         else if (session.watched) await connection.sendCommand(['UNWATCH']).catch(() => connection.destroy());
       }
     } finally {
@@ -691,6 +692,8 @@ export class Session implements CommandSender {
   dirty = false;
   /** @internal The session sent WATCH. */
   watched = false;
+  /** @internal The session sent MULTI and no EXEC or DISCARD yet. */
+  inMulti = false;
   #ended = false;
 
   /** @internal Its isolated() call returned: the connection goes back to the pool. */
@@ -701,6 +704,8 @@ export class Session implements CommandSender {
   #note(argv: CommandArgument[]): void {
     const name = String(argv[0]).toUpperCase();
     if (name === 'WATCH') this.watched = true;
+    else if (name === 'MULTI') this.inMulti = true;
+    else if (name === 'EXEC' || name === 'DISCARD') this.inMulti = false;
     else if (SESSION_STATE.has(name)) this.dirty = true;
   }
 

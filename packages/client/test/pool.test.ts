@@ -114,6 +114,41 @@ describe('WAIT, found by a bug hunt', () => {
     expect(await client.blpop(['jobs'], 1)).toEqual(['jobs', 'job-1']); // was null: it ran in db 7
   });
 
+  it('isolated() retires a connection left inside MULTI, with a command in flight, or paused', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, pool: { maxLeased: 1 } }).connect();
+    const within = <T>(promise: Promise<T>, ms = 5_000): Promise<T | 'still pending'> =>
+      Promise.race([promise, new Promise<'still pending'>((r) => setTimeout(() => r('still pending'), ms))]);
+    // A raw MULTI, then the callback throws before EXEC.
+    await expect(
+      client.isolated(async (s) => {
+        await s.sendCommand(['MULTI']);
+        await s.sendCommand(['SET', 'tx-key', 'from-aborted-tx']);
+        throw new Error('before EXEC');
+      }),
+    ).rejects.toThrow('before EXEC');
+    expect(await within(client.isolated((s) => s.incr('counter')))).toBe(1); // was 'QUEUED'
+    expect(await client.get('tx-key')).toBeNull();
+    // The callback stops waiting on a BLPOP and returns: the BLPOP must not pop the next item.
+    let abandoned: Promise<unknown> | undefined;
+    await client.isolated(async (s) => {
+      abandoned = s.blpop(['q'], 0);
+      abandoned.catch(() => {});
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    await expect(abandoned).rejects.toThrow(ConnectionError);
+    expect(await within(client.blpop(['other'], 1))).toBeNull(); // was: queued behind the BLPOP
+    await client.lpush('q', 'item');
+    expect(await within(client.blpop(['q'], 1))).toEqual(['q', 'item']); // not taken by the abandoned one
+    // Reading paused, then the callback throws.
+    await expect(
+      client.isolated(async (s) => {
+        s.pauseReading();
+        throw new Error('paused');
+      }),
+    ).rejects.toThrow('paused');
+    expect(await within(client.isolated((s) => s.ping()))).toBe('PONG');
+  });
   it('a WAIT that times out client-side leaves the shared connection and its other commands alone', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port }).connect();

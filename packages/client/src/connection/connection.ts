@@ -1080,12 +1080,24 @@ export class Connection extends EventEmitter {
 
   /** Stops reading from the socket (a consumer that cannot keep up); replies wait in the kernel. */
   pauseReading(): void {
+    this.#paused = true;
     this.#socket?.pause();
   }
 
   /** Reads from the socket again. */
   resumeReading(): void {
+    this.#paused = false;
     this.#socket?.resume();
+  }
+
+  #paused = false;
+
+  /**
+   * @internal Whether a lease may not go back to the pool as it is: commands queued or awaiting
+   * replies, or reading paused (the next user would wait on someone else's replies, or forever).
+   */
+  get busy(): boolean {
+    return this.#paused || this.#outbox.length > 0 || this.#inflight.length > 0;
   }
 
   /** Closes at once; everything pending is rejected with a ConnectionError. */
