@@ -356,11 +356,16 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
    */
   async isolated<T>(work: (session: Session) => Promise<T>): Promise<T> {
     const self = Client.#own(this);
-    const connection = await self.#pool.acquire();
+    // Called on a view (withOptions...): its deadline and signal bound the wait for a connection.
+    const options = viewOptions(this);
+    const connection = await self.#pool.acquire({
+      timeoutMs: options?.timeoutMs,
+      signal: options?.signal,
+      command: 'isolated()',
+    });
     try {
       // Called on a view (withBuffers...): the session is a view with the same options.
       const session = new Session(connection, self.#cache);
-      const options = viewOptions(this);
       try {
         return await work(options === undefined ? session : withOptions(session, options));
       } finally {

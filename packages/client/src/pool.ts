@@ -144,10 +144,14 @@ export class LeasePool {
       if (settled) return false;
       settled = true;
       clearTimeout(timer);
-      deadline.signal?.removeEventListener('abort', onAbort);
-      // Left in the queue (removing it would scan the queue): skipped when reached.
-      if (inQueue) this.#waiting--;
-      inQueue = false;
+      if (deadline.signal !== undefined) this.#unwatch(deadline.signal, onAbort);
+      // Left in the queue (removing it would scan the queue): skipped when reached — and the
+      // queue compacted once most of it gave up, so that waits given up never pile up.
+      if (inQueue) {
+        this.#waiting--;
+        inQueue = false;
+        if (this.#waiters.length > 64 && this.#waiting * 2 < this.#waiters.length) this.#compact();
+      }
       return true;
     };
     const waiter: Waiter = {
@@ -186,8 +190,45 @@ export class LeasePool {
             commandFirst ? commandMs : this.#acquireTimeoutMs,
           )
         : undefined;
-    deadline.signal?.addEventListener('abort', onAbort, { once: true });
+    if (deadline.signal !== undefined) this.#watch(deadline.signal, onAbort);
     return waiter;
+  }
+
+  /**
+   * Abort handlers by signal: one listener per signal, not one per waiter (a signal shared by
+   * many waiting commands would pass the EventTarget's listener warning).
+   */
+  #aborts = new WeakMap<AbortSignal, Set<() => void>>();
+
+  #watch(signal: AbortSignal, onAbort: () => void): void {
+    let handlers = this.#aborts.get(signal);
+    if (handlers === undefined) {
+      const all = new Set<() => void>();
+      handlers = all;
+      this.#aborts.set(signal, all);
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.#aborts.delete(signal);
+          for (const handler of [...all]) handler();
+        },
+        { once: true },
+      );
+    }
+    handlers.add(onAbort);
+  }
+
+  #unwatch(signal: AbortSignal, onAbort: () => void): void {
+    // The signal's one listener stays until it fires or the signal is collected: it then finds
+    // no handler left. (Removing it would need the listener kept per signal too.)
+    this.#aborts.get(signal)?.delete(onAbort);
+  }
+
+  /** Drops the waiters that gave up from the queue (keeping the others' order). */
+  #compact(): void {
+    const live = new Fifo<Waiter>();
+    for (const waiter of this.#waiters.drain()) if (!waiter.settled) live.push(waiter);
+    this.#waiters = live;
   }
 
   /**

@@ -1,5 +1,7 @@
 // Leased connections: blocking commands never hold up the shared connection; isolated() gives
 // WATCH transactions a connection of their own; the pool is bounded.
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, createClient, type Session, TimeoutError, withOptions } from '../src/index.js';
@@ -223,6 +225,71 @@ describe('WAIT, found by a bug hunt', () => {
     expect(await asleep).toBe('OK');
     expect(await behind).toBe(1);
     expect(reconnects).toBe(0);
+  });
+
+  it("a view's deadline and signal bound isolated()'s wait for a connection; one listener per shared signal", async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, pool: { maxLeased: 1 } }).connect();
+    const held = client.blpop(['never'], 3); // holds the one leased connection for 3 s
+    let started = Date.now();
+    await expect(withOptions(client, { timeoutMs: 200 }).isolated((s) => s.ping())).rejects.toThrow(
+      TimeoutError,
+    );
+    expect(Date.now() - started).toBeLessThan(1_500); // waited for the BLPOP's 3 s before
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    started = Date.now();
+    await expect(
+      withOptions(client, { signal: controller.signal }).isolated((s) => s.ping()),
+    ).rejects.toThrow(/abort/i);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    // 30 blocking commands waiting on one signal: no MaxListenersExceededWarning.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const shared = new AbortController();
+      const waiting = Array.from({ length: 30 }, () =>
+        withOptions(client, { signal: shared.signal })
+          .blpop(['never'], 1)
+          .catch((e: unknown) => e),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      shared.abort();
+      for (const outcome of await Promise.all(waiting)) expect((outcome as Error).name).toBe('AbortError');
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+    expect(await held).toBeNull();
+  });
+
+  it('lease waits given up do not pile up in memory', async () => {
+    const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+    let gc: () => void;
+    if (bun) gc = () => bun.gc(true);
+    else {
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('gc') as () => void;
+    }
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, pool: { maxLeased: 1 } }).connect();
+    const held = client.blpop(['never'], 0); // the one leased connection, held throughout
+    held.catch(() => {});
+    const quick = withOptions(client, { timeoutMs: 1 });
+    const round = async () => {
+      for (let i = 0; i < 20; i++)
+        await Promise.all(Array.from({ length: 1_000 }, () => quick.blpop(['never'], 1).catch(() => {})));
+    };
+    await round();
+    gc();
+    const baseline = process.memoryUsage().heapUsed;
+    await round();
+    gc();
+    // 20k given-up waits: ~2 KB each stayed queued (40 MB) until a connection was released.
+    expect(process.memoryUsage().heapUsed - baseline).toBeLessThan(8 * 1024 * 1024);
+    expect(client.poolStats().waiting).toBe(0);
   });
 
   it("a session kept past its isolated() call is refused: its connection is someone else's lease", async () => {
