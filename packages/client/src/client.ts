@@ -160,6 +160,10 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     if (found !== undefined) {
       const at = commandKeyIndexes(argv, found.info)[0];
       if (at !== undefined) return connections[keySlot(argv[at]!) % connections.length]!;
+    } else if (argv.length > 1) {
+      // A command the table does not know (a module's: VADD, JSON.SET, FT.SEARCH...): their first
+      // argument is the key by convention, so commands on one key keep their order.
+      return connections[keySlot(argv[1]!) % connections.length]!;
     }
     this.#nextKeyless = (this.#nextKeyless + 1) % connections.length;
     return connections[this.#nextKeyless]!;
@@ -222,7 +226,26 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       return Promise.reject(refusedOnShared(argv));
     }
     if (this.#cache !== undefined) return this.#cached(this.#cache, argv, transform, options);
+    if (this.#connections.length > 1 && isWait(argv)) return this.#waitAll(argv, transform, options);
     return this.#route(argv).sendCommand(argv, transform, options);
+  }
+
+  /**
+   * WAIT / WAITAOF with several connections: they count the acknowledgements of the writes of
+   * the connection they run on, and writes are spread over all of them — so they run on every
+   * connection and the smallest count is the answer (what all writes so far reached).
+   */
+  async #waitAll(
+    argv: CommandArgument[],
+    transform: ReplyTransformFunction | undefined,
+    options: SendOptions | undefined,
+  ): Promise<unknown> {
+    const replies = await Promise.all(this.#connections.map((c) => c.sendCommand(argv, undefined, options)));
+    const first = replies[0];
+    const least = Array.isArray(first)
+      ? first.map((_, i) => Math.min(...replies.map((r) => Number((r as unknown[])[i]))))
+      : Math.min(...replies.map(Number));
+    return transform ? transform(least) : least;
   }
 
   /**
@@ -850,6 +873,12 @@ const SESSION_STATE = new Set([
   'READONLY',
   'READWRITE',
 ]);
+
+/** WAIT or WAITAOF, in any case. */
+function isWait(argv: CommandArgument[]): boolean {
+  const name = argv[0];
+  return typeof name === 'string' && name.length <= 7 && /^wait(aof)?$/i.test(name);
+}
 
 /** Creates a client and starts connecting; `await client.connect()` to wait for it. */
 export function createClient(options?: ClientOptions | string): Client {

@@ -55,6 +55,38 @@ describe('connections: N', () => {
     expect(new Set(ids).size).toBe(4);
   });
 
+  it('commands the table does not know keep their order by their first argument; WAIT asks every connection', async () => {
+    await using server = await startServer();
+    await using replica = await startServer();
+    await using client = await createClient({ port: server.port, connections: 2 }).connect();
+    // Vector set commands (not in the command table): one key's commands in one tick, in order.
+    for (let i = 0; i < 50; i++) {
+      const key = `vs:${i}`;
+      const replies = await Promise.all([
+        client.sendCommand(['VADD', key, 'VALUES', '2', '1', '1', 'a']),
+        client.sendCommand(['VCARD', key]),
+        client.sendCommand(['VREM', key, 'a']),
+        client.sendCommand(['VCARD', key]),
+      ]);
+      expect(replies, key).toEqual([true, 1, true, 0]);
+    }
+    // WAIT counts the replicas that acknowledged the writes of its own connection: with writes
+    // spread over two connections, a frozen replica must give 0 whichever connection wrote.
+    await replica.call('REPLICAOF', '127.0.0.1', String(server.port));
+    for (;;) {
+      const role = String(await replica.call('INFO', 'replication'));
+      if (/master_link_status:up/.test(role)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await client.wait(1, 2_000)).toBe(1);
+    const frozen = replica.pause(3_000);
+    for (let i = 0; i < 4; i++) {
+      await client.set(`w:${i}`, 'x');
+      expect(await client.wait(1, 200)).toBe(0); // was 1 every other time (the other connection)
+    }
+    await frozen;
+  });
+
   it('pub/sub and leased connections work beside N multiplexed ones; close() closes them all', async () => {
     await using server = await startServer();
     const client = await createClient({ port: server.port, connections: 3 }).connect();
