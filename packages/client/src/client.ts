@@ -260,11 +260,24 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   ): Promise<unknown> {
     this.#cache?.clear();
     const replies = this.#connections.map((c) => c.sendCommand(argv, transform, options));
-    const settled = await Promise.allSettled(replies);
-    if (settled.some((r) => r.status === 'fulfilled')) {
-      const database = Number(argv[1]);
+    // Leases taken from now on (a BLPOP issued right after, in the same tick) are on the new
+    // database, as the shared connections' commands are; back to the old one if it is refused.
+    const database = Number(argv[1]);
+    const previous = this.#options.database;
+    const early = Number.isInteger(database) && database >= 0 && database !== previous;
+    if (early) {
       this.#options.database = database;
       this.#pool.setDatabase(database);
+    }
+    const settled = await Promise.allSettled(replies);
+    if (settled.some((r) => r.status === 'fulfilled')) {
+      if (!early) {
+        this.#options.database = database;
+        this.#pool.setDatabase(database);
+      }
+    } else if (early) {
+      this.#options.database = previous;
+      this.#pool.setDatabase(previous);
     }
     this.#cache?.clear();
     const failed = settled.find((r) => r.status === 'rejected');

@@ -116,6 +116,28 @@ describe('WAIT, found by a bug hunt', () => {
     expect(await client.blpop(['jobs'], 1)).toEqual(['jobs', 'job-1']); // was null: it ran in db 7
   });
 
+  it('a blocking command or isolated() issued right after select(), in the same tick, runs on the new database', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await client.select(3);
+    await client.rpush('q', 'db3-item');
+    await client.select(0);
+    await client.rpush('q', 'db0-item');
+    await client.isolated((s) => s.ping()); // an idle leased connection, on db 0
+    const selected = client.select(3);
+    const popped = client.blpop(['q'], 1);
+    const seen = client.lrange('q', 0, -1);
+    const info = client.isolated((s) => s.clientInfo());
+    expect(await selected).toBe('OK');
+    expect(await popped).toEqual(['q', 'db3-item']); // was db0-item: the lease was still on db 0
+    expect(await seen).not.toContain('db0-item'); // the shared connection: db 3 too
+    expect((await info).db).toBe('3');
+    // A SELECT the server refuses leaves leases on the database they were on.
+    await expect(client.select(100_000)).rejects.toThrow(/out of range/i);
+    await client.rpush('q', 'still-db3');
+    expect(await client.blpop(['q'], 1)).toEqual(['q', 'still-db3']);
+  });
+
   it('isolated() retires a connection left inside MULTI, with a command in flight, or paused', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port, pool: { maxLeased: 1 } }).connect();
