@@ -342,11 +342,16 @@ export class LeasePool {
     const idle = this.#idle.splice(0);
     for (const entry of idle) clearTimeout(entry.timer);
     for (const connection of this.#opening) connection.destroy();
-    // Leased connections are busy with blocking commands that may never return (BLPOP ... 0):
-    // waiting for them would hang close(), so they are closed at once (their callers get a
-    // ConnectionError; the server unblocks a disconnected client without popping).
-    for (const connection of this.#leased) connection.destroy();
-    await Promise.all(idle.map((e) => e.connection.close()));
+    // A leased connection with a blocking command that may never return (BLPOP ... 0) is closed
+    // at once: waiting for it would hang close() (its caller gets a ConnectionError; the server
+    // unblocks a disconnected client without popping). The others — isolated() sessions doing
+    // ordinary work — are closed gracefully: the replies in flight arrive first.
+    const leased: Promise<void>[] = [];
+    for (const connection of this.#leased) {
+      if (connection.blocking) connection.destroy();
+      else leased.push(connection.close());
+    }
+    await Promise.all([...idle.map((e) => e.connection.close()), ...leased]);
   }
 
   destroy(): void {

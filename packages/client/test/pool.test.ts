@@ -82,6 +82,42 @@ describe('closing with a blocking command in flight', () => {
     await expect(blocked).rejects.toThrow();
     expect(client.state).toBe('closed');
   });
+
+  it('close() lets the replies in flight on an isolated() session arrive (only blocking commands are cut)', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port }).connect();
+    await client.set('k', '1');
+    await client.isolated((s) => s.ping()); // a leased connection, open and idle
+    let go!: () => void;
+    const ready = new Promise<void>((r) => {
+      go = r;
+    });
+    let watched!: () => void;
+    const watching = new Promise<void>((r) => {
+      watched = r;
+    });
+    const session = client.isolated(async (s) => {
+      await s.watch('k');
+      const value = await s.get('k');
+      watched();
+      await ready;
+      return s
+        .multi()
+        .set('k', String(Number(value) + 1))
+        .exec();
+    });
+    await watching;
+    // The server sleeps 300 ms: the session's transaction waits behind it.
+    const busy = client.sendCommand(['DEBUG', 'SLEEP', '0.3']);
+    await new Promise((r) => setTimeout(r, 20));
+    go();
+    await new Promise((r) => setTimeout(r, 50));
+    await client.close(); // the transaction is in flight on the lease
+    expect(await busy).toBe('OK');
+    expect(await session).toEqual(['OK']); // was a ConnectionError (may have executed): the lease was destroyed
+    await using check = await createClient({ port: server.port }).connect();
+    expect(await check.get('k')).toBe('2');
+  });
 });
 
 describe('WAIT, found by a bug hunt', () => {

@@ -1092,6 +1092,12 @@ export class Connection extends EventEmitter {
 
   #paused = false;
 
+  /** @internal A blocking command (BLPOP...) is queued or waiting for its reply here. */
+  get blocking(): boolean {
+    const blocked = (pending: Pending): boolean => !pending.settled && isBlocking(pending.argv);
+    return this.#inflight.some(blocked) || this.#outbox.some(blocked);
+  }
+
   /**
    * @internal Whether a lease may not go back to the pool as it is: commands queued or awaiting
    * replies, or reading paused (the next user would wait on someone else's replies, or forever).

@@ -26,6 +26,12 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Whether an item in the queue satisfies `test`. */
+  some(test: (item: T) => boolean): boolean {
+    for (let i = this.#head; i < this.#items.length; i++) if (test(this.#items[i] as T)) return true;
+    return false;
+  }
+
   /** Removes and returns everything. */
   drain(): T[] {
     const items = this.#items.slice(this.#head) as T[];
