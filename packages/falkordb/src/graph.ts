@@ -700,6 +700,8 @@ export class Graph {
     try {
       for (;;) {
         while (head < queue.length) {
+          // Aborted: no more rows, even those already decoded (the reply is still read to its end).
+          if (options.signal?.aborted) throw options.signal.reason;
           const row = queue[head];
           queue[head++] = undefined;
           if (paused && queue.length - head < STREAM_HIGH_WATER / 2) {
