@@ -403,7 +403,13 @@ export class RespDecoder {
     let parts: Buffer[] | undefined;
     if (this._parser !== undefined) {
       const have = this._buf.length - this._pos + this._heldBytes + data.length;
-      if (have < this._parser.need) {
+      let need: number;
+      try {
+        need = this._parser.need;
+      } catch (err) {
+        throw this._userCodeThrew('parser', err, this._pos);
+      }
+      if (have < need) {
         this._held.push(data);
         this._heldBytes += data.length;
         this._checkBuffered(have);
@@ -565,7 +571,7 @@ export class RespDecoder {
    */
   private _userCodeThrew(who: 'parser', err: unknown, pos: number): ProtocolError {
     if (err instanceof ProtocolError) return err;
-    return this._error(`the reply ${who} threw: ${(err as Error)?.message ?? String(err)}`, pos, err);
+    return this._error(`the reply ${who} threw: ${thrownMessage(err)}`, pos, err);
   }
 
   /**
@@ -573,10 +579,7 @@ export class RespDecoder {
    * it, into plain containers that are dropped, and a ReaderError takes the reply's place.
    */
   private _readerThrew(err: unknown): void {
-    this._readerFailure ??= new ReaderError(
-      `the reply reader threw: ${(err as Error)?.message ?? String(err)}`,
-      { cause: err },
-    );
+    this._readerFailure ??= new ReaderError(`the reply reader threw: ${thrownMessage(err)}`, { cause: err });
     this._reader = undefined;
     for (let d = 0; d < this._depth; d++) {
       const frame = this._frames[d]!;
@@ -778,8 +781,15 @@ export class RespDecoder {
       this._reader = undefined;
       this._parser = plan;
     } else {
-      this._strings = plan.strings ?? 'string';
-      this._reader = plan;
+      let strings: StringMode | undefined;
+      try {
+        strings = plan.strings;
+        this._reader = plan;
+      } catch (err) {
+        // The reader failed before it began: the reply is read without it, a ReaderError in its place.
+        this._readerThrew(err);
+      }
+      this._strings = strings ?? 'string';
     }
   }
 
@@ -787,23 +797,31 @@ export class RespDecoder {
   private _runParser(buf: Buffer, pos: number, end: number): number {
     const parser = this._parser!;
     let next: number;
+    let done: boolean;
+    let result: unknown;
     try {
       next = parser.parse(buf, pos, end, this._base);
+      done = parser.done;
+      if (done) result = parser.result;
     } catch (err) {
       throw this._userCodeThrew('parser', err, pos);
     }
-    if (parser.done && next <= pos) {
+    if (!Number.isInteger(next) || next < pos || next > end) {
+      // Past the bytes given, or back before them: the next reply's bytes would be lost or re-read.
+      throw this._error(`reply parser returned position ${thrownMessage(next)}, outside ${pos}..${end}`, pos);
+    }
+    if (done && next === pos) {
       // A reply has at least one byte: a parser that takes none would be handed the same bytes forever.
       throw this._error('reply parser finished without consuming a byte', pos);
     }
-    if (!parser.done) {
+    if (!done) {
       this._incomplete(next);
       return -1;
     }
     this._parser = undefined;
     this._pos = next;
     // As any top-level value (attributes sent before it included).
-    this._place(parser.result, next);
+    this._place(result, next);
     return next;
   }
 
@@ -1226,12 +1244,13 @@ export class RespDecoder {
   private _setAttributes(attributes: unknown): void {
     const frame = this._depth === 0 ? undefined : this._frames[this._depth - 1]!;
     const previous = frame === undefined ? this._topAttributes : frame.attributes;
+    let merged = attributes;
     if (previous !== undefined && isPlainMap(previous) && isPlainMap(attributes)) {
-      for (const key of Object.keys(attributes)) previous[key] = attributes[key];
-      return;
+      // A new object: a reader's own (frozen, shared, cached...) is never written to.
+      merged = Object.assign(Object.create(null) as Record<string, unknown>, previous, attributes);
     }
-    if (frame === undefined) this._topAttributes = attributes;
-    else frame.attributes = attributes;
+    if (frame === undefined) this._topAttributes = merged;
+    else frame.attributes = merged;
   }
 
   /**
@@ -1513,6 +1532,19 @@ export class RespDecoder {
     } else {
       this._onReply(value);
     }
+  }
+}
+
+/** What a user callback threw, as text: its message, else its string form, never a throw itself. */
+function thrownMessage(err: unknown): string {
+  try {
+    const message = (err as { message?: unknown } | null | undefined)?.message;
+    if (typeof message === 'string') return message;
+  } catch {}
+  try {
+    return String(err);
+  } catch {
+    return 'a value with no string form';
   }
 }
 

@@ -546,6 +546,106 @@ describe('limits and malformed input', () => {
     }
   });
 
+  it('odd user code: throws with no string form, a throwing strings getter, frozen attributes, a parser breaking its contract', () => {
+    const decodeAll = (plan: () => unknown, ...chunks: string[]) => {
+      const replies: unknown[] = [];
+      let first = true;
+      const decoder = new RespDecoder({
+        onReply: (r) => replies.push(r),
+        planReply: () => {
+          if (!first) return undefined;
+          first = false;
+          return plan() as ReplyReader;
+        },
+      });
+      const errors: unknown[] = [];
+      for (const chunk of chunks) {
+        try {
+          decoder.feed(b(chunk));
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+      return { replies, errors };
+    };
+    // A reader that throws a value with no string form (a null-prototype object).
+    const noText = decodeAll(
+      () => ({
+        begin: () => [],
+        add: () => {
+          throw Object.create(null);
+        },
+        end: (state: unknown) => state,
+      }),
+      '*2\r\n:1\r\n:2\r\n:99\r\n',
+    );
+    expect(noText.errors).toEqual([]);
+    expect(noText.replies[0]).toBeInstanceOf(ReaderError);
+    expect(noText.replies[1]).toBe(99);
+    // A reader whose `strings` getter throws: its reply is a ReaderError, never a value it did not build.
+    const getter = decodeAll(
+      () => ({
+        get strings(): never {
+          throw new Error('strings getter');
+        },
+        begin: () => [],
+        add: (state: unknown[], value: unknown) => state.push(value),
+        end: (state: unknown) => state,
+      }),
+      '*2\r\n:1\r\n:2\r\n:99\r\n',
+    );
+    expect(getter.errors).toEqual([]);
+    expect((getter.replies[0] as Error).message).toMatch(/strings getter/);
+    expect(getter.replies[1]).toBe(99);
+    // Two attributes before one element, a reader returning frozen attribute objects: merged into
+    // a new object, the reader's never written to.
+    const frozen = decodeAll(
+      () => ({
+        begin: (kind: string) => ({ kind, items: [] as unknown[] }),
+        add: (state: { items: unknown[] }, value: unknown) => state.items.push(value),
+        end: (state: { kind: string; items: unknown[] }) => {
+          if (state.kind !== 'attribute') return state.items;
+          const o = Object.create(null) as Record<string, unknown>;
+          for (let i = 0; i < state.items.length; i += 2) o[String(state.items[i])] = state.items[i + 1];
+          return Object.freeze(o);
+        },
+      }),
+      '*1\r\n|1\r\n+a\r\n:1\r\n|1\r\n+b\r\n:2\r\n:3\r\n',
+    );
+    expect(frozen.errors).toEqual([]);
+    const element = (frozen.replies[0] as unknown[])[0] as AttributedValue;
+    expect(element.value).toBe(3);
+    expect({ ...(element.attributes as object) }).toEqual({ a: 1, b: 2 });
+    // Parsers: a throw with no string form, a throwing `done` getter, a position past the bytes
+    // given or not a number — a ProtocolError each, never a lost reply or a stuck decoder.
+    const parsers = [
+      {
+        need: 0,
+        done: false,
+        result: undefined,
+        parse: () => {
+          throw Object.create(null);
+        },
+      },
+      {
+        need: 0,
+        get done(): boolean {
+          throw new Error('done getter');
+        },
+        result: 1,
+        parse: (_b: Buffer, p: number) => p + 1,
+      },
+      { need: 0, done: true, result: 1, parse: (_b: Buffer, _p: number, end: number) => end + 5 },
+      { need: 0, done: true, result: 1, parse: () => Number.NaN },
+    ];
+    for (const parser of parsers) {
+      const run = decodeAll(() => parser, ':1\r\n:2\r\n', ':7\r\n');
+      expect(run.replies).toEqual([]);
+      expect(run.errors).toHaveLength(2);
+      for (const err of run.errors) expect(err).toBeInstanceOf(ProtocolError);
+    }
+  });
+
   it('a parser that throws fails the decoder with a ProtocolError (where its reply ends is unknown)', () => {
     const broken = {
       need: 0,
