@@ -146,7 +146,8 @@ export interface ReplyReader {
  */
 export interface ReplyParser {
   /**
-   * Parses from `buf[pos]` up to `end`; returns the position after what it consumed. Bytes not
+   * Parses from `buf[pos]` up to `end`; returns the position after what it consumed (an integer
+   * from `pos` to `end`: anything else fails the decoder with a ProtocolError). Bytes not
    * consumed (a token cut by a chunk boundary) are presented again, with the next chunk's behind
    * them. Throws a {@link ProtocolError} on malformed input; `offset` is the stream offset of
    * `buf[0]` (bytes fed to the decoder before it), for the error's `offset`.
