@@ -65,6 +65,11 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
   #nextKeyless = 0;
   /** close() or destroy() was called. */
   #closing = false;
+  /**
+   * What messages() loops run when the client ends (or their subscriber connection does): one
+   * Set, not one 'end' listener per loop (11 loops passed EventEmitter's listener warning).
+   */
+  readonly #endWatchers = new Set<(error?: ConnectionError) => void>();
   /** 'end' was emitted (once, when every connection is closed). */
   #ended = false;
 
@@ -78,9 +83,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     this.#connections = Array.from({ length: resolved.connections }, () => new Connection(resolved));
     this.#connection = this.#connections[0]!;
     // A message listener that throws: reported on 'error' (a process warning when nobody listens).
-    this.#subscriptions = new Subscriptions(this.#connection, resolved, (error) => {
+    const report = (error: unknown): void => {
       if (this.listenerCount('error') > 0) this.emit('error', error);
       else process.emitWarning(error instanceof Error ? error : new Error(String(error)), 'PyrsedisWarning');
+    };
+    this.#subscriptions = new Subscriptions(this.#connection, resolved, report, (error) => {
+      // RESP2's dedicated subscriber connection gave up: reported, and messages() loops end.
+      report(error);
+      for (const watcher of [...this.#endWatchers]) watcher(error);
     });
     const cache = resolved.clientCache === undefined ? undefined : new ClientCache(resolved.clientCache);
     this.#cache = cache;
@@ -101,6 +111,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         if (!this.#closing) this.#teardown();
         if (this.#connections.every((c) => c.state === 'closed') && !this.#ended) {
           this.#ended = true;
+          for (const watcher of [...this.#endWatchers]) watcher();
           this.emit('end');
         }
       });
@@ -225,8 +236,8 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       if (route === ROUTE_SELECT) return this.#select(argv, transform, options);
       return Promise.reject(refusedOnShared(argv));
     }
-    if (this.#cache !== undefined) return this.#cached(this.#cache, argv, transform, options);
     if (this.#connections.length > 1 && isWait(argv)) return this.#waitAll(argv, transform, options);
+    if (this.#cache !== undefined) return this.#cached(this.#cache, argv, transform, options);
     return this.#route(argv).sendCommand(argv, transform, options);
   }
 
@@ -586,16 +597,21 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       wake();
     };
     // The client closing, or giving up reconnecting, ends the loop (it would wait forever).
-    const onEnd = (): void => {
+    const onEnd = (error?: ConnectionError): void => {
+      self.#endWatchers.delete(onEnd);
       if (!self.#closing)
-        ended = new ConnectionError('the connection ended (reconnecting gave up)', {
-          mayHaveExecuted: false,
-        });
+        ended =
+          error ??
+          new ConnectionError('the connection ended (reconnecting gave up)', {
+            mayHaveExecuted: false,
+          });
+      // Only the subscriber connection ended: this loop's listener must not be asked for again.
+      if (error !== undefined) void this.unsubscribe(channels, listener).catch(() => {});
       finished = true;
       wake();
     };
     const finish = async (): Promise<void> => {
-      self.off('end', onEnd);
+      self.#endWatchers.delete(onEnd);
       if (finished) return;
       finished = true;
       wake();
@@ -607,7 +623,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     const end: IteratorResult<ChannelMessage<string | Buffer>> = { done: true, value: undefined };
     /** The loop is over: done, or the error of a client that ended under it (thrown once). */
     const over = (): IteratorResult<ChannelMessage<string | Buffer>> => {
-      self.off('end', onEnd);
+      self.#endWatchers.delete(onEnd);
       const error = ended;
       ended = undefined;
       if (error !== undefined) throw error;
@@ -617,14 +633,14 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       next: async () => {
         if (finished) return over();
         if (subscribed === undefined) {
-          self.once('end', onEnd);
+          self.#endWatchers.add(onEnd);
           subscribed = self.#subscribe(this, 'channel', channels, listener as AnyMessageListener, options);
         }
         try {
           await subscribed;
         } catch (err) {
           // Never subscribed: nothing to leave, and no listener left behind.
-          self.off('end', onEnd);
+          self.#endWatchers.delete(onEnd);
           finished = true;
           throw err;
         }

@@ -80,11 +80,18 @@ export class Subscriptions {
   readonly #waiting = new Map<string, { resolve: () => void; reject: (error: Error) => void }[]>();
 
   readonly #onListenerError: (error: unknown) => void;
+  readonly #onSubscriberLost: (error: ConnectionError) => void;
 
-  constructor(primary: Connection, options: ResolvedOptions, onListenerError: (error: unknown) => void) {
+  constructor(
+    primary: Connection,
+    options: ResolvedOptions,
+    onListenerError: (error: unknown) => void,
+    onSubscriberLost: (error: ConnectionError) => void,
+  ) {
     this.#primary = primary;
     this.#options = options;
     this.#onListenerError = onListenerError;
+    this.#onSubscriberLost = onSubscriberLost;
     this.#listen(primary, primary.state === 'ready');
   }
 
@@ -94,7 +101,18 @@ export class Subscriptions {
     connection.on('state', (state: ConnectionState) => {
       if (this.#connection === connection && (state === 'reconnecting' || state === 'closed'))
         this.#settleWaiting(state === 'closed');
-      if (state === 'closed' && !this.#closed) this.#dropDedicated(connection);
+      if (state === 'closed' && !this.#closed && connection === this.#dedicated) {
+        this.#dropDedicated(connection);
+        // A dedicated connection that had been up gave up reconnecting: said, not silent (the
+        // listeners are kept; the next subscribe() opens a connection and asks for them again).
+        if (ready)
+          this.#onSubscriberLost(
+            new ConnectionError(
+              'the subscriber connection ended (reconnecting gave up); subscriptions resume at the next subscribe()',
+              { mayHaveExecuted: false },
+            ),
+          );
+      }
     });
     connection.on('ready', () => {
       if (ready && this.#connection === connection) void this.#resubscribe();
@@ -199,7 +217,9 @@ export class Subscriptions {
           throw err;
         }
         if (connection.state === 'closing' || connection.state === 'closed') {
+          // Not subscribed: the listener must not be subscribed later by a resubscription.
           for (const name of fresh) sent.delete(name);
+          this.#forget(kind, fresh, listener);
           throw err;
         }
         // The connection dropped: the resubscription after the reconnect confirms it.
@@ -251,7 +271,9 @@ export class Subscriptions {
     const sent = this.#sent[kind];
     const off = gone.filter((name) => sent.delete(name));
     const connection = this.#connection;
-    if (off.length === 0 || connection === undefined) return;
+    // Not connected (reconnecting): the server dropped the subscriptions with the connection, and
+    // the resubscription after the reconnect leaves these out — nothing to ask, nothing to wait for.
+    if (off.length === 0 || connection === undefined || connection.state !== 'ready') return;
     const c = COMMANDS[kind];
     const acked = this.#awaitAck(c.unack, off);
     acked.catch(() => {}); // awaited below, unless sending fails first

@@ -85,6 +85,15 @@ describe('connections: N', () => {
       expect(await client.wait(1, 200)).toBe(0); // was 1 every other time (the other connection)
     }
     await frozen;
+    // With a client-side cache too (it used to take WAIT to one connection).
+    await using cached = await createClient({
+      port: server.port,
+      connections: 2,
+      clientCache: true,
+    }).connect();
+    await server.call('CONFIG', 'RESETSTAT');
+    await cached.wait(0, 100);
+    expect(String(await server.call('INFO', 'commandstats'))).toMatch(/cmdstat_wait:calls=2\b/);
   });
 
   it('pub/sub and leased connections work beside N multiplexed ones; close() closes them all', async () => {

@@ -364,4 +364,91 @@ describe('pub/sub, found by a bug hunt', () => {
       { done: true, value: undefined },
     ]);
   });
+  it('RESP2: a subscriber connection that gives up reconnecting ends messages() loops and is reported', async () => {
+    await using server = await startServer({ flavor: 'redis7' });
+    await using client = await createClient({
+      port: server.port,
+      protocol: 2,
+      retryStrategy: () => false,
+    }).connect();
+    const errors: string[] = [];
+    client.on('error', (err: Error) => errors.push(err.message));
+    const loop = client.messages('feed');
+    const first = loop.next().then(
+      () => 'a message',
+      (err: unknown) => err,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await using admin = await createClient({ port: server.port }).connect();
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    const outcome = await Promise.race([
+      first,
+      new Promise((r) => setTimeout(() => r('still waiting'), 3_000)),
+    ]);
+    expect(outcome).toBeInstanceOf(ConnectionError); // was: waited forever, nothing reported
+    expect(errors.join()).toMatch(/subscriber connection ended/);
+    expect(client.state).toBe('ready');
+    // A later subscribe() opens a connection again.
+    const heard: string[] = [];
+    await client.subscribe('again', (m) => heard.push(String(m)));
+    await admin.publish('again', 'hi');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard).toEqual(['hi']);
+  });
+
+  it('RESP2: a listener whose subscribe() failed (no connection) is never subscribed later', async () => {
+    await using server = await startServer({ flavor: 'redis7', config: { maxclients: 1 } });
+    await using client = await createClient({ port: server.port, protocol: 2 }).connect();
+    const heard: string[] = [];
+    const results = await Promise.allSettled([
+      client.subscribe('one', (m) => heard.push(`one:${m}`)),
+      client.subscribe('two', (m) => heard.push(`two:${m}`)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await client.sendCommand(['CONFIG', 'SET', 'maxclients', '100']);
+    await client.subscribe('three', (m) => heard.push(`three:${m}`));
+    await using publisher = await createClient({ port: server.port }).connect();
+    for (const channel of ['one', 'two', 'three']) await publisher.publish(channel, 'x');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard).toEqual(['three:x']); // 'two' was subscribed by the resubscription
+  });
+
+  it('unsubscribe() and leaving a messages() loop return at once while the connection is down', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    client.on('error', () => {});
+    await client.subscribe('news', () => {});
+    const loop = client.messages('sport');
+    const waiting = loop.next();
+    waiting.catch(() => {});
+    await new Promise((r) => setTimeout(r, 50));
+    await server.kill();
+    while (client.state !== 'reconnecting') await new Promise((r) => setTimeout(r, 10));
+    const within = (p: Promise<unknown>) =>
+      Promise.race([
+        p.then(() => 'returned'),
+        new Promise((r) => setTimeout(() => r('still pending'), 1_000)),
+      ]);
+    expect(await within(client.unsubscribe('news'))).toBe('returned');
+    expect(await within(loop.return!())).toBe('returned');
+  });
+
+  it('many messages() loops at once raise no listener warning', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const loops = Array.from({ length: 12 }, (_, i) => client.messages(`c${i}`));
+      const firsts = loops.map((l) => l.next());
+      await new Promise((r) => setTimeout(r, 100));
+      for (const l of loops) await l.return!();
+      await Promise.all(firsts);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
 });
