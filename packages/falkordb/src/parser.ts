@@ -153,7 +153,7 @@ class Frame {
 type Fixup =
   | { kind: 'label'; target: string[]; index: number; id: number }
   | { kind: 'type'; target: Edge; id: number }
-  | { kind: 'property'; target: Properties; id: number; value: unknown };
+  | { kind: 'property'; target: Properties; id: number; value: unknown; at: number };
 
 function emptyStats(): QueryStats {
   return {
@@ -706,8 +706,12 @@ export class CompactParser implements ReplyParser {
   /** Sets property `id` on `target`, or notes it for after a schema refresh. */
   private _setProperty(target: Properties, id: number, value: unknown): void {
     const name = this._names.propertyKeys[id];
-    if (name === undefined) this._fixups.push({ kind: 'property', target, id, value });
-    else setKey(target, name, value);
+    if (name === undefined) {
+      // Its place among the properties (the wire's order), kept for when it is named.
+      let at = Object.keys(target).length;
+      for (const fix of this._fixups) if (fix.kind === 'property' && fix.target === target) at++;
+      this._fixups.push({ kind: 'property', target, id, value, at });
+    } else setKey(target, name, value);
   }
 
   /** Label `id`'s name into `labels[index]`, or '' noted for after a schema refresh. */
@@ -1226,6 +1230,7 @@ export class CompactParser implements ReplyParser {
    * id is still unknown (the server sent an id it does not list).
    */
   resolve(names: SchemaNames): void {
+    const late = new Map<Properties, Extract<Fixup, { kind: 'property' }>[]>();
     for (const fix of this._fixups) {
       if (fix.kind === 'label') {
         const name = names.labels[fix.id];
@@ -1236,9 +1241,27 @@ export class CompactParser implements ReplyParser {
         if (name === undefined) throw new ProtocolError(`unknown relationship type id ${fix.id}`, 0);
         (fix.target as { type: string }).type = name;
       } else {
-        const name = names.propertyKeys[fix.id];
-        if (name === undefined) throw new ProtocolError(`unknown property key id ${fix.id}`, 0);
-        setKey(fix.target, name, fix.value);
+        if (names.propertyKeys[fix.id] === undefined)
+          throw new ProtocolError(`unknown property key id ${fix.id}`, 0);
+        const list = late.get(fix.target);
+        if (list === undefined) late.set(fix.target, [fix]);
+        else list.push(fix);
+      }
+    }
+    // Properties named late take their place in the wire's order, among the others.
+    for (const [target, fixes] of late) {
+      const known = Object.keys(target).map((key) => [key, target[key]] as const);
+      for (const [key] of known) delete target[key];
+      let k = 0;
+      let f = 0;
+      for (let at = 0; at < known.length + fixes.length; at++) {
+        if (f < fixes.length && fixes[f]!.at === at) {
+          const fix = fixes[f++]!;
+          setKey(target, names.propertyKeys[fix.id]!, fix.value);
+        } else {
+          const [key, value] = known[k++]!;
+          setKey(target, key, value);
+        }
       }
     }
     this._fixups = [];
