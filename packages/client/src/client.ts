@@ -27,7 +27,12 @@ import {
 } from './commands/sender.js';
 import { keySlot } from './commands/slot.js';
 import { Connection, type ConnectionState, commandName } from './connection/connection.js';
-import { type ClientOptions, type ResolvedOptions, resolveOptions } from './connection/options.js';
+import {
+  type ClientOptions,
+  MAX_TIMER_MS,
+  type ResolvedOptions,
+  resolveOptions,
+} from './connection/options.js';
 import { commandChannel, commandTraced } from './diagnostics.js';
 import { ConnectionError, TimeoutError } from './errors.js';
 import { COMMAND_METHODS, type Commands } from './generated/commands.js';
@@ -547,8 +552,53 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     if (typeof listener !== 'function')
       return Promise.reject(new TypeError('the listener must be a function'));
     if (list instanceof Error) return Promise.reject(list);
-    const buffers = (options?.strings ?? viewOptions(view)?.strings) === 'buffer';
-    return this.#subscriptions.subscribe(kind, list, listener, buffers);
+    const given = viewOptions(view);
+    const buffers = (options?.strings ?? given?.strings) === 'buffer';
+    const subscribed = this.#subscriptions.subscribe(kind, list, listener, buffers);
+    // A deadline (the view's timeoutMs, else commandTimeoutMs) and an abort signal, as for any call.
+    const timeoutMs = given?.timeoutMs ?? this.#commandTimeoutMs;
+    const bounded = timeoutMs !== undefined && Number.isFinite(timeoutMs);
+    const signal = given?.signal;
+    if (!bounded && signal === undefined) return subscribed;
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => giveUp(signal!.reason as Error);
+      const settle = (): boolean => {
+        if (done) return false;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const giveUp = (error: Error): void => {
+        if (!settle()) return;
+        reject(error);
+        // Not listened to any more: unsubscribed (after the SUBSCRIBE, in order, if it was sent).
+        void this.#subscriptions.unsubscribe(kind, list, listener).catch(() => {});
+      };
+      subscribed.then(
+        () => {
+          if (settle()) resolve();
+        },
+        (err: unknown) => {
+          if (settle()) reject(err);
+        },
+      );
+      if (signal?.aborted) return giveUp(signal.reason as Error);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (bounded)
+        timer = setTimeout(
+          () =>
+            giveUp(
+              new TimeoutError(`no confirmation within ${timeoutMs} ms`, {
+                command: kind === 'channel' ? 'SUBSCRIBE' : kind === 'pattern' ? 'PSUBSCRIBE' : 'SSUBSCRIBE',
+                mayHaveExecuted: true,
+              }),
+            ),
+          Math.min(timeoutMs, MAX_TIMER_MS),
+        );
+    });
   }
 
   #unsubscribe(

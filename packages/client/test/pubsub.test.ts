@@ -1,7 +1,14 @@
 // Pub/sub over RESP3 pushes on the shared connection, against Redis 8.2.
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { ConnectionError, createClient, PermissionError, withBuffers } from '../src/index.js';
+import {
+  ConnectionError,
+  createClient,
+  PermissionError,
+  TimeoutError,
+  withBuffers,
+  withOptions,
+} from '../src/index.js';
 
 describe('pub/sub', () => {
   it('delivers messages to listeners while the same connection runs other commands', async () => {
@@ -450,5 +457,39 @@ describe('pub/sub, found by a bug hunt', () => {
       process.off('warning', onWarning);
     }
     expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+  it('subscribe() keeps the deadline and signal of a call: a server that does not answer times it out, and it is undone', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, commandTimeoutMs: 300 }).connect();
+    const heard: string[] = [];
+    const paused = server.pause(1_500);
+    const started = Date.now();
+    await expect(client.subscribe('late', (m) => heard.push(String(m)))).rejects.toThrow(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(1_200); // resolved after the 1.5 s pause before
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    await expect(
+      withOptions(client, { signal: controller.signal }).subscribe('aborted', () => {}),
+    ).rejects.toThrow(/abort/i);
+    await paused;
+    // The server subscribed once it woke up; the client asked it to unsubscribe right after.
+    await using publisher = await createClient({ port: server.port }).connect();
+    for (let i = 0; i < 50; i++) {
+      const counts = (await publisher.sendCommand(['PUBSUB', 'NUMSUB', 'late', 'aborted'])) as unknown[];
+      if (counts[1] === 0 && counts[3] === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await publisher.sendCommand(['PUBSUB', 'NUMSUB', 'late', 'aborted'])).toEqual([
+      'late',
+      0,
+      'aborted',
+      0,
+    ]);
+    await publisher.publish('late', 'x');
+    // A later subscribe works as usual.
+    await client.subscribe('late', (m) => heard.push(String(m)));
+    await publisher.publish('late', 'y');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard).toEqual(['y']);
   });
 });
