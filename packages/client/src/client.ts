@@ -162,6 +162,9 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       self.#teardown();
       throw err;
     }
+    // Ready once is not ready now: a closed client (close(), or reconnecting gave up) says so.
+    if (self.#connections.some((c) => c.state === 'closed'))
+      throw new ConnectionError('the client is closed', { mayHaveExecuted: false });
     return this;
   }
 

@@ -231,3 +231,57 @@ describe("a reader of the caller's own over RESP2", () => {
     }
   });
 });
+
+describe('connecting, found by a bug hunt', () => {
+  it('a server without HELLO: RESP2 with name, database and pub/sub, whatever protocol was asked', async () => {
+    // HELLO renamed away: what a Redis < 6 answers ("unknown command").
+    await using server = await startServer({
+      config: { 'rename-command': ['HELLO', ''] },
+      users: [{ name: 'reader', password: 'pw', rules: '~* &* +@all' }],
+    });
+    for (const protocol of [2, 3] as const) {
+      await using client = await createClient({
+        port: server.port,
+        protocol,
+        name: 'me',
+        database: 2,
+        username: 'reader',
+        password: 'pw',
+      }).connect();
+      expect(await client.clientGetname()).toBe('me');
+      expect(String(await client.sendCommand(['ACL', 'WHOAMI']))).toBe('reader');
+      expect((await client.clientInfo()).db).toBe('2');
+      const heard: string[] = [];
+      await client.subscribe('ch', (m) => heard.push(String(m))); // its dedicated connection too
+      await client.publish('ch', 'hi');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(heard, `protocol ${protocol}`).toEqual(['hi']); // protocol 2 failed: HELLO 2 unknown
+    }
+  });
+
+  it('a user name without a password authenticates as that user (a nopass ACL user), never as default', async () => {
+    await using server = await startServer({
+      users: [{ name: 'reader', password: 'pw', rules: '~* &* +@read +ping +acl' }],
+    });
+    await server.call('ACL', 'SETUSER', 'open', 'on', 'nopass', '~*', '&*', '+@read', '+ping', '+acl');
+    await using client = await createClient(`redis://open@127.0.0.1:${server.port}`).connect();
+    expect(String(await client.sendCommand(['ACL', 'WHOAMI']))).toBe('open');
+    await expect(client.set('k', 'v')).rejects.toThrow(/NOPERM/); // was: allowed, as default
+    await expect(createClient({ port: server.port, username: 'reader' }).connect()).rejects.toThrow(
+      /WRONGPASS|AUTH/i,
+    );
+  });
+
+  it('connect() on a closed client rejects; odd options are refused up front', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port }).connect();
+    await client.close();
+    await expect(client.connect()).rejects.toThrow(/closed/); // resolved: a health check was fooled
+    expect(() => createClient({ password: null as unknown as string })).toThrow(
+      /password must be a string, got null/,
+    );
+    expect(() => createClient({ path: '/tmp/x.sock', tls: true })).toThrow(
+      /path .* and tls do not go together/,
+    );
+  });
+});

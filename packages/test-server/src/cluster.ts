@@ -17,7 +17,7 @@ export interface StartClusterOptions {
   password?: string;
   /** `cluster-node-timeout`; default 2000 ms so failover tests finish quickly. */
   nodeTimeoutMs?: number;
-  config?: Record<string, string | number>;
+  config?: Record<string, string | number | readonly (string | number)[]>;
 }
 
 /** One node of a harness cluster. */

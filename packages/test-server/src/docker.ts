@@ -36,7 +36,8 @@ export async function startDockerServer(options: StartServerOptions): Promise<Re
   const { GenericContainer, Wait } = testcontainers;
   const args = ['--save', '', '--appendonly', 'no'];
   if (options.password !== undefined) args.push('--requirepass', options.password);
-  for (const [key, value] of Object.entries(options.config ?? {})) args.push(`--${key}`, String(value));
+  for (const [key, value] of Object.entries(options.config ?? {}))
+    args.push(`--${key}`, ...(Array.isArray(value) ? value.map(String) : [String(value)]));
   const image = options.falkordb ? FALKORDB_IMAGE : IMAGES[flavor];
   const server = flavor === 'valkey8' ? 'valkey-server' : 'redis-server';
   const moduleArgs = options.falkordb ? ['--loadmodule', '/var/lib/falkordb/bin/falkordb.so'] : [];

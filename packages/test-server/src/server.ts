@@ -35,8 +35,8 @@ export interface StartServerOptions {
   users?: AclUser[];
   /** Serve TLS only (the plain port is closed). */
   tls?: boolean | ServerTlsOptions;
-  /** Extra configuration directives, e.g. `{ 'maxmemory': '64mb' }`. */
-  config?: Record<string, string | number>;
+  /** Extra configuration directives, e.g. `{ 'maxmemory': '64mb' }`; several words as an array (`{ 'rename-command': ['HELLO', ''] }`). */
+  config?: Record<string, string | number | readonly (string | number)[]>;
   /** How long to wait for PING to answer; default 20 s. */
   startTimeoutMs?: number;
 }
@@ -371,7 +371,7 @@ export interface NodeSpec {
   password?: string | undefined;
   users?: AclUser[] | undefined;
   tls?: boolean | ServerTlsOptions | undefined;
-  config?: Record<string, string | number> | undefined;
+  config?: Record<string, string | number | readonly (string | number)[]> | undefined;
   /** Extra directive lines (cluster, replication, sentinel). */
   lines?: (string | number)[][];
   /** Command-line flags after the config file (e.g. `--sentinel`). */
@@ -435,7 +435,9 @@ export async function launchNode(spec: NodeSpec): Promise<ServerProcess> {
     // between probe and bind fails the attempt either way).
     const busPort = spec.clusterBus ? await freePort() : undefined;
     if (busPort !== undefined) lines.push(['cluster-port', busPort]);
-    for (const [key, value] of Object.entries(spec.config ?? {})) lines.push([key, value]);
+    // A directive of several words (`rename-command: ['HELLO', '']`) as an array.
+    for (const [key, value] of Object.entries(spec.config ?? {}))
+      lines.push([key, ...(Array.isArray(value) ? value : [value as string | number])]);
     const confFile = path.join(dir, 'server.conf');
     await writeFile(confFile, formatConfig(lines));
     const server = new ServerProcess(

@@ -425,7 +425,9 @@ export class Connection extends EventEmitter {
         throw new ConnectionError('connection lost during the handshake', { mayHaveExecuted: false });
       }
     }
-    const auth = password !== undefined ? ['AUTH', username ?? 'default', password] : [];
+    // A user name alone (a `nopass` ACL user) authenticates too: never silently the default user.
+    const auth =
+      password !== undefined || username !== undefined ? ['AUTH', username ?? 'default', password ?? ''] : [];
     const hello: CommandArgument[] = ['HELLO', o.protocol, ...auth, ...(o.name ? ['SETNAME', o.name] : [])];
     const steps: Promise<unknown>[] = [];
     const helloReply = this.#direct(hello).catch((err: Error) => err);
@@ -435,14 +437,23 @@ export class Connection extends EventEmitter {
     steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-VER', LIB_VERSION]).catch(() => undefined));
     const hello3 = await helloReply;
     this.#protocol = o.protocol;
-    if (hello3 instanceof ReplyError && /unknown command|NOPROTO/i.test(hello3.message) && o.protocol === 3) {
-      // A server without HELLO (Redis < 6) or without RESP3: RESP2 with AUTH and SETNAME.
+    if (
+      hello3 instanceof ReplyError &&
+      (/unknown command/i.test(hello3.message) || (/NOPROTO/i.test(hello3.message) && o.protocol === 3))
+    ) {
+      // A server without HELLO (Redis < 6; `protocol: 2` too) or without RESP3: RESP2 with AUTH
+      // and SETNAME.
       this.#protocol = 2;
-      if (password !== undefined) {
-        await this.#direct(username ? ['AUTH', username, password] : ['AUTH', password]);
+      if (password !== undefined || username !== undefined) {
+        // Redis < 6 knows AUTH <password> only: the default user's name is left out.
+        await this.#direct(
+          username && username !== 'default' ? ['AUTH', username, password ?? ''] : ['AUTH', password ?? ''],
+        );
+        // Again, now authenticated (the first ones, sent before AUTH, may have been refused).
+        steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-NAME', LIB_NAME]).catch(() => undefined));
+        steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-VER', LIB_VERSION]).catch(() => undefined));
       }
       if (o.name) await this.#direct(['CLIENT', 'SETNAME', o.name]);
-      // Again, now authenticated (the first one, sent before AUTH, may have been refused).
       if (o.database) await this.#direct(['SELECT', o.database]);
     } else if (hello3 instanceof Error) {
       throw hello3;

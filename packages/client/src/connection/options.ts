@@ -232,6 +232,15 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
   const protocol = options.protocol ?? 3;
   if (protocol !== 2 && protocol !== 3)
     throw new ClientOptionsError(`protocol must be 2 or 3, got ${String(protocol)}`);
+  for (const key of ['username', 'password', 'name', 'path', 'host'] as const) {
+    const value: unknown = options[key];
+    // Never the value itself in the message: it may be a password.
+    if (value !== undefined && typeof value !== 'string')
+      throw new ClientOptionsError(`${key} must be a string, got ${value === null ? 'null' : typeof value}`);
+  }
+  if (options.path !== undefined && options.tls !== undefined && options.tls !== false) {
+    throw new ClientOptionsError('path (a Unix socket) and tls do not go together: give one or the other');
+  }
   if (options.name !== undefined && /\s/.test(options.name)) {
     throw new ClientOptionsError('name must not contain spaces (CLIENT SETNAME refuses them)');
   }
