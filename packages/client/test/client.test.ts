@@ -438,6 +438,15 @@ describe('options', () => {
     expect(bad).toBeInstanceOf(ClientOptionsError);
     expect(bad!.message).toBe('the URL has a malformed percent-escape in the password');
     expect(() => createClient('unix://')).toThrow(/needs a socket path/);
+    // The database in a URL is decimal digits, given once (/1e1 was 10, /0x2 was 2, ?db= was 0).
+    for (const url of [
+      'redis://h/1e1',
+      'redis://h/0x2',
+      'redis://h/1.0',
+      'redis://h?db=',
+      'redis://h/1?db=2',
+    ])
+      expect(() => createClient(url), url).toThrow(ClientOptionsError);
   });
 
   it('url: options beside it override it; the database and credentials come from it', async () => {

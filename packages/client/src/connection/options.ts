@@ -137,7 +137,7 @@ export function parseUrl(url: string): ClientOptions {
       options.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
       if (parsed.port) options.port = Number(parsed.port);
       if (parsed.protocol === 'rediss:') options.tls = true;
-      if (parsed.pathname.length > 1) options.database = Number(parsed.pathname.slice(1));
+      if (parsed.pathname.length > 1) options.database = databaseOf(parsed.pathname.slice(1), 'the URL path');
       break;
     case 'unix:':
       options.path = decoded(parsed.pathname, 'the socket path');
@@ -161,8 +161,19 @@ export function parseUrl(url: string): ClientOptions {
   const name = parsed.searchParams.get('name');
   if (name !== null) options.name = name;
   const db = parsed.searchParams.get('db');
-  if (db !== null) options.database = Number(db);
+  if (db !== null) {
+    if (options.database !== undefined)
+      throw new ClientOptionsError('the database is given twice in the URL (a /db path and ?db=)');
+    options.database = databaseOf(db, '?db=');
+  }
   return options;
+}
+
+/** A database number from a URL: decimal digits only (`/1e1`, `/0x2`, `?db=` are no database). */
+function databaseOf(text: string, where: string): number {
+  if (!/^\d{1,9}$/.test(text))
+    throw new ClientOptionsError(`the database in ${where} must be a number, got "${text}"`);
+  return Number(text);
 }
 
 /** A percent-decoded URL part; malformed escapes are an options error that does not quote it. */
