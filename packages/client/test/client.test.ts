@@ -394,7 +394,7 @@ describe('other servers', () => {
         return e;
       }
     })();
-    expect(String(invalid)).toContain('database must be a non-negative integer');
+    expect(String(invalid)).toContain('the database in the URL path must be a number');
     expect(inspect(invalid)).not.toContain('secret-in-url');
   });
 });
