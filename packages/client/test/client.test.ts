@@ -399,6 +399,24 @@ describe('other servers', () => {
   });
 });
 
+describe('closing while connecting', () => {
+  it('close() with nothing queued does not wait out connectTimeoutMs for a server that never answers', async () => {
+    await using server = await startServer();
+    const paused = server.pause(4_000); // accepts connections (the kernel does), answers nothing
+    const client = createClient({ port: server.port, connectTimeoutMs: 3_000 });
+    client.on('error', () => {});
+    const connecting = client.connect().catch((err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await client.close();
+    expect(Date.now() - started).toBeLessThan(1_000); // waited ~2.9 s before
+    expect(await connecting).toBeInstanceOf(ConnectionError);
+    expect(client.state).toBe('closed');
+    server.resume();
+    await paused;
+  });
+});
+
 describe('options', () => {
   it('parses URLs and validates options with exact messages', () => {
     expect(() => createClient('redis+cluster://a:1,b:2')).toThrow(

@@ -1075,7 +1075,16 @@ export class Connection extends EventEmitter {
   /** Waits for the replies in flight, then closes. Commands issued after this are rejected. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
-    if (this.#state === 'connecting' || this.#state === 'handshake') await this.#ready.catch(() => {});
+    if (this.#state === 'connecting' || this.#state === 'handshake') {
+      // Nothing queued to send first: no reason to wait for a server that may never answer
+      // (up to connectTimeoutMs) — the attempt is cancelled.
+      if (this.#outbox.length === 0) {
+        this.destroy();
+        await this.#closed;
+        return;
+      }
+      await this.#ready.catch(() => {});
+    }
     if (this.#outbox.length) this.#flush();
     if ((this.#state as ConnectionState) === 'closed') return;
     if (this.#reconnectTimer !== undefined || this.#socket === undefined) {
