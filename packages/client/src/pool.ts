@@ -5,6 +5,7 @@
 import { Connection } from './connection/connection.js';
 import { Fifo } from './connection/fifo.js';
 import { MAX_TIMER_MS, type ResolvedOptions } from './connection/options.js';
+import { SignalWaiters } from './connection/signals.js';
 import { ClientOptionsError, ConnectionError, TimeoutError } from './errors.js';
 
 /** Pool sizes and timings. */
@@ -144,7 +145,7 @@ export class LeasePool {
       if (settled) return false;
       settled = true;
       clearTimeout(timer);
-      if (deadline.signal !== undefined) this.#unwatch(deadline.signal, onAbort);
+      if (deadline.signal !== undefined) this.#aborts.delete(deadline.signal, onAbort);
       // Left in the queue (removing it would scan the queue): skipped when reached — and the
       // queue compacted once most of it gave up, so that waits given up never pile up.
       if (inQueue) {
@@ -190,39 +191,12 @@ export class LeasePool {
             commandFirst ? commandMs : this.#acquireTimeoutMs,
           )
         : undefined;
-    if (deadline.signal !== undefined) this.#watch(deadline.signal, onAbort);
+    if (deadline.signal !== undefined) this.#aborts.add(deadline.signal, onAbort);
     return waiter;
   }
 
-  /**
-   * Abort handlers by signal: one listener per signal, not one per waiter (a signal shared by
-   * many waiting commands would pass the EventTarget's listener warning).
-   */
-  #aborts = new WeakMap<AbortSignal, Set<() => void>>();
-
-  #watch(signal: AbortSignal, onAbort: () => void): void {
-    let handlers = this.#aborts.get(signal);
-    if (handlers === undefined) {
-      const all = new Set<() => void>();
-      handlers = all;
-      this.#aborts.set(signal, all);
-      signal.addEventListener(
-        'abort',
-        () => {
-          this.#aborts.delete(signal);
-          for (const handler of [...all]) handler();
-        },
-        { once: true },
-      );
-    }
-    handlers.add(onAbort);
-  }
-
-  #unwatch(signal: AbortSignal, onAbort: () => void): void {
-    // The signal's one listener stays until it fires or the signal is collected: it then finds
-    // no handler left. (Removing it would need the listener kept per signal too.)
-    this.#aborts.get(signal)?.delete(onAbort);
-  }
+  /** Waits given up on an abort: one listener per signal, not per waiter. */
+  readonly #aborts = new SignalWaiters<() => void>((onAbort) => onAbort());
 
   /** Drops the waiters that gave up from the queue (keeping the others' order). */
   #compact(): void {

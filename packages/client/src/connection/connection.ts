@@ -22,6 +22,7 @@ import { ClientOptionsError, ConnectionError, TimeoutError } from '../errors.js'
 import { CommandFlag } from '../generated/command-table.js';
 import { Fifo } from './fifo.js';
 import { type Credentials, MAX_TIMER_MS, type ResolvedOptions } from './options.js';
+import { SignalWaiters } from './signals.js';
 
 /** The states of a connection. */
 export type ConnectionState = 'connecting' | 'handshake' | 'ready' | 'reconnecting' | 'closing' | 'closed';
@@ -38,7 +39,6 @@ interface Pending {
   written: boolean;
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
   /**
    * A SUBSCRIBE & co.: answered by this many push messages (`ackKind`: subscribe, unsubscribe...)
    * instead of a reply — or by an error reply when the server refuses it. 0 for other commands.
@@ -86,7 +86,6 @@ function newPending(
     written: fields.written ?? false,
     timer: undefined,
     signal: fields.signal,
-    onAbort: undefined,
     acks: fields.acks ?? 0,
     ackKind: fields.ackKind,
     retried: false,
@@ -174,7 +173,8 @@ export class Connection extends EventEmitter {
   /** Commands not yet written: this tick's, or those waiting for a (re)connection. */
   #outbox: Pending[] = [];
   /** Per abort signal, the commands waiting on it and its one listener. */
-  readonly #aborts = new WeakMap<AbortSignal, { waiting: Set<Pending>; onAbort: () => void }>();
+  /** Commands waiting on abort signals: one listener per signal, not per command. */
+  readonly #aborts = new SignalWaiters<Pending>((pending, reason) => this.#giveUp(pending, reason as Error));
   /** Entries of the outbox settled before they were written (timed out, aborted): skipped. */
   #outboxSettled = 0;
   /** Commands in the outbox's batch entries beyond one each (a pipeline is many commands). */
@@ -667,41 +667,13 @@ export class Connection extends EventEmitter {
         Math.min(timeoutMs, MAX_TIMER_MS),
       );
     }
-    const signal = pending.signal;
-    if (signal !== undefined) {
-      // One listener per signal (not per command: a signal shared by many commands would pass
-      // the EventTarget's listener warning), settling every command that waits on it.
-      let watchers = this.#aborts.get(signal);
-      if (watchers === undefined) {
-        const waiting = new Set<Pending>();
-        const onAbort = (): void => {
-          this.#aborts.delete(signal);
-          for (const each of [...waiting]) this.#giveUp(each, signal.reason as Error);
-        };
-        watchers = { waiting, onAbort };
-        this.#aborts.set(signal, watchers);
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      watchers.waiting.add(pending);
-      pending.onAbort = watchers.onAbort;
-    }
+    if (pending.signal !== undefined) this.#aborts.add(pending.signal, pending);
   }
 
   #clearWatch(pending: Pending): void {
     if (pending.timer !== undefined) clearTimeout(pending.timer);
-    if (pending.onAbort !== undefined) {
-      const signal = pending.signal!;
-      const watchers = this.#aborts.get(signal);
-      if (watchers !== undefined) {
-        watchers.waiting.delete(pending);
-        if (watchers.waiting.size === 0) {
-          signal.removeEventListener('abort', watchers.onAbort);
-          this.#aborts.delete(signal);
-        }
-      }
-    }
+    if (pending.signal !== undefined) this.#aborts.delete(pending.signal, pending);
     pending.timer = undefined;
-    pending.onAbort = undefined;
   }
 
   /** A timeout or an abort: settle now; the reply slot stays so a late reply is discarded. */
