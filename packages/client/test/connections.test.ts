@@ -1,7 +1,5 @@
 // Several multiplexed connections, rotating credentials, read-only retries and the reply error
 // classes, against real servers.
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,6 +15,7 @@ import {
   ReplyError,
   WrongTypeError,
 } from '../src/index.js';
+import { fullGc } from './helpers.js';
 
 /** CLIENT LIST lines of pyrsedis clients, as field maps. */
 async function ourClients(admin: { call(...args: string[]): Promise<unknown> }) {
@@ -298,13 +297,7 @@ describe('retryReadOnly', () => {
 
 describe('memory after a mass failure', () => {
   it('100k commands killed in flight, twice: every promise settles and the heap does not grow', async () => {
-    const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-    let gc: () => void;
-    if (bun) gc = () => bun.gc(true);
-    else {
-      v8.setFlagsFromString('--expose-gc');
-      gc = vm.runInNewContext('gc') as () => void;
-    }
+    const gc = fullGc();
     await using server = await startServer();
     await using client = await createClient({ port: server.port }).connect();
     client.on('error', () => {});

@@ -1,10 +1,9 @@
 // Leased connections: blocking commands never hold up the shared connection; isolated() gives
 // WATCH transactions a connection of their own; the pool is bounded.
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, createClient, type Session, TimeoutError, withOptions } from '../src/index.js';
+import { fullGc, warningsDuring } from './helpers.js';
 
 describe('leased connections', () => {
   it('a BLPOP waits on a leased connection while other commands keep flowing', async () => {
@@ -302,10 +301,7 @@ describe('WAIT, found by a bug hunt', () => {
     ).rejects.toThrow(/abort/i);
     expect(Date.now() - started).toBeLessThan(1_500);
     // 30 blocking commands waiting on one signal: no MaxListenersExceededWarning.
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(w.name);
-    process.on('warning', onWarning);
-    try {
+    const warnings = await warningsDuring(async () => {
       const shared = new AbortController();
       const waiting = Array.from({ length: 30 }, () =>
         withOptions(client, { signal: shared.signal })
@@ -315,22 +311,13 @@ describe('WAIT, found by a bug hunt', () => {
       await new Promise((r) => setTimeout(r, 20));
       shared.abort();
       for (const outcome of await Promise.all(waiting)) expect((outcome as Error).name).toBe('AbortError');
-      await new Promise((r) => setImmediate(r));
-    } finally {
-      process.off('warning', onWarning);
-    }
+    });
     expect(warnings).not.toContain('MaxListenersExceededWarning');
     expect(await held).toBeNull();
   });
 
   it('lease waits given up do not pile up in memory', async () => {
-    const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-    let gc: () => void;
-    if (bun) gc = () => bun.gc(true);
-    else {
-      v8.setFlagsFromString('--expose-gc');
-      gc = vm.runInNewContext('gc') as () => void;
-    }
+    const gc = fullGc();
     await using server = await startServer();
     await using client = await createClient({ port: server.port, pool: { maxLeased: 1 } }).connect();
     const held = client.blpop(['never'], 0); // the one leased connection, held throughout

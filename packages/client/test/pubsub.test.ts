@@ -9,6 +9,7 @@ import {
   withBuffers,
   withOptions,
 } from '../src/index.js';
+import { warningsDuring } from './helpers.js';
 
 describe('pub/sub', () => {
   it('delivers messages to listeners while the same connection runs other commands', async () => {
@@ -443,19 +444,13 @@ describe('pub/sub, found by a bug hunt', () => {
   it('many messages() loops at once raise no listener warning', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port }).connect();
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(w.name);
-    process.on('warning', onWarning);
-    try {
+    const warnings = await warningsDuring(async () => {
       const loops = Array.from({ length: 12 }, (_, i) => client.messages(`c${i}`));
       const firsts = loops.map((l) => l.next());
       await new Promise((r) => setTimeout(r, 100));
       for (const l of loops) await l.return!();
       await Promise.all(firsts);
-      await new Promise((r) => setImmediate(r));
-    } finally {
-      process.off('warning', onWarning);
-    }
+    });
     expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
   it('subscribe() keeps the deadline and signal of a call: a server that does not answer times it out, and it is undone', async () => {

@@ -24,7 +24,7 @@ import {
   VerbatimString,
   WrongTypeError,
 } from '../src/index.js';
-import { b, decodeChunks } from './helpers.js';
+import { b, decodeChunks, firstOnly } from './helpers.js';
 
 function protocolError(bytes: string | Buffer, options = {}): ProtocolError {
   try {
@@ -522,14 +522,9 @@ describe('limits and malformed input', () => {
     for (const where of ['add', 'end', 'begin', 'empty'] as const) {
       for (let cut = 0; cut < stream.length; cut++) {
         const replies: unknown[] = [];
-        let first = true;
         const decoder = new RespDecoder({
           onReply: (r) => replies.push(r),
-          planReply: () => {
-            if (!first) return undefined;
-            first = false;
-            return throwing(where);
-          },
+          planReply: firstOnly(() => throwing(where)),
         });
         if (cut > 0) decoder.feed(stream.subarray(0, cut));
         decoder.feed(stream.subarray(cut));
@@ -549,14 +544,9 @@ describe('limits and malformed input', () => {
   it('odd user code: throws with no string form, a throwing strings getter, frozen attributes, a parser breaking its contract', () => {
     const decodeAll = (plan: () => unknown, ...chunks: string[]) => {
       const replies: unknown[] = [];
-      let first = true;
       const decoder = new RespDecoder({
         onReply: (r) => replies.push(r),
-        planReply: () => {
-          if (!first) return undefined;
-          first = false;
-          return plan() as ReplyReader;
-        },
+        planReply: firstOnly(() => plan() as ReplyReader),
       });
       const errors: unknown[] = [];
       for (const chunk of chunks) {
@@ -778,14 +768,9 @@ describe('ReplyParser plans', () => {
   it('hands one reply to its parser across chunks, then decodes the next reply as usual', () => {
     const parser = new BulkLength();
     const replies: unknown[] = [];
-    let first = true;
     const decoder = new RespDecoder({
       onReply: (r) => replies.push(r),
-      planReply: () => {
-        if (!first) return undefined;
-        first = false;
-        return parser;
-      },
+      planReply: firstOnly(() => parser),
     });
     const payload = Buffer.alloc(5_000_000, 0x61);
     payload[payload.length - 1] = 0x7a;

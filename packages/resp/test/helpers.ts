@@ -18,6 +18,16 @@ export function decodeChunks(
   return { replies, pushes };
 }
 
+/** A `planReply` that plans the first reply only (with what `plan` makes), the others by default. */
+export function firstOnly(plan: () => ReplyPlan): () => ReplyPlan | undefined {
+  let first = true;
+  return () => {
+    if (!first) return undefined;
+    first = false;
+    return plan();
+  };
+}
+
 /** Splits `bytes` at the given offsets. */
 export function splitAt(bytes: Buffer, ...offsets: number[]): Buffer[] {
   const out: Buffer[] = [];
