@@ -281,27 +281,23 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     const replies = this.#connections.map((c) => c.sendCommand(argv, transform, options));
     // Leases taken from now on (a BLPOP issued right after, in the same tick) are on the new
     // database, as the shared connections' commands are; back to the old one if it is refused.
-    const database = Number(argv[1]);
+    // (Not a database number: the server refuses it, nothing to switch.)
+    const database = Number(String(argv[1]));
     const previous = this.#options.database;
-    const early = Number.isInteger(database) && database >= 0 && database !== previous;
-    if (early) {
-      this.#options.database = database;
-      this.#pool.setDatabase(database);
-    }
+    const switching = Number.isInteger(database) && database >= 0 && database !== previous;
+    if (switching) this.#useDatabase(database);
     const settled = await Promise.allSettled(replies);
-    if (settled.some((r) => r.status === 'fulfilled')) {
-      if (!early) {
-        this.#options.database = database;
-        this.#pool.setDatabase(database);
-      }
-    } else if (early) {
-      this.#options.database = previous;
-      this.#pool.setDatabase(previous);
-    }
+    if (switching && !settled.some((r) => r.status === 'fulfilled')) this.#useDatabase(previous);
     this.#cache?.clear();
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     return (settled[0] as PromiseFulfilledResult<unknown>).value;
+  }
+
+  /** The database for reconnects and leases from now on. */
+  #useDatabase(database: number): void {
+    this.#options.database = database;
+    this.#pool.setDatabase(database);
   }
 
   /**
