@@ -816,16 +816,15 @@ export class Connection extends EventEmitter {
     const message =
       `pipeline command ${at} (${commandName(batch.argvs[at])}) no longer encodes: its arguments ` +
       `changed after exec() (${(err as Error)?.message ?? String(err)})`;
-    this.#clearWatch(pending);
-    pending.settled = true;
-    for (let i = batch.received; i < batch.argvs.length; i++) {
-      const sent = i < written;
-      batch.replies[i] = new ConnectionError(
-        `${message}; ${sent ? 'the command was sent and may have executed' : 'the command was not sent'}`,
-        { cause: err, command: commandName(batch.argvs[i]), mayHaveExecuted: sent },
-      );
-    }
-    pending.resolve(batch.replies);
+    this.#failBatch(
+      pending,
+      batch,
+      (argv, i) =>
+        new ConnectionError(
+          `${message}; ${i < written ? 'the command was sent and may have executed' : 'the command was not sent'}`,
+          { cause: err, command: commandName(argv), mayHaveExecuted: i < written },
+        ),
+    );
     return new ConnectionError(message, { cause: err, mayHaveExecuted: true });
   }
 
@@ -948,11 +947,15 @@ export class Connection extends EventEmitter {
   }
 
   /** Settles a batch with an error (the same, or one per command) in the place of every reply it lacks. */
-  #failBatch(pending: Pending, batch: Batch, error: Error | ((argv: CommandArgument[]) => Error)): void {
+  #failBatch(
+    pending: Pending,
+    batch: Batch,
+    error: Error | ((argv: CommandArgument[], index: number) => Error),
+  ): void {
     this.#clearWatch(pending);
     pending.settled = true;
     for (let i = batch.received; i < batch.argvs.length; i++)
-      batch.replies[i] = typeof error === 'function' ? error(batch.argvs[i]!) : error;
+      batch.replies[i] = typeof error === 'function' ? error(batch.argvs[i]!, i) : error;
     pending.resolve(batch.replies);
   }
 
