@@ -408,7 +408,7 @@ export class RespDecoder {
       try {
         need = this._parser.need;
       } catch (err) {
-        throw this._userCodeThrew('parser', err, this._pos);
+        throw this._parserThrew(err, this._pos);
       }
       if (have < need) {
         this._held.push(data);
@@ -570,9 +570,9 @@ export class RespDecoder {
    * A parser's own code threw in the middle of a reply: where the reply ends is unknown, so the
    * decoder fails (as for malformed bytes) with a ProtocolError saying so.
    */
-  private _userCodeThrew(who: 'parser', err: unknown, pos: number): ProtocolError {
+  private _parserThrew(err: unknown, pos: number): ProtocolError {
     if (err instanceof ProtocolError) return err;
-    return this._error(`the reply ${who} threw: ${thrownMessage(err)}`, pos, err);
+    return this._error(`the reply parser threw: ${thrownMessage(err)}`, pos, err);
   }
 
   /**
@@ -805,7 +805,7 @@ export class RespDecoder {
       done = parser.done;
       if (done) result = parser.result;
     } catch (err) {
-      throw this._userCodeThrew('parser', err, pos);
+      throw this._parserThrew(err, pos);
     }
     if (!Number.isInteger(next) || next < pos || next > end) {
       // Past the bytes given, or back before them: the next reply's bytes would be lost or re-read.
