@@ -99,10 +99,18 @@ interface Flight {
   valid: boolean;
 }
 
+/**
+ * A command that may write: the keys it touches were dropped. Its write may reach the server
+ * after reads sent on other connections (the server's invalidation then arrives on those, maybe
+ * after the write's own reply): drop them again once it settles ({@link ClientCache.probeWrite}).
+ */
+export const WROTE = { wrote: true } as const;
+
 /** What the client does with a command: serve it, fetch and store it, or just send it. */
 export type CacheProbe =
   | { hit: true; value: unknown }
   | { hit: false; store: (value: unknown) => void; release: () => void }
+  | typeof WROTE
   | undefined;
 
 /** Copies a reply so a caller mutating what it got cannot change the cached copy. */
@@ -158,10 +166,8 @@ export class ClientCache {
    */
   probe(argv: CommandArgument[], buffers: boolean): CacheProbe {
     const found = lookupCommand(argv);
-    if (found === undefined || !CACHEABLE.has(found.name)) {
-      this.#dropWritten(found, argv);
-      return undefined;
-    }
+    if (found === undefined || !CACHEABLE.has(found.name))
+      return this.#dropWritten(found, argv) ? WROTE : undefined;
     const { info } = found;
     // Binary arguments are sent as bytes; invalidations name keys as strings: not cached.
     for (let i = 1; i < argv.length; i++) if (typeof argv[i] === 'object') return undefined;
@@ -198,6 +204,8 @@ export class ClientCache {
       store: (value) => {
         release();
         if (!flight.valid) return;
+        // Two reads of the same miss in flight: the later store is the most recently used.
+        this.#drop(cacheKey);
         this.#entries.set(cacheKey, { value: copy(value), keys, at: performance.now() });
         for (const key of keys) {
           const set = this.#byKey.get(key) ?? new Set();
@@ -215,31 +223,31 @@ export class ClientCache {
   /**
    * A command that is not served from the cache: if it may write, drop the keys it touches
    * (everything, when they cannot be known) so that a read issued after it is not answered from
-   * before it.
+   * before it. True when it may write.
    */
-  probeWrite(argv: CommandArgument[]): undefined {
+  probeWrite(argv: CommandArgument[]): boolean {
     return this.#dropWritten(lookupCommand(argv), argv);
   }
 
-  #dropWritten(found: ReturnType<typeof lookupCommand>, argv: CommandArgument[]): undefined {
+  #dropWritten(found: ReturnType<typeof lookupCommand>, argv: CommandArgument[]): boolean {
     if (found === undefined) {
       // A module command (GRAPH.QUERY, JSON.SET...): its keys are unknown; it may write any.
       this.clear();
-      return undefined;
+      return true;
     }
     if (found.name === 'SELECT' || found.name === 'SWAPDB') {
       // Cached values belong to the database they were read from: another one is now in use.
       this.clear();
-      return undefined;
+      return true;
     }
     const flags = found.info.flags;
-    if ((flags & CommandFlag.PUBSUB) !== 0) return undefined;
+    if ((flags & CommandFlag.PUBSUB) !== 0) return false;
     if ((flags & (CommandFlag.WRITE | CommandFlag.MAY_REPLICATE | CommandFlag.TOUCHES_ARBITRARY_KEYS)) === 0)
-      return undefined;
+      return false;
     const keys = commandKeys(argv, found.info);
     if (keys.length === 0 || (flags & CommandFlag.TOUCHES_ARBITRARY_KEYS) !== 0) this.clear();
     else for (const key of keys) this.invalidate(bytesKey(key));
-    return undefined;
+    return true;
   }
 
   #drop(cacheKey: string): void {

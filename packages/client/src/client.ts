@@ -1,6 +1,6 @@
 // createClient: a client over one multiplexed connection, with the whole typed command surface.
 import { EventEmitter } from 'node:events';
-import { type CacheStats, ClientCache } from './cache.js';
+import { type CacheStats, ClientCache, WROTE } from './cache.js';
 import {
   commandKeyIndexes,
   commandRoute,
@@ -44,6 +44,19 @@ import {
   type MessageListener,
   Subscriptions,
 } from './pubsub.js';
+
+/**
+ * A write sent on another connection than the cache's reads (a lease, a session, another of the
+ * shared ones): its keys were dropped when it was sent and are dropped again when it settles.
+ * The server's invalidation reaches the reading connection, maybe after this reply; meanwhile a
+ * read sent before the write ran may come back with the old value and be stored — or be in
+ * flight, and dropping marks it not to be stored.
+ */
+function dropAgain<T>(cache: ClientCache, argvs: readonly CommandArgument[][], sent: Promise<T>): Promise<T> {
+  return sent.finally(() => {
+    for (const argv of argvs) cache.probeWrite(argv);
+  });
+}
 
 /**
  * A Redis client. Commands issued in the same tick are auto-pipelined: one write, one buffer.
@@ -207,15 +220,19 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       chosen = this.#route(keyed ?? ['PING']);
       return chosen;
     };
+    // One connection: the server's invalidations reach it before the replies of the writes.
+    const elsewhere = cache !== undefined && this.#connections.length > 1 ? cache : undefined;
     return {
       shared: true,
       sendCommand: (argv, transform, opts) => {
-        cache?.probeWrite(argv);
-        return connectionFor([argv]).sendCommand(argv, transform, opts);
+        const wrote = cache?.probeWrite(argv) === true;
+        const sent = connectionFor([argv]).sendCommand(argv, transform, opts);
+        return wrote && elsewhere !== undefined ? dropAgain(elsewhere, [argv], sent) : sent;
       },
       sendTransaction: (argvs, opts) => {
         if (cache !== undefined) for (const argv of argvs) cache.probeWrite(argv);
-        return connectionFor(argvs).sendTransaction(argvs, opts);
+        const sent = connectionFor(argvs).sendTransaction(argvs, opts);
+        return elsewhere !== undefined ? dropAgain(elsewhere, argvs, sent) : sent;
       },
       get protocol() {
         return (chosen ?? primary).protocol;
@@ -239,7 +256,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         const cache = this.#cache;
         if (cache === undefined) return this.#leased(argv, transform, options);
         cache.probeWrite(argv);
-        return this.#leased(argv, transform, options).finally(() => cache.probeWrite(argv));
+        return dropAgain(cache, [argv], this.#leased(argv, transform, options));
       }
       if (route === ROUTE_SELECT) return this.#select(argv, transform, options);
       return Promise.reject(refusedOnShared(argv));
@@ -329,8 +346,15 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       // A call with a reader of its own gets the reader's value, not a cacheable reply.
       options?.cache === false || options?.reader !== undefined
         ? cache.probeWrite(argv)
+          ? WROTE
+          : undefined
         : cache.probe(argv, options?.strings === 'buffer');
     if (probe === undefined) return this.#route(argv).sendCommand(argv, transform, options);
+    if ('wrote' in probe) {
+      const sent = this.#route(argv).sendCommand(argv, transform, options);
+      // Several connections: reads of its keys may run on another one than this write.
+      return this.#connections.length > 1 ? dropAgain(cache, [argv], sent) : sent;
+    }
     if (probe.hit) {
       const served = (): Promise<unknown> => {
         // An aborted call is refused, served from the cache or not.
@@ -825,8 +849,10 @@ export class Session implements CommandSender {
     if (self.#ended) return Promise.reject(sessionEnded(commandName(argv)));
     self.#note(argv);
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
-    this.#cache?.probeWrite(argv);
-    return this.#connection.sendCommand(argv, transform, options);
+    const cache = this.#cache;
+    if (cache === undefined || !cache.probeWrite(argv))
+      return this.#connection.sendCommand(argv, transform, options);
+    return dropAgain(cache, [argv], this.#connection.sendCommand(argv, transform, options));
   }
 
   /** @internal A transaction as one unit (see {@link CommandSender.sendTransaction}). */
@@ -837,7 +863,8 @@ export class Session implements CommandSender {
       self.#note(argv);
       self.#cache?.probeWrite(argv);
     }
-    return self.#connection.sendTransaction(argvs, options);
+    const sent = self.#connection.sendTransaction(argvs, options);
+    return self.#cache === undefined ? sent : dropAgain(self.#cache, argvs, sent);
   }
 
   /** The protocol of this session's connection: 3, or 2. */

@@ -1,7 +1,7 @@
 // Client-side caching over RESP3 CLIENT TRACKING, against a real Redis 8.2.
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
-import { createClient, withBuffers, withOptions } from '../src/index.js';
+import { createClient, keySlot, withBuffers, withOptions } from '../src/index.js';
 
 /** How many times the server ran a command (INFO commandstats). */
 async function calls(
@@ -194,5 +194,85 @@ describe('client-side cache, found by a bug hunt', () => {
     expect(await client.get('k')).toBe('db3');
     await client.select(0);
     expect(await client.get('k')).toBe('db0');
+  });
+
+  it('read-your-writes through isolated(): a read racing a write of the session is not stored stale', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, clientCache: true }).connect();
+    await using other = await createClient({ port: server.port }).connect();
+    const big = 'x'.repeat(8 * 1024 * 1024);
+    for (let i = 0; i < 6; i++) {
+      await other.set('k', 'old');
+      await client.get('k'); // cached, tracked on the shared connection
+      await client.isolated(async (session) => {
+        // A large write ahead on the session's socket: the read below runs on the server first.
+        const ahead = session.set('big', big);
+        const write = session.set('k', `new-${i}`);
+        const racing = client.get('k');
+        await ahead;
+        await write;
+        expect(await client.get('k')).toBe(`new-${i}`); // was 'old', from the cache
+        await racing;
+      });
+    }
+  });
+
+  it('read-your-writes with several connections: a write routed to another connection than the read', async () => {
+    await using server = await startServer();
+    await using client = await createClient({
+      port: server.port,
+      clientCache: true,
+      connections: 2,
+    }).connect();
+    await using other = await createClient({ port: server.port }).connect();
+    // Two keys the client routes to different connections.
+    const a = 'a';
+    let k = 'k';
+    for (let i = 0; keySlot(a) % 2 === keySlot(k) % 2; i++) k = `k${i}`;
+    const big = 'x'.repeat(8 * 1024 * 1024);
+    for (let i = 0; i < 6; i++) {
+      await other.set(k, 'old');
+      await client.get(k);
+      const write = client.mset([
+        { key: a, value: big },
+        { key: k, value: `new-${i}` },
+      ]);
+      const racing = client.get(k);
+      await write;
+      expect(await client.get(k)).toBe(`new-${i}`); // was 'old', from the cache
+      await racing;
+    }
+  });
+
+  it('CLIENT TRACKING and CLIENT CACHING are refused on the shared connections (the cache owns tracking)', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, clientCache: true }).connect();
+    await using other = await createClient({ port: server.port }).connect();
+    await expect(client.clientTracking('OFF')).rejects.toMatchObject({ code: 'ERR_SHARED_STATE' });
+    await expect(client.sendCommand(['client', 'caching', 'no'])).rejects.toMatchObject({
+      code: 'ERR_SHARED_STATE',
+    });
+    await other.set('k', 'old');
+    expect(await client.get('k')).toBe('old');
+    await other.set('k', 'new');
+    await client.ping();
+    expect(await client.get('k')).toBe('new'); // was 'old': tracking had been switched off
+    // In a session of its own (a connection of its own, retired after), they run.
+    expect(await client.isolated((session) => session.clientTracking('ON'))).toBe('OK');
+  });
+
+  it('LRU: a reply stored over an entry of the same read makes it the most recently used', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, clientCache: { maxEntries: 2 } }).connect();
+    await client.mset([
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+      { key: 'c', value: '3' },
+    ]);
+    await Promise.all([client.get('a'), client.get('b'), client.get('a')]); // a used last
+    await client.get('c'); // evicts b, the least recently used
+    const before = client.cacheStats()!.hits;
+    await client.get('a');
+    expect(client.cacheStats()!.hits - before).toBe(1); // was 0: a had been evicted
   });
 });

@@ -75,6 +75,10 @@ const SHARED_STATE = new Set([
   'QUIT',
   'MONITOR',
   'CLIENT REPLY',
+  // Tracking is the client's (`clientCache`): switched off or to another mode by hand, its cache
+  // would go on serving values the server no longer reports changes of.
+  'CLIENT TRACKING',
+  'CLIENT CACHING',
   'SUBSCRIBE',
   'PSUBSCRIBE',
   'SSUBSCRIBE',
@@ -127,7 +131,7 @@ export function refusedOnShared(argv: readonly CommandArgument[]): PyrsedisError
   const name = String(argv[0]).toUpperCase();
   return new PyrsedisError(
     `${name} would change the state of a connection other commands share: use the client's options ` +
-      '(password, credentials, protocol, database), its methods (select(), subscribe()...), or run it ' +
+      '(password, credentials, protocol, database, clientCache), its methods (select(), subscribe()...), or run it ' +
       'in client.isolated()',
     'ERR_SHARED_STATE',
     { command: name },
