@@ -94,6 +94,7 @@ function keySpec(raw: Record<string, unknown>): KeySpecModel {
 /**
  * Normalises argument trees:
  * - a pure token without a token names itself (SENTINEL SIMULATE-FAILURE's modes);
+ * - a token spelled `""` is the empty string;
  * - an integer `num...` argument directly followed by a list counts that list (`numkeys` of
  *   EVAL, LMPOP, ZUNIONSTORE; `numfields` of HSETEX, HTTL; `numids` of XACKDEL): it is marked
  *   `count_of` and the client computes it from the list, so callers cannot get it wrong.
@@ -103,6 +104,8 @@ function normaliseArguments(args: unknown): unknown {
   return args.map((raw: Record<string, unknown>, i: number) => {
     const arg = { ...raw };
     if (arg.type === 'pure-token' && arg.token === undefined) arg.token = String(arg.name).toUpperCase();
+    // The spec spells an empty-string token as two quotes (MIGRATE's key placeholder with KEYS).
+    if (arg.token === '""') arg.token = '';
     const next = args[i + 1] as Record<string, unknown> | undefined;
     if (arg.type === 'integer' && /^num/.test(String(arg.name)) && next?.multiple === true && !arg.optional) {
       arg.count_of = next.name;

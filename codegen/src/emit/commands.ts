@@ -128,9 +128,10 @@ function valueType(arg: ArgumentSpec): string {
       // Values are bytes on the wire; numbers are written in decimal.
       return 'RedisArgument | number';
     case 'integer':
-      return 'number | bigint';
+      // A SCAN reply gives its cursor back as a string (it may exceed 2^53): passed back as is.
+      return arg.name === 'cursor' ? 'number | bigint | RedisArgument' : 'number | bigint';
     case 'double':
-      // Scores and ranges also take '+inf', '-inf' and exclusive '(1.5'.
+      // Scores and ranges also take '+inf', '-inf' (or ±Infinity) and exclusive '(1.5'.
       return 'number | string';
     case 'unix-time':
       return 'number';
@@ -233,7 +234,8 @@ function emitValue(arg: ArgumentSpec, v: string, label: string, depth: number, c
 }
 
 function emitSingle(arg: ArgumentSpec, v: string, label: string, depth: number, ctx: EmitContext): string[] {
-  const token = arg.token ? [`argv.push(${JSON.stringify(arg.token)});`] : [];
+  // (A pure token may be the empty string: MIGRATE's `""` key placeholder.)
+  const token = arg.token !== undefined ? [`argv.push(${JSON.stringify(arg.token)});`] : [];
   switch (arg.type) {
     case 'pure-token':
       return token;
@@ -289,8 +291,11 @@ function emitSingle(arg: ArgumentSpec, v: string, label: string, depth: number, 
       if (branches.length) branches.push('} else {', `  ${refuse}`, '}');
       return [...lines, ...branches];
     }
-    default:
-      return arg.token ? [`argv.push(${JSON.stringify(arg.token)}, ${v});`] : [`argv.push(${v});`];
+    default: {
+      // A double may be ±Infinity (a score read back, a range without end): Redis spells it.
+      const value = arg.type === 'double' ? `doubleArgument(${v})` : v;
+      return arg.token ? [`argv.push(${JSON.stringify(arg.token)}, ${value});`] : [`argv.push(${value});`];
+    }
   }
 }
 
@@ -536,6 +541,11 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   const type = typeof value;
   return type === 'undefined' ? 'undefined' : type === 'object' ? 'an object' : \`a \${type}\`;
+}
+
+/** A double argument: \`Infinity\` and \`-Infinity\` as Redis writes them (NaN is the encoder's to refuse). */
+function doubleArgument(value: number | string): number | string {
+  return value === Infinity ? '+inf' : value === -Infinity ? '-inf' : value;
 }
 
 /** The TypeError for an argument of the wrong shape, naming the command and the parameter. */

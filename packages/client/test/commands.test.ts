@@ -5,7 +5,7 @@ import { type RedisServer, startServer } from '@pyrsedis/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withBuffers } from '../src/commands/sender.js';
 import type { Commands } from '../src/generated/commands.js';
-import { createClient } from '../src/index.js';
+import { createClient, ReplyError } from '../src/index.js';
 import { TestSender } from './sender.js';
 
 let server: RedisServer;
@@ -267,5 +267,57 @@ describe('generated command methods against Redis 8.2', () => {
     await r.sendCommand(['DEBUG', 'SLEEP', '0.01']);
     const events = await r.latencyLatest();
     expect(events.find((e) => e[0] === 'command')).toHaveLength(4);
+  });
+
+  it('doubles take ±Infinity (a score read back), sent as +inf / -inf', async () => {
+    await r.del('zi');
+    expect(await r.zadd('zi', [{ score: Infinity, member: 'top' }])).toBe(1); // was a TypeError
+    await r.zadd('zi', [
+      { score: -Infinity, member: 'bottom' },
+      { score: 1.5, member: 'mid' },
+    ]);
+    expect(last()).toEqual(['ZADD', 'zi', '-inf', 'bottom', '1.5', 'mid']);
+    expect(await r.zscore('zi', 'top')).toBe(Infinity);
+    expect(await r.zrangebyscore('zi', -Infinity, Infinity)).toEqual(['bottom', 'mid', 'top']);
+    expect(await r.zcount('zi', '(1.5', Infinity)).toBe(1);
+    // NaN has no spelling: still refused before anything is sent.
+    await expect(r.zadd('zi', [{ score: Number.NaN, member: 'x' }])).rejects.toThrow(TypeError);
+  });
+
+  it('MIGRATE ... KEYS: the key placeholder is the empty string', async () => {
+    await using target = await startServer({ flavor: 'redis8' });
+    await r.mset([
+      { key: 'm1', value: 'a' },
+      { key: 'm2', value: 'b' },
+    ]);
+    // Was typed '""' and sent as two quote characters: the server refused it.
+    expect(await r.migrate('127.0.0.1', target.port, '', 0, 5000, { keys: ['m1', 'm2'] })).toBe('OK');
+    expect(last()).toEqual([
+      'MIGRATE',
+      '127.0.0.1',
+      String(target.port),
+      '',
+      '0',
+      '5000',
+      'KEYS',
+      'm1',
+      'm2',
+    ]);
+    expect(await target.call('MGET', 'm1', 'm2')).toEqual(['a', 'b']);
+    expect(await r.exists('m1', 'm2')).toBe(0);
+  });
+
+  it('a SCAN cursor from a reply goes back as it came; an error inside a script reply is a ReplyError', async () => {
+    await r.mset([{ key: 'sc:1', value: '1' }]);
+    let cursor: string | number = 0;
+    const seen: string[] = [];
+    do {
+      const [next, keys]: [string, string[]] = await r.scan(cursor, { pattern: 'sc:*' });
+      seen.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    expect(seen).toContain('sc:1');
+    const reply = await r.eval("return {1, redis.error_reply('ERR boom')}");
+    expect(Array.isArray(reply) && reply[1] instanceof ReplyError).toBe(true);
   });
 });

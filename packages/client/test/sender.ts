@@ -65,8 +65,10 @@ export class TestSender implements CommandSender {
   #send(argv: CommandArgument[], buffer: boolean): Promise<unknown> {
     this.sent.push(argv);
     return new Promise((resolve, reject) => {
+      // Encoded first: an argument the encoder refuses must not leave a waiter behind.
+      const bytes = encodeCommand(argv);
       this.#waiting.push({ resolve, reject, buffer });
-      this.#socket.write(encodeCommand(argv));
+      this.#socket.write(bytes);
     });
   }
 

@@ -73,3 +73,8 @@ expectTypeOf(bytes.multi().hgetall('h').exec()).toEqualTypeOf<
 expectTypeOf(withBuffers(session).multi().get('k').exec()).toEqualTypeOf<
   Promise<[Buffer | null | ReplyError] | null>
 >();
+
+// An error inside an array reply (a script's error_reply) is a value of the reply type.
+expectTypeOf<ReplyError>().toExtend<import('../src/commands/sender.js').RespValue>();
+// The cursor a SCAN reply gives back (a string) is a cursor argument.
+expectTypeOf<string>().toExtend<Parameters<Commands['scan']>[0]>();

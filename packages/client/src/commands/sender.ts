@@ -1,6 +1,6 @@
 // The one verb the generated command methods need: hand argv to whatever sends it (a
 // connection, a pool, a pipeline, a cluster router).
-import type { ReplyParser, ReplyReader } from '@pyrsedis/resp';
+import type { ReplyError, ReplyParser, ReplyReader } from '@pyrsedis/resp';
 import { MAX_TIMER_MS } from '../connection/options.js';
 import type { Commands } from '../generated/commands.js';
 import type { CHAIN_ELSE, Chain } from '../pipeline.js';
@@ -23,7 +23,9 @@ export type RespValue<S = string> =
   | boolean
   | null
   | RespValue<S>[]
-  | { [key: string]: RespValue<S> };
+  | { [key: string]: RespValue<S> }
+  // An error inside an array (a script's `redis.error_reply`, a transaction's failed command).
+  | ReplyError;
 
 /** Turns a decoded reply into the shape a method declares (see codegen/transforms.ts). */
 export type ReplyTransformFunction = (reply: unknown) => unknown;

@@ -1807,7 +1807,7 @@ export interface Commands<S = string> {
    * @since 2.8.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/hscan/
    */
-  hscan(key: RedisArgument, cursor: number | bigint, options?: HscanOptions): Promise<[S, Array<S>]>;
+  hscan(key: RedisArgument, cursor: number | bigint | RedisArgument, options?: HscanOptions): Promise<[S, Array<S>]>;
   /**
    * Creates or modifies the value of a field in a hash.
    *
@@ -2143,7 +2143,7 @@ export interface Commands<S = string> {
    * @since 2.6.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/migrate/
    */
-  migrate(host: RedisArgument | number, port: number | bigint, keySelector: { key: RedisArgument } | "\"\"", destinationDb: number | bigint, timeout: number | bigint, options?: MigrateOptions): Promise<"OK" | "NOKEY">;
+  migrate(host: RedisArgument | number, port: number | bigint, keySelector: { key: RedisArgument } | "", destinationDb: number | bigint, timeout: number | bigint, options?: MigrateOptions): Promise<"OK" | "NOKEY">;
   /**
    * Returns helpful text about the different subcommands.
    *
@@ -2570,7 +2570,7 @@ export interface Commands<S = string> {
    * @since 2.8.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/scan/
    */
-  scan(cursor: number | bigint, options?: ScanOptions): Promise<[S, Array<S>]>;
+  scan(cursor: number | bigint | RedisArgument, options?: ScanOptions): Promise<[S, Array<S>]>;
   /**
    * Returns the number of members in a set.
    *
@@ -3070,7 +3070,7 @@ export interface Commands<S = string> {
    * @since 2.8.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/sscan/
    */
-  sscan(key: RedisArgument, cursor: number | bigint, options?: SscanOptions): Promise<[S, Array<S>]>;
+  sscan(key: RedisArgument, cursor: number | bigint | RedisArgument, options?: SscanOptions): Promise<[S, Array<S>]>;
   /**
    * Returns the length of a string value.
    *
@@ -3628,7 +3628,7 @@ export interface Commands<S = string> {
    * @since 2.8.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/zscan/
    */
-  zscan(key: RedisArgument, cursor: number | bigint, options?: ZscanOptions): Promise<[S, Array<S>]>;
+  zscan(key: RedisArgument, cursor: number | bigint | RedisArgument, options?: ZscanOptions): Promise<[S, Array<S>]>;
   /**
    * Returns the score of a member in a sorted set.
    *
@@ -3660,6 +3660,11 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   const type = typeof value;
   return type === 'undefined' ? 'undefined' : type === 'object' ? 'an object' : `a ${type}`;
+}
+
+/** A double argument: `Infinity` and `-Infinity` as Redis writes them (NaN is the encoder's to refuse). */
+function doubleArgument(value: number | string): number | string {
+  return value === Infinity ? '+inf' : value === -Infinity ? '-inf' : value;
 }
 
 /** The TypeError for an argument of the wrong shape, naming the command and the parameter. */
@@ -3983,7 +3988,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       } else {
         throw invalidArgument("BLMOVE", "whereto", "one of \"LEFT\" | \"RIGHT\"", whereto);
       }
-      argv.push(timeout);
+      argv.push(doubleArgument(timeout));
     } catch (error) {
       return refused(this, ["BLMOVE"], error);
     }
@@ -3993,7 +3998,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     let argv: CommandArgument[];
     try {
       if (!Array.isArray(key)) throw invalidArgument("BLMPOP", "key", 'an array', key);
-      argv = ["BLMPOP", timeout, key.length];
+      argv = ["BLMPOP", doubleArgument(timeout), key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
         const x0 = l0[i0]!;
         argv.push(x0);
@@ -4020,7 +4025,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
         const x0 = l0[i0]!;
         argv.push(x0);
       }
-      argv.push(timeout);
+      argv.push(doubleArgument(timeout));
     } catch (error) {
       return refused(this, ["BLPOP"], error);
     }
@@ -4035,21 +4040,21 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
         const x0 = l0[i0]!;
         argv.push(x0);
       }
-      argv.push(timeout);
+      argv.push(doubleArgument(timeout));
     } catch (error) {
       return refused(this, ["BRPOP"], error);
     }
     return this.sendCommand(argv);
   },
   brpoplpush(this: CommandSender, source: RedisArgument, destination: RedisArgument, timeout: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["BRPOPLPUSH", source, destination, timeout];
+    const argv: CommandArgument[] = ["BRPOPLPUSH", source, destination, doubleArgument(timeout)];
     return this.sendCommand(argv);
   },
   bzmpop(this: CommandSender, timeout: number | string, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: BzmpopOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
       if (!Array.isArray(key)) throw invalidArgument("BZMPOP", "key", 'an array', key);
-      argv = ["BZMPOP", timeout, key.length];
+      argv = ["BZMPOP", doubleArgument(timeout), key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
         const x0 = l0[i0]!;
         argv.push(x0);
@@ -4076,7 +4081,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
         const x0 = l0[i0]!;
         argv.push(x0);
       }
-      argv.push(timeout);
+      argv.push(doubleArgument(timeout));
     } catch (error) {
       return refused(this, ["BZPOPMAX"], error);
     }
@@ -4091,7 +4096,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
         const x0 = l0[i0]!;
         argv.push(x0);
       }
-      argv.push(timeout);
+      argv.push(doubleArgument(timeout));
     } catch (error) {
       return refused(this, ["BZPOPMIN"], error);
     }
@@ -5220,8 +5225,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
         const x0 = l0[i0]!;
         if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("GEOADD", "data[]", "an object { longitude, latitude, member }", x0);
-        argv.push(x0.longitude);
-        argv.push(x0.latitude);
+        argv.push(doubleArgument(x0.longitude));
+        argv.push(doubleArgument(x0.latitude));
         argv.push(x0.member);
       }
     } catch (error) {
@@ -5274,7 +5279,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   georadius(this: CommandSender, key: RedisArgument, longitude: number | string, latitude: number | string, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
-      argv = ["GEORADIUS", key, longitude, latitude, radius];
+      argv = ["GEORADIUS", key, doubleArgument(longitude), doubleArgument(latitude), doubleArgument(radius)];
       if (typeof unit === 'string') {
         argv.push(unit);
       } else {
@@ -5322,7 +5327,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   georadiusRo(this: CommandSender, key: RedisArgument, longitude: number | string, latitude: number | string, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusRoOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
-      argv = ["GEORADIUS_RO", key, longitude, latitude, radius];
+      argv = ["GEORADIUS_RO", key, doubleArgument(longitude), doubleArgument(latitude), doubleArgument(radius)];
       if (typeof unit === 'string') {
         argv.push(unit);
       } else {
@@ -5359,7 +5364,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   georadiusbymember(this: CommandSender, key: RedisArgument, member: RedisArgument | number, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusbymemberOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
-      argv = ["GEORADIUSBYMEMBER", key, member, radius];
+      argv = ["GEORADIUSBYMEMBER", key, member, doubleArgument(radius)];
       if (typeof unit === 'string') {
         argv.push(unit);
       } else {
@@ -5407,7 +5412,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   georadiusbymemberRo(this: CommandSender, key: RedisArgument, member: RedisArgument | number, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusbymemberRoOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
-      argv = ["GEORADIUSBYMEMBER_RO", key, member, radius];
+      argv = ["GEORADIUSBYMEMBER_RO", key, member, doubleArgument(radius)];
       if (typeof unit === 'string') {
         argv.push(unit);
       } else {
@@ -5452,8 +5457,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       } else if ("fromlonlat" in from) {
         if (typeof from.fromlonlat !== 'object' || from.fromlonlat === null) throw invalidArgument("GEOSEARCH", "from.fromlonlat", "an object { longitude, latitude }", from.fromlonlat);
         argv.push("FROMLONLAT");
-        argv.push(from.fromlonlat.longitude);
-        argv.push(from.fromlonlat.latitude);
+        argv.push(doubleArgument(from.fromlonlat.longitude));
+        argv.push(doubleArgument(from.fromlonlat.latitude));
       } else {
         throw invalidArgument("GEOSEARCH", "from", "one of { member } | { fromlonlat }", from);
       }
@@ -5461,7 +5466,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
         throw invalidArgument("GEOSEARCH", "by", "one of { circle } | { box }", by);
       } else if ("circle" in by) {
         if (typeof by.circle !== 'object' || by.circle === null) throw invalidArgument("GEOSEARCH", "by.circle", "an object { radius, unit }", by.circle);
-        argv.push("BYRADIUS", by.circle.radius);
+        argv.push("BYRADIUS", doubleArgument(by.circle.radius));
         if (typeof by.circle.unit === 'string') {
           argv.push(by.circle.unit);
         } else {
@@ -5469,8 +5474,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
         }
       } else if ("box" in by) {
         if (typeof by.box !== 'object' || by.box === null) throw invalidArgument("GEOSEARCH", "by.box", "an object { width, height, unit }", by.box);
-        argv.push("BYBOX", by.box.width);
-        argv.push(by.box.height);
+        argv.push("BYBOX", doubleArgument(by.box.width));
+        argv.push(doubleArgument(by.box.height));
         if (typeof by.box.unit === 'string') {
           argv.push(by.box.unit);
         } else {
@@ -5518,8 +5523,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       } else if ("fromlonlat" in from) {
         if (typeof from.fromlonlat !== 'object' || from.fromlonlat === null) throw invalidArgument("GEOSEARCHSTORE", "from.fromlonlat", "an object { longitude, latitude }", from.fromlonlat);
         argv.push("FROMLONLAT");
-        argv.push(from.fromlonlat.longitude);
-        argv.push(from.fromlonlat.latitude);
+        argv.push(doubleArgument(from.fromlonlat.longitude));
+        argv.push(doubleArgument(from.fromlonlat.latitude));
       } else {
         throw invalidArgument("GEOSEARCHSTORE", "from", "one of { member } | { fromlonlat }", from);
       }
@@ -5527,7 +5532,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
         throw invalidArgument("GEOSEARCHSTORE", "by", "one of { circle } | { box }", by);
       } else if ("circle" in by) {
         if (typeof by.circle !== 'object' || by.circle === null) throw invalidArgument("GEOSEARCHSTORE", "by.circle", "an object { radius, unit }", by.circle);
-        argv.push("BYRADIUS", by.circle.radius);
+        argv.push("BYRADIUS", doubleArgument(by.circle.radius));
         if (typeof by.circle.unit === 'string') {
           argv.push(by.circle.unit);
         } else {
@@ -5535,8 +5540,8 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
         }
       } else if ("box" in by) {
         if (typeof by.box !== 'object' || by.box === null) throw invalidArgument("GEOSEARCHSTORE", "by.box", "an object { width, height, unit }", by.box);
-        argv.push("BYBOX", by.box.width);
-        argv.push(by.box.height);
+        argv.push("BYBOX", doubleArgument(by.box.width));
+        argv.push(doubleArgument(by.box.height));
         if (typeof by.box.unit === 'string') {
           argv.push(by.box.unit);
         } else {
@@ -5779,7 +5784,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   hincrbyfloat(this: CommandSender, key: RedisArgument, field: RedisArgument | number, increment: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["HINCRBYFLOAT", key, field, increment];
+    const argv: CommandArgument[] = ["HINCRBYFLOAT", key, field, doubleArgument(increment)];
     return this.sendCommand(argv);
   },
   hkeys(this: CommandSender, key: RedisArgument): Promise<unknown> {
@@ -5931,7 +5936,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  hscan(this: CommandSender, key: RedisArgument, cursor: number | bigint, options?: HscanOptions): Promise<unknown> {
+  hscan(this: CommandSender, key: RedisArgument, cursor: number | bigint | RedisArgument, options?: HscanOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
       argv = ["HSCAN", key, cursor];
@@ -6045,7 +6050,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   incrbyfloat(this: CommandSender, key: RedisArgument, increment: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["INCRBYFLOAT", key, increment];
+    const argv: CommandArgument[] = ["INCRBYFLOAT", key, doubleArgument(increment)];
     return this.sendCommand(argv);
   },
   info(this: CommandSender, ...section: Array<RedisArgument | number>): Promise<unknown> {
@@ -6330,18 +6335,18 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  migrate(this: CommandSender, host: RedisArgument | number, port: number | bigint, keySelector: { key: RedisArgument } | "\"\"", destinationDb: number | bigint, timeout: number | bigint, options?: MigrateOptions): Promise<unknown> {
+  migrate(this: CommandSender, host: RedisArgument | number, port: number | bigint, keySelector: { key: RedisArgument } | "", destinationDb: number | bigint, timeout: number | bigint, options?: MigrateOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
       argv = ["MIGRATE", host, port];
       if (typeof keySelector === 'string') {
         argv.push(keySelector);
       } else if (typeof keySelector !== 'object' || keySelector === null) {
-        throw invalidArgument("MIGRATE", "keySelector", "one of { key } | \"\\\"\\\"\"", keySelector);
+        throw invalidArgument("MIGRATE", "keySelector", "one of { key } | \"\"", keySelector);
       } else if ("key" in keySelector) {
         argv.push(keySelector.key);
       } else {
-        throw invalidArgument("MIGRATE", "keySelector", "one of { key } | \"\\\"\\\"\"", keySelector);
+        throw invalidArgument("MIGRATE", "keySelector", "one of { key } | \"\"", keySelector);
       }
       argv.push(destinationDb);
       argv.push(timeout);
@@ -6822,7 +6827,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     const argv: CommandArgument[] = ["SAVE"];
     return this.sendCommand(argv);
   },
-  scan(this: CommandSender, cursor: number | bigint, options?: ScanOptions): Promise<unknown> {
+  scan(this: CommandSender, cursor: number | bigint | RedisArgument, options?: ScanOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
       argv = ["SCAN", cursor];
@@ -7427,7 +7432,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  sscan(this: CommandSender, key: RedisArgument, cursor: number | bigint, options?: SscanOptions): Promise<unknown> {
+  sscan(this: CommandSender, key: RedisArgument, cursor: number | bigint | RedisArgument, options?: SscanOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
       argv = ["SSCAN", key, cursor];
@@ -7994,7 +7999,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
       for (let i0 = 0, l0 = data; i0 < l0.length; i0++) {
         const x0 = l0[i0]!;
         if (typeof x0 !== 'object' || x0 === null) throw invalidArgument("ZADD", "data[]", "an object { score, member }", x0);
-        argv.push(x0.score);
+        argv.push(doubleArgument(x0.score));
         argv.push(x0.member);
       }
     } catch (error) {
@@ -8007,7 +8012,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   zcount(this: CommandSender, key: RedisArgument, min: number | string, max: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZCOUNT", key, min, max];
+    const argv: CommandArgument[] = ["ZCOUNT", key, doubleArgument(min), doubleArgument(max)];
     return this.sendCommand(argv);
   },
   zdiff(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZdiffOptions): Promise<unknown> {
@@ -8249,7 +8254,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrangebyscore(this: CommandSender, key: RedisArgument, min: number | string, max: number | string, options?: ZrangebyscoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
-      argv = ["ZRANGEBYSCORE", key, min, max];
+      argv = ["ZRANGEBYSCORE", key, doubleArgument(min), doubleArgument(max)];
       if (options?.withscores === true) {
         argv.push("WITHSCORES");
       }
@@ -8323,7 +8328,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     return this.sendCommand(argv);
   },
   zremrangebyscore(this: CommandSender, key: RedisArgument, min: number | string, max: number | string): Promise<unknown> {
-    const argv: CommandArgument[] = ["ZREMRANGEBYSCORE", key, min, max];
+    const argv: CommandArgument[] = ["ZREMRANGEBYSCORE", key, doubleArgument(min), doubleArgument(max)];
     return this.sendCommand(argv);
   },
   zrevrange(this: CommandSender, key: RedisArgument, start: number | bigint, stop: number | bigint, options?: ZrevrangeOptions): Promise<unknown> {
@@ -8356,7 +8361,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrevrangebyscore(this: CommandSender, key: RedisArgument, max: number | string, min: number | string, options?: ZrevrangebyscoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
-      argv = ["ZREVRANGEBYSCORE", key, max, min];
+      argv = ["ZREVRANGEBYSCORE", key, doubleArgument(max), doubleArgument(min)];
       if (options?.withscores === true) {
         argv.push("WITHSCORES");
       }
@@ -8383,7 +8388,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
     }
     return this.sendCommand(argv);
   },
-  zscan(this: CommandSender, key: RedisArgument, cursor: number | bigint, options?: ZscanOptions): Promise<unknown> {
+  zscan(this: CommandSender, key: RedisArgument, cursor: number | bigint | RedisArgument, options?: ZscanOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
       argv = ["ZSCAN", key, cursor];
