@@ -4,12 +4,13 @@
 import type { CommandOverride } from '../src/model.js';
 import { migrate } from './migrate.js';
 import { psubscribe, punsubscribe, ssubscribe, subscribe, sunsubscribe, unsubscribe } from './pubsub.js';
-import { commandDocs, latencyLatest, xpending } from './reply-schemas.js';
+import { commandDocs, commandInfo, latencyLatest, xpending } from './reply-schemas.js';
 import { sort, sortRo } from './sort.js';
 import { discard, exec, multi } from './transactions.js';
 
 export const OVERRIDES: Record<string, CommandOverride> = {
   'COMMAND DOCS': commandDocs,
+  'COMMAND INFO': commandInfo,
   DISCARD: discard,
   EXEC: exec,
   'LATENCY LATEST': latencyLatest,

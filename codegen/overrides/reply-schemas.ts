@@ -48,3 +48,18 @@ export const xpending: CommandOverride = {
     return schema;
   },
 };
+
+// COMMAND INFO: a container's subcommands (item 9) are command-info arrays again (XINFO's STREAM,
+// GROUPS...), with their key specs as maps; the schema says only `type: array`. Referring to the
+// command-info array lets the RESP2 conversion reach them (RESP2 sends those maps as flat arrays).
+export const commandInfo: CommandOverride = {
+  reason:
+    "a container's subcommands are command-info arrays again (the schema doesn't say so): RESP2 must convert them",
+  replySchema(schema) {
+    const union = (schema.items as Schema).oneOf as Schema[];
+    const index = union.findIndex((s) => Array.isArray(s.items));
+    const info = union[index]!.items as Schema[];
+    info[9] = { ...info[9], items: { $ref: `#/items/oneOf/${index}` } };
+    return schema;
+  },
+};

@@ -20,6 +20,7 @@ import {
 import {
   type CommandArgument,
   type CommandSender,
+  type RedisArgument,
   type ReplyTransformFunction,
   type SendOptions,
   viewOptions,
@@ -747,20 +748,20 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
 
   /** Every field and value of a hash (HSCAN). */
   hscanIterator(
-    key: string,
+    key: RedisArgument,
     options?: ScanIteratorOptions,
   ): AsyncGenerator<{ field: string; value: string }> {
     return hscanIterator(this, key, options);
   }
 
   /** Every member of a set (SSCAN). */
-  sscanIterator(key: string, options?: ScanIteratorOptions): AsyncGenerator<string> {
+  sscanIterator(key: RedisArgument, options?: ScanIteratorOptions): AsyncGenerator<string> {
     return sscanIterator(this, key, options);
   }
 
   /** Every member and score of a sorted set (ZSCAN). */
   zscanIterator(
-    key: string,
+    key: RedisArgument,
     options?: ScanIteratorOptions,
   ): AsyncGenerator<{ member: string; score: number }> {
     return zscanIterator(this, key, options);

@@ -146,6 +146,14 @@ describe.each(['redis8', 'valkey8', 'redis7'] as const)(
       expect((await both((c) => c.xinfoStream('sf'))).groups).toBe(1);
     });
 
+    it("COMMAND INFO: a container's subcommands have their key specs as maps, as in RESP3", async () => {
+      const [xinfo] = await both((c) => c.commandInfo('xinfo'));
+      const subcommands = (xinfo as unknown[])[9] as unknown[][];
+      const stream = subcommands.find((s) => s[0] === 'xinfo|stream')!;
+      const [spec] = stream[8] as { begin_search: { type: string } }[];
+      expect(spec!.begin_search.type).toBe('index'); // was a flat array on RESP2
+    });
+
     it('COMMAND DOCS: subcommands and nested arguments are records at every level', async () => {
       type Argument = { name: string; token?: string; arguments?: Argument[] };
       const docs = await both((c) => c.commandDocs('set', 'client'));

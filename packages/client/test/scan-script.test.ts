@@ -131,4 +131,25 @@ describe('scan iterators, found by a bug hunt', () => {
     for await (const { member, score } of client.zscanIterator('z')) scores[member] = score;
     expect(scores).toEqual({ top: Number.POSITIVE_INFINITY, bottom: Number.NEGATIVE_INFINITY });
   });
+
+  it('the Buffer view yields Buffers (binary keys too); FunctionLibrary.load resolves with a string there', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const binary = Buffer.from([0x68, 0xff]);
+    await client.hset(binary, [{ field: Buffer.from([0xfe]), value: 'v' }]);
+    const bytes = withBuffers(client);
+    const fields: Buffer[] = [];
+    for await (const { field, value } of bytes.hscanIterator(binary)) {
+      fields.push(field);
+      expect(value).toEqual(Buffer.from('v'));
+    }
+    expect(fields).toEqual([Buffer.from([0xfe])]);
+    const keys: Buffer[] = [];
+    for await (const key of bytes.scanIterator()) keys.push(key);
+    expect(keys).toEqual([binary]);
+    const library = new FunctionLibrary(
+      "#!lua name=blib\nredis.register_function('bf', function() return 1 end)",
+    );
+    expect(await library.load(bytes)).toBe('blib'); // was a Buffer
+  });
 });

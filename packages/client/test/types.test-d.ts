@@ -78,3 +78,11 @@ expectTypeOf(withBuffers(session).multi().get('k').exec()).toEqualTypeOf<
 expectTypeOf<ReplyError>().toExtend<import('../src/commands/sender.js').RespValue>();
 // The cursor a SCAN reply gives back (a string) is a cursor argument.
 expectTypeOf<string>().toExtend<Parameters<Commands['scan']>[0]>();
+
+// A Buffer view's scan iterators yield Buffers, as they do at run time.
+expectTypeOf(bytes.scanIterator()).toEqualTypeOf<AsyncGenerator<Buffer>>();
+expectTypeOf(bytes.hscanIterator('h')).toEqualTypeOf<AsyncGenerator<{ field: Buffer; value: Buffer }>>();
+expectTypeOf(bytes.zscanIterator(Buffer.from('z'))).toEqualTypeOf<
+  AsyncGenerator<{ member: Buffer; score: number }>
+>();
+expectTypeOf(client.sscanIterator('s')).toEqualTypeOf<AsyncGenerator<string>>();

@@ -1,7 +1,7 @@
 // SCAN / HSCAN / SSCAN / ZSCAN as async iterators. The cursor goes back to the server exactly
 // as it came (a string: cursors are unsigned 64-bit and may exceed 2^53).
 import { parseDouble } from '@pyrsedis/resp';
-import type { CommandArgument, CommandSender } from './sender.js';
+import type { CommandArgument, CommandSender, RedisArgument } from './sender.js';
 
 /** Options of every scan iterator. */
 export interface ScanIteratorOptions {
@@ -42,7 +42,7 @@ export async function* scanIterator(
 /** Every field and value of a hash (HSCAN). */
 export async function* hscanIterator(
   sender: CommandSender,
-  key: string,
+  key: RedisArgument,
   options: ScanIteratorOptions = {},
 ): AsyncGenerator<{ field: string; value: string }> {
   for await (const flat of rounds(sender, ['HSCAN', key], options)) {
@@ -54,7 +54,7 @@ export async function* hscanIterator(
 /** Every member of a set (SSCAN). */
 export async function* sscanIterator(
   sender: CommandSender,
-  key: string,
+  key: RedisArgument,
   options: ScanIteratorOptions = {},
 ): AsyncGenerator<string> {
   for await (const members of rounds(sender, ['SSCAN', key], options)) yield* members as string[];
@@ -63,11 +63,29 @@ export async function* sscanIterator(
 /** Every member and score of a sorted set (ZSCAN). */
 export async function* zscanIterator(
   sender: CommandSender,
-  key: string,
+  key: RedisArgument,
   options: ScanIteratorOptions = {},
 ): AsyncGenerator<{ member: string; score: number }> {
   for await (const flat of rounds(sender, ['ZSCAN', key], options)) {
     for (let i = 0; i + 1 < flat.length; i += 2)
       yield { member: flat[i] as string, score: parseDouble(String(flat[i + 1])) ?? Number.NaN };
   }
+}
+
+/** The scan iterators of a Buffer view (`withBuffers`): keys, fields and members as Buffers. */
+export interface BufferScanIterators {
+  /** Every key matching the options (SCAN), as Buffers. */
+  scanIterator(options?: ScanIteratorOptions): AsyncGenerator<Buffer>;
+  /** Every field and value of a hash (HSCAN), as Buffers. */
+  hscanIterator(
+    key: RedisArgument,
+    options?: ScanIteratorOptions,
+  ): AsyncGenerator<{ field: Buffer; value: Buffer }>;
+  /** Every member of a set (SSCAN), as Buffers. */
+  sscanIterator(key: RedisArgument, options?: ScanIteratorOptions): AsyncGenerator<Buffer>;
+  /** Every member (a Buffer) and score of a sorted set (ZSCAN). */
+  zscanIterator(
+    key: RedisArgument,
+    options?: ScanIteratorOptions,
+  ): AsyncGenerator<{ member: Buffer; score: number }>;
 }

@@ -77,9 +77,12 @@ export class FunctionLibrary {
   /** `FUNCTION LOAD [REPLACE]`; resolves with the library name. */
   async load(sender: CommandSender, options: { replace?: boolean } = {}): Promise<string> {
     const replace = options.replace ?? true;
-    return (await sender.sendCommand(
-      replace ? ['FUNCTION', 'LOAD', 'REPLACE', this.source] : ['FUNCTION', 'LOAD', this.source],
-    )) as string;
+    // String(): a Buffer view's reply is a Buffer.
+    return String(
+      await sender.sendCommand(
+        replace ? ['FUNCTION', 'LOAD', 'REPLACE', this.source] : ['FUNCTION', 'LOAD', this.source],
+      ),
+    );
   }
 
   /** `FCALL` (or `FCALL_RO` with `readOnly`) of one of the library's functions. */

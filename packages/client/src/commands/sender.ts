@@ -5,6 +5,7 @@ import { MAX_TIMER_MS } from '../connection/options.js';
 import type { Commands } from '../generated/commands.js';
 import type { CHAIN_ELSE, Chain } from '../pipeline.js';
 import type { CommandArgument } from './keys.js';
+import type { BufferScanIterators } from './scan.js';
 
 export type { CommandArgument };
 
@@ -141,8 +142,9 @@ export function withOptions<T extends CommandSender>(sender: T, given: SendOptio
  * `Buffer`s (`Commands<Buffer>`), and so are the chains its `pipeline()` and `multi()` make.
  * Its other members keep their types.
  */
-export type WithBuffers<T> = Omit<T, keyof Commands | 'pipeline' | 'multi'> &
+export type WithBuffers<T> = Omit<T, keyof Commands | 'pipeline' | 'multi' | keyof BufferScanIterators> &
   Commands<Buffer> &
+  (T extends { scanIterator(): unknown } ? BufferScanIterators : unknown) &
   (T extends { pipeline(): unknown } ? { pipeline(): Chain<[], never, Buffer> } : unknown) &
   (T extends { multi(): { readonly [CHAIN_ELSE]?: infer N } }
     ? { multi(): Chain<[], Exclude<N, undefined>, Buffer> }

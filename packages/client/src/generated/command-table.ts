@@ -136,7 +136,7 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandInfo>> = {
       "COMMAND GETKEYS": { arity: -3, flags: F.LOADING | F.STALE | F.SENTINEL },
       "COMMAND GETKEYSANDFLAGS": { arity: -3, flags: F.LOADING | F.STALE | F.SENTINEL },
       "COMMAND HELP": { arity: 2, flags: F.LOADING | F.STALE | F.SENTINEL },
-      "COMMAND INFO": { arity: -2, flags: F.LOADING | F.STALE | F.SENTINEL, resp2: {"array":{"union":[{"tuple":[null,null,null,null,null,null,null,null,{"array":{"map":{"fields":{"begin_search":{"map":{"fields":{"spec":{"map":{}}}}},"find_keys":{"map":{"fields":{"spec":{"map":{}}}}}}}}},null]},{"keep":"null"}]}} },
+      "COMMAND INFO": { arity: -2, flags: F.LOADING | F.STALE | F.SENTINEL, resp2: {"array":{"union":[{"tuple":[null,null,null,null,null,null,null,null,{"array":{"map":{"fields":{"begin_search":{"map":{"fields":{"spec":{"map":{}}}}},"find_keys":{"map":{"fields":{"spec":{"map":{}}}}}}}}},{"array":{"ref":["array","union",0]}}]},{"keep":"null"}]}} },
       "COMMAND LIST": { arity: -2, flags: F.LOADING | F.STALE | F.SENTINEL },
       "COMMANDLOG": { arity: -2, flags: 0, container: true },
       "COMMANDLOG GET": { arity: 4, flags: F.ADMIN | F.LOADING | F.STALE },

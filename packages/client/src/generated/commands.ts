@@ -1169,7 +1169,7 @@ export interface Commands<S = string> {
    * @since 2.8.13 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/command-info/
    */
-  commandInfo(...commandName: Array<RedisArgument | number>): Promise<Array<null | [S, number, Array<S>, number, number, number, Array<S>, Array<S>, Array<{ "notes"?: S; "flags"?: Array<S>; "begin_search"?: { "type"?: S; "spec"?: Record<string, never> | { "index"?: number } | { "keyword"?: S; "startfrom"?: number } }; "find_keys"?: { "type"?: S; "spec"?: Record<string, never> | { "lastkey"?: number; "keystep"?: number; "limit"?: number } | { "keynumidx"?: number; "firstkey"?: number; "keystep"?: number } } }>, RespValue<S>[]]>>;
+  commandInfo(...commandName: Array<RedisArgument | number>): Promise<Array<null | [S, number, Array<S>, number, number, number, Array<S>, Array<S>, Array<{ "notes"?: S; "flags"?: Array<S>; "begin_search"?: { "type"?: S; "spec"?: Record<string, never> | { "index"?: number } | { "keyword"?: S; "startfrom"?: number } }; "find_keys"?: { "type"?: S; "spec"?: Record<string, never> | { "lastkey"?: number; "keystep"?: number; "limit"?: number } | { "keynumidx"?: number; "firstkey"?: number; "keystep"?: number } } }>, Array<RespValue<S>>]>>;
   /**
    * Returns a list of command names.
    *
