@@ -432,6 +432,9 @@ describe('options', () => {
     expect(() => createClient({ name: 'has space' })).toThrow(
       'name must not contain spaces (CLIENT SETNAME refuses them)',
     );
+    expect(() => createClient({ name: 'café' })).toThrow(
+      'name must be printable ASCII (CLIENT SETNAME refuses other characters)',
+    );
     // A misspelt option is an error, not a silent default (node-redis users write `url`: it works).
     expect(() => createClient({ prot: 6380 } as never)).toThrow('unknown option "prot"');
     const fromUrl = createClient({ url: 'redis://u:p%40ss@127.0.0.1:1/3', connectTimeoutMs: 50 });
@@ -568,5 +571,19 @@ describe('options', () => {
     const err = await queued.catch((e: ConnectionError) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as ConnectionError).mayHaveExecuted).toBe(false);
+  });
+});
+
+describe('IPv6 hosts', () => {
+  it('connects to [::1] written with brackets (as in URLs) or bare', async () => {
+    await using server = await startServer({ config: { bind: '127.0.0.1 ::1' } });
+    for (const host of ['[::1]', '::1']) {
+      await using client = await createClient({ host, port: server.port }).connect(); // '[::1]' failed DNS
+      expect(await client.ping()).toBe('PONG');
+      const info = await client.clientInfo();
+      expect(info.addr).toMatch(/^\[::1\]:/);
+    }
+    await using fromUrl = await createClient(`redis://[::1]:${server.port}`).connect();
+    expect(await fromUrl.ping()).toBe('PONG');
   });
 });

@@ -255,6 +255,10 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
   if (options.name !== undefined && /\s/.test(options.name)) {
     throw new ClientOptionsError('name must not contain spaces (CLIENT SETNAME refuses them)');
   }
+  if (options.name !== undefined && !/^[!-~]*$/.test(options.name)) {
+    // Refused here rather than by every handshake (each reconnect would fail the same way).
+    throw new ClientOptionsError('name must be printable ASCII (CLIENT SETNAME refuses other characters)');
+  }
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   checkTimeout('connectTimeoutMs', connectTimeoutMs);
   const offlineQueue = options.offlineQueue ?? 10_000;
@@ -286,7 +290,8 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
     throw new ClientOptionsError('retryStrategy must be a function (attempt, error) => delay in ms | false');
   }
   return {
-    host: options.host ?? '127.0.0.1',
+    // An IPv6 address as URLs write it (`[::1]`): the socket wants it bare.
+    host: options.host?.replace(/^\[(.*)\]$/, '$1') ?? '127.0.0.1',
     port,
     path: options.path,
     username: options.username,
