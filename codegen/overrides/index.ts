@@ -4,15 +4,27 @@
 import type { CommandOverride } from '../src/model.js';
 import { migrate } from './migrate.js';
 import { psubscribe, punsubscribe, ssubscribe, subscribe, sunsubscribe, unsubscribe } from './pubsub.js';
-import { commandDocs, commandInfo, latencyLatest, xpending } from './reply-schemas.js';
+import {
+  commandDocs,
+  commandGetkeysandflags,
+  commandInfo,
+  functionList,
+  latencyLatest,
+  statusReply,
+  type,
+  xpending,
+} from './reply-schemas.js';
 import { sort, sortRo } from './sort.js';
 import { discard, exec, multi } from './transactions.js';
 
 export const OVERRIDES: Record<string, CommandOverride> = {
+  BGREWRITEAOF: statusReply,
   'COMMAND DOCS': commandDocs,
+  'COMMAND GETKEYSANDFLAGS': commandGetkeysandflags,
   'COMMAND INFO': commandInfo,
   DISCARD: discard,
   EXEC: exec,
+  'FUNCTION LIST': functionList,
   'LATENCY LATEST': latencyLatest,
   MIGRATE: migrate,
   MULTI: multi,
@@ -24,5 +36,11 @@ export const OVERRIDES: Record<string, CommandOverride> = {
   UNSUBSCRIBE: unsubscribe,
   SORT: sort,
   SORT_RO: sortRo,
+  TYPE: type,
   XPENDING: xpending,
 };
+
+/** The override of a command with no entry above: HELP subcommands answer simple strings. */
+export function defaultOverride(name: string): CommandOverride | undefined {
+  return name.endsWith(' HELP') ? statusReply : undefined;
+}

@@ -1,7 +1,7 @@
 // commands.json → the model the emitters use. Special cases come only from codegen/overrides.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { OVERRIDES } from '../overrides/index.js';
+import { defaultOverride, OVERRIDES } from '../overrides/index.js';
 import type { CommandSpec, CommandsJson } from './spec.js';
 
 /** A hand correction of one command; see codegen/overrides. */
@@ -118,7 +118,7 @@ function normaliseArguments(args: unknown): unknown {
 export function buildModel(json: CommandsJson, inputHash: string): Model {
   const commands: CommandModel[] = [];
   for (const [name, spec] of Object.entries(json.commands)) {
-    const override = OVERRIDES[name];
+    const override = OVERRIDES[name] ?? defaultOverride(name);
     commands.push({
       name,
       methodName: methodName(name),

@@ -318,7 +318,8 @@ export function replyType(schema: unknown, depth = 0): string {
   if (union) return [...new Set(union.map((m) => replyType(m, depth + 1)))].join(' | ');
   switch (s.type) {
     case 'string':
-      return 'S';
+      // A simple (status) string is a JS string in every view; a bulk string is the view's `S`.
+      return s['x-status'] === true ? 'string' : 'S';
     case 'integer':
     case 'number':
       return 'number';

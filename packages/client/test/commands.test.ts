@@ -170,6 +170,33 @@ describe('generated command methods against Redis 8.2', () => {
     expect(b.get).toBe(r.get);
   });
 
+  it('the Buffer view: simple (status) strings stay strings, typed so (TYPE, HELP, flags)', async () => {
+    const b = withBuffers(r) as unknown as Commands<Buffer>;
+    await r.set('st', 'v');
+    const type: string = await b.type('st');
+    expect(type).toBe('string'); // was typed Buffer | null
+    expect(await b.type('st:missing')).toBe('none');
+    const help: string[] = await b.configHelp();
+    expect(typeof help[0]).toBe('string');
+    const [key, flags] = (await b.commandGetkeysandflags('set', 'st', 'v'))[0]!;
+    expect(Buffer.isBuffer(key)).toBe(true);
+    const flag: string = flags[0]!;
+    expect(typeof flag).toBe('string');
+    const [info] = await b.commandInfo('get');
+    const commandFlags: string[] = info![2];
+    const categories: string[] = info![6];
+    expect(commandFlags).toContain('readonly');
+    expect(categories).toContain('@read');
+    expect(typeof info![8][0]!.flags![0]).toBe('string');
+    await r.functionLoad(
+      "#!lua name=stlib\nredis.register_function{function_name='stf', callback=function() return 1 end, flags={'no-writes'}}",
+      { replace: true },
+    );
+    const [library] = await b.functionList({ libraryNamePattern: 'stlib' });
+    const fnFlags: string[] = library!.functions![0]!.flags!;
+    expect(fnFlags).toEqual(['no-writes']);
+  });
+
   it('reply transforms: INFO sections, CLIENT INFO / CLIENT LIST objects', async () => {
     const info = await r.info('server', 'keyspace');
     expect(info.server!.redis_version).toBe('8.2.3');

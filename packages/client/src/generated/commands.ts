@@ -527,7 +527,7 @@ export interface Commands<S = string> {
    * @since 6.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/acl-help/
    */
-  aclHelp(): Promise<Array<S>>;
+  aclHelp(): Promise<Array<string>>;
   /**
    * Dumps the effective rules in ACL file format.
    *
@@ -615,7 +615,7 @@ export interface Commands<S = string> {
    * @since 1.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/bgrewriteaof/
    */
-  bgrewriteaof(): Promise<S>;
+  bgrewriteaof(): Promise<string>;
   /**
    * Asynchronously saves the database(s) to disk.
    *
@@ -768,7 +768,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/client-help/
    */
-  clientHelp(): Promise<Array<S>>;
+  clientHelp(): Promise<Array<string>>;
   /**
    * Returns the unique client ID of the connection.
    *
@@ -984,7 +984,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/cluster-help/
    */
-  clusterHelp(): Promise<Array<S>>;
+  clusterHelp(): Promise<Array<string>>;
   /**
    * Returns information about the state of a node.
    *
@@ -1153,7 +1153,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/command-getkeysandflags/
    */
-  commandGetkeysandflags(command: RedisArgument | number, ...arg: Array<RedisArgument | number>): Promise<Array<[S, Array<S>]>>;
+  commandGetkeysandflags(command: RedisArgument | number, ...arg: Array<RedisArgument | number>): Promise<Array<[S, Array<string>]>>;
   /**
    * Returns helpful text about the different subcommands.
    *
@@ -1161,7 +1161,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/command-help/
    */
-  commandHelp(): Promise<Array<S>>;
+  commandHelp(): Promise<Array<string>>;
   /**
    * Returns information about one, multiple or all commands.
    *
@@ -1169,7 +1169,7 @@ export interface Commands<S = string> {
    * @since 2.8.13 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/command-info/
    */
-  commandInfo(...commandName: Array<RedisArgument | number>): Promise<Array<null | [S, number, Array<S>, number, number, number, Array<S>, Array<S>, Array<{ "notes"?: S; "flags"?: Array<S>; "begin_search"?: { "type"?: S; "spec"?: Record<string, never> | { "index"?: number } | { "keyword"?: S; "startfrom"?: number } }; "find_keys"?: { "type"?: S; "spec"?: Record<string, never> | { "lastkey"?: number; "keystep"?: number; "limit"?: number } | { "keynumidx"?: number; "firstkey"?: number; "keystep"?: number } } }>, Array<RespValue<S>>]>>;
+  commandInfo(...commandName: Array<RedisArgument | number>): Promise<Array<null | [S, number, Array<string>, number, number, number, Array<string>, Array<S>, Array<{ "notes"?: S; "flags"?: Array<string>; "begin_search"?: { "type"?: S; "spec"?: Record<string, never> | { "index"?: number } | { "keyword"?: S; "startfrom"?: number } }; "find_keys"?: { "type"?: S; "spec"?: Record<string, never> | { "lastkey"?: number; "keystep"?: number; "limit"?: number } | { "keynumidx"?: number; "firstkey"?: number; "keystep"?: number } } }>, Array<RespValue<S>>]>>;
   /**
    * Returns a list of command names.
    *
@@ -1193,7 +1193,7 @@ export interface Commands<S = string> {
    * @since 8.1.0 (valkey)
    * @see https://redis.io/docs/latest/commands/commandlog-help/
    */
-  commandlogHelp(): Promise<Array<S>>;
+  commandlogHelp(): Promise<Array<string>>;
   /**
    * Returns the number of entries in the specified type of command log.
    *
@@ -1225,7 +1225,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/config-help/
    */
-  configHelp(): Promise<Array<S>>;
+  configHelp(): Promise<Array<string>>;
   /**
    * Resets the server's statistics.
    *
@@ -1449,7 +1449,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/function-help/
    */
-  functionHelp(): Promise<Array<S>>;
+  functionHelp(): Promise<Array<string>>;
   /**
    * Terminates a function during execution.
    *
@@ -1465,7 +1465,7 @@ export interface Commands<S = string> {
    * @since 7.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/function-list/
    */
-  functionList(options?: FunctionListOptions): Promise<Array<{ "library_name"?: S; "engine"?: S; "functions"?: Array<{ "name"?: S; "description"?: null | S; "flags"?: Array<S> }>; "library_code"?: S }>>;
+  functionList(options?: FunctionListOptions): Promise<Array<{ "library_name"?: S; "engine"?: S; "functions"?: Array<{ "name"?: S; "description"?: null | S; "flags"?: Array<string> }>; "library_code"?: S }>>;
   /**
    * Creates a library.
    *
@@ -1927,7 +1927,7 @@ export interface Commands<S = string> {
    * @since 2.8.13 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/latency-help/
    */
-  latencyHelp(): Promise<Array<S>>;
+  latencyHelp(): Promise<Array<string>>;
   /**
    * Returns the cumulative distribution of latencies of a subset or all commands.
    *
@@ -2095,7 +2095,7 @@ export interface Commands<S = string> {
    * @since 4.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/memory-help/
    */
-  memoryHelp(): Promise<Array<S>>;
+  memoryHelp(): Promise<Array<string>>;
   /**
    * Returns the allocator statistics.
    *
@@ -2151,7 +2151,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/module-help/
    */
-  moduleHelp(): Promise<Array<S>>;
+  moduleHelp(): Promise<Array<string>>;
   /**
    * Returns all loaded modules.
    *
@@ -2239,7 +2239,7 @@ export interface Commands<S = string> {
    * @since 6.2.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/object-help/
    */
-  objectHelp(): Promise<Array<S>>;
+  objectHelp(): Promise<Array<string>>;
   /**
    * Returns the time since the last access to an object.
    *
@@ -2384,7 +2384,7 @@ export interface Commands<S = string> {
    * @since 6.2.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/pubsub-help/
    */
-  pubsubHelp(): Promise<Array<S>>;
+  pubsubHelp(): Promise<Array<string>>;
   /**
    * Returns a count of unique pattern subscriptions.
    *
@@ -2610,7 +2610,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/script-help/
    */
-  scriptHelp(): Promise<Array<S>>;
+  scriptHelp(): Promise<Array<string>>;
   /**
    * Terminates a server-side Lua script during execution.
    *
@@ -2723,7 +2723,7 @@ export interface Commands<S = string> {
    * @since 6.2.0 (valkey)
    * @see https://redis.io/docs/latest/commands/sentinel-help/
    */
-  sentinelHelp(): Promise<Array<S>>;
+  sentinelHelp(): Promise<Array<string>>;
   /**
    * Returns the cached `INFO` replies from the deployment's instances.
    *
@@ -2972,7 +2972,7 @@ export interface Commands<S = string> {
    * @see https://redis.io/docs/latest/commands/slowlog-help/
    * @deprecated since 8.1.0. Use `COMMANDLOG HELP` instead.
    */
-  slowlogHelp(): Promise<Array<S>>;
+  slowlogHelp(): Promise<Array<string>>;
   /**
    * Returns the number of entries in the slow log.
    *
@@ -3151,7 +3151,7 @@ export interface Commands<S = string> {
    * @since 1.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/type/
    */
-  type(key: RedisArgument): Promise<null | S>;
+  type(key: RedisArgument): Promise<string>;
   /**
    * Asynchronously deletes one or more keys.
    *
@@ -3287,7 +3287,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/xgroup-help/
    */
-  xgroupHelp(): Promise<Array<S>>;
+  xgroupHelp(): Promise<Array<string>>;
   /**
    * Sets the last-delivered ID of a consumer group.
    *
@@ -3319,7 +3319,7 @@ export interface Commands<S = string> {
    * @since 5.0.0 (redis, valkey)
    * @see https://redis.io/docs/latest/commands/xinfo-help/
    */
-  xinfoHelp(): Promise<Array<S>>;
+  xinfoHelp(): Promise<Array<string>>;
   /**
    * Returns information about a stream.
    *
