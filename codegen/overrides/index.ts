@@ -2,6 +2,7 @@
 // generator applies them in normalise (the one place for special cases); nothing else in the
 // generator may test a command's name.
 import type { CommandOverride } from '../src/model.js';
+import { bitfield, bitfieldRo } from './bitfield.js';
 import { migrate } from './migrate.js';
 import { psubscribe, punsubscribe, ssubscribe, subscribe, sunsubscribe, unsubscribe } from './pubsub.js';
 import {
@@ -19,6 +20,8 @@ import { discard, exec, multi } from './transactions.js';
 
 export const OVERRIDES: Record<string, CommandOverride> = {
   BGREWRITEAOF: statusReply,
+  BITFIELD: bitfield,
+  BITFIELD_RO: bitfieldRo,
   'COMMAND DOCS': commandDocs,
   'COMMAND GETKEYSANDFLAGS': commandGetkeysandflags,
   'COMMAND INFO': commandInfo,

@@ -16,6 +16,8 @@ export interface CommandOverride {
    * wrong for a server, or leaves out what the types and the RESP2 conversion need.
    */
   replySchema?: (schema: Record<string, unknown>) => Record<string, unknown>;
+  /** Corrects the argument tree (given a copy of the normalised one, returns the one to use). */
+  arguments?: (args: Record<string, unknown>[]) => Record<string, unknown>[];
 }
 
 /** Where the keys of a command are, in the runtime's form. */
@@ -131,7 +133,13 @@ export function buildModel(json: CommandsJson, inputHash: string): Model {
       servers: spec.servers,
       spec: {
         ...spec,
-        ...(spec.arguments ? { arguments: normaliseArguments(spec.arguments) } : {}),
+        ...(spec.arguments
+          ? {
+              arguments: ((args) => (override?.arguments ? override.arguments(structuredClone(args)) : args))(
+                normaliseArguments(spec.arguments) as Record<string, unknown>[],
+              ),
+            }
+          : {}),
         ...(override?.replySchema && spec.reply_schema
           ? {
               reply_schema: override.replySchema(

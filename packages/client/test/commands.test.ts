@@ -311,6 +311,17 @@ describe('generated command methods against Redis 8.2', () => {
     await expect(r.zadd('zi', [{ score: Number.NaN, member: 'x' }])).rejects.toThrow(TypeError);
   });
 
+  it('BITFIELD offsets take #N (N times the width of the encoding)', async () => {
+    await r.del('bf');
+    const set = await r.bitfield('bf', {
+      operation: [{ write: { writeOperation: { setBlock: { encoding: 'u8', offset: '#1', value: 200 } } } }],
+    });
+    expect(set).toEqual([0]);
+    expect(last()).toEqual(['BITFIELD', 'bf', 'SET', 'u8', '#1', '200']);
+    expect(await r.bitfieldRo('bf', { getBlock: [{ encoding: 'u8', offset: 8 }] })).toEqual([200]);
+    expect(await r.bitfieldRo('bf', { getBlock: [{ encoding: 'u8', offset: '#1' }] })).toEqual([200]);
+  });
+
   it('MIGRATE ... KEYS: the key placeholder is the empty string', async () => {
     await using target = await startServer({ flavor: 'redis8' });
     await r.mset([

@@ -23,10 +23,10 @@ export interface BitcountOptions {
   range?: { start: number | bigint; endUnitBlock?: { end: number | bigint; unit?: "BYTE" | "BIT" } };
 }
 export interface BitfieldOptions {
-  operation?: ReadonlyArray<{ getBlock: { encoding: RedisArgument | number; offset: number | bigint } } | { write: { overflowBlock?: "WRAP" | "SAT" | "FAIL"; writeOperation: { setBlock: { encoding: RedisArgument | number; offset: number | bigint; value: number | bigint } } | { incrbyBlock: { encoding: RedisArgument | number; offset: number | bigint; increment: number | bigint } } } }>;
+  operation?: ReadonlyArray<{ getBlock: { encoding: RedisArgument | number; offset: RedisArgument | number } } | { write: { overflowBlock?: "WRAP" | "SAT" | "FAIL"; writeOperation: { setBlock: { encoding: RedisArgument | number; offset: RedisArgument | number; value: number | bigint } } | { incrbyBlock: { encoding: RedisArgument | number; offset: RedisArgument | number; increment: number | bigint } } } }>;
 }
 export interface BitfieldRoOptions {
-  getBlock?: ReadonlyArray<{ encoding: RedisArgument | number; offset: number | bigint }>;
+  getBlock?: ReadonlyArray<{ encoding: RedisArgument | number; offset: RedisArgument | number }>;
 }
 export interface BitposOptions {
   range?: { start: number | bigint; endUnitBlock?: { end: number | bigint; unit?: "BYTE" | "BIT" } };
