@@ -12,6 +12,7 @@ export {
   createReplyError,
   ExecAbortError,
   LoadingError,
+  MapKeyError,
   MovedError,
   NoScriptError,
   OutOfMemoryError,

@@ -12,6 +12,7 @@ import {
   type Commands,
   ConnectionError,
   createClient,
+  MapKeyError,
   ReplyError,
   TimeoutError,
   withBuffers,
@@ -585,5 +586,34 @@ describe('IPv6 hosts', () => {
     }
     await using fromUrl = await createClient(`redis://[::1]:${server.port}`).connect();
     expect(await fromUrl.ping()).toBe('PONG');
+  });
+});
+
+describe('the Buffer view and binary map keys', () => {
+  it('HGETALL of fields that are not UTF-8 rejects with a MapKeyError (RESP3 and RESP2), never merges them', async () => {
+    await using server = await startServer();
+    for (const protocol of [3, 2] as const) {
+      await using client = await createClient({ port: server.port, protocol }).connect();
+      await client.del('hb');
+      await client.hset('hb', [
+        { field: Buffer.from([0xff]), value: 'a' },
+        { field: Buffer.from([0xfe]), value: 'b' },
+      ]);
+      const bytes = withBuffers(client);
+      // Was { '\ufffd': <Buffer 62> }: one field of two, silently.
+      const failed = await bytes.hgetall('hb').catch((err: unknown) => err);
+      expect(failed, `protocol ${protocol}`).toBeInstanceOf(MapKeyError);
+      expect((failed as MapKeyError).command).toBe('HGETALL');
+      // In a pipeline: in its place; the connection goes on.
+      const [inPlace, after] = await bytes.pipeline().hgetall('hb').get('hb:none').exec();
+      expect(inPlace).toBeInstanceOf(MapKeyError);
+      expect(after).toBeNull();
+      const fields: Buffer[] = [];
+      for await (const { field } of bytes.hscanIterator('hb')) fields.push(field);
+      expect(fields.sort(Buffer.compare)).toEqual([Buffer.from([0xfe]), Buffer.from([0xff])]);
+      // UTF-8 fields are keys as before.
+      await client.hset('hu', [{ field: 'é', value: 'v' }]);
+      expect(await bytes.hgetall('hu')).toEqual(Object.assign(Object.create(null), { é: Buffer.from('v') }));
+    }
   });
 });

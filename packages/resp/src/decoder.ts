@@ -8,7 +8,14 @@
 // the chunks arrive, each byte once.
 
 import { constants as bufferConstants, isAscii } from 'node:buffer';
-import { createReplyError, ProtocolError, ReaderError, type ReplyError } from './errors.js';
+import {
+  createReplyError,
+  MapKeyError,
+  ProtocolError,
+  type PyrsedisError,
+  ReaderError,
+  type ReplyError,
+} from './errors.js';
 import { pinHiddenClass } from './pin.js';
 import { latin1Slice as latin1, utf8Slice as utf8, utf8Text } from './text.js';
 import { AttributedValue, VerbatimString } from './values.js';
@@ -306,8 +313,11 @@ export class RespDecoder {
   private _reader: ReplyReader | undefined = undefined;
   /** The reply in progress belongs to a parser of its own (raw bytes). */
   private _parser: ReplyParser | undefined = undefined;
-  /** What a reader of the reply being decoded threw: delivered in the reply's place at its end. */
-  private _readerFailure: ReaderError | undefined = undefined;
+  /**
+   * What went wrong with the reply being decoded, though its bytes are fine (a reader threw: a
+   * ReaderError; a map key could not be kept: a MapKeyError): delivered in its place at its end.
+   */
+  private _readerFailure: PyrsedisError | undefined = undefined;
   /** Chunks held back until the parser's `need` is met (one concatenation, not one per chunk). */
   private _held: Buffer[] = [];
   private _heldBytes = 0;
@@ -588,6 +598,16 @@ export class RespDecoder {
       frame.reader = undefined;
       frame.container = this._discardContainer(frame);
     }
+  }
+
+  /**
+   * A Buffer-mode map key whose text has U+FFFD: unless its bytes say U+FFFD themselves, they are
+   * not UTF-8 and the key cannot key an object without loss — a MapKeyError takes the reply's
+   * place (pushes aside: a client's handler expects their arrays; none carries such a map).
+   */
+  private _checkKey(text: string, bytes: Buffer, frame: Frame): void {
+    if (this._isPush || Buffer.from(text, 'utf8').equals(bytes)) return;
+    this._readerFailure ??= new MapKeyError(Buffer.from(bytes), frame.offset);
   }
 
   /** A plain container for the rest of an aggregate whose reader failed (filled, then dropped). */
@@ -1421,7 +1441,10 @@ export class RespDecoder {
         frame.key = undefined;
       } else {
         // Keys are always strings in object mode, whatever the string mode.
-        frame.key = utf8Text(buf, dataStart, dataEnd);
+        const key = utf8Text(buf, dataStart, dataEnd);
+        if (asBuffer && key.indexOf('\uFFFD') !== -1)
+          this._checkKey(key, buf.subarray(dataStart, dataEnd), frame);
+        frame.key = key;
         frame.hasKey = true;
       }
       pos = dataEnd + 2;
@@ -1490,7 +1513,13 @@ export class RespDecoder {
               frame.key = undefined;
               if (frame.kind === Kind.MAP && this._maps === 1)
                 (container as Map<unknown, unknown>).set(key, value);
-              else (container as Record<string, unknown>)[objectKey(key, this._base + pos)] = value;
+              else {
+                const name = objectKey(key, this._base + pos);
+                // A Buffer key (Buffer mode) made text: only UTF-8 makes it without loss.
+                if (typeof key === 'object' && name.indexOf('\uFFFD') !== -1)
+                  this._checkKey(name, key as Buffer, frame);
+                (container as Record<string, unknown>)[name] = value;
+              }
             }
         }
       }

@@ -65,6 +65,29 @@ export class ProtocolError extends PyrsedisError {
 }
 
 /**
+ * In Buffer mode, a map key whose bytes are not UTF-8: an object's key is text, so the key could
+ * not be kept without loss (two such keys could even become one). The reply's bytes were fine:
+ * the decoder read the rest of the reply, dropped it, and delivers this error in its place;
+ * the replies after it decode as usual. Read such maps as `Map`s (`maps: 'map'`, keys stay
+ * Buffers), as flat arrays (`maps: 'array'`) or with a reader.
+ */
+export class MapKeyError extends PyrsedisError {
+  static override readonly brand: string = 'MapKeyError';
+  /** The key's bytes. */
+  readonly key: Buffer;
+
+  /** `offset`: where the map begins in the stream, when known. */
+  constructor(key: Buffer, offset?: number) {
+    super(
+      `a key of the map${offset === undefined ? '' : ` at byte ${offset}`} is not UTF-8 text (${key.length} bytes): an object cannot be keyed by it ` +
+        "without loss — read the map as a Map (maps: 'map'), a flat array (maps: 'array') or with a reader",
+      'ERR_MAP_KEY',
+    );
+    this.key = key;
+  }
+}
+
+/**
  * A {@link ReplyReader}'s own code threw while it read a reply. The reply's bytes were fine: the
  * decoder read the rest of that reply generically, dropped it, and delivers this error in its
  * place (`cause`: what the reader threw). The replies after it decode as usual.

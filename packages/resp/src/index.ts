@@ -24,6 +24,7 @@ export {
   createReplyError,
   ExecAbortError,
   LoadingError,
+  MapKeyError,
   MovedError,
   NoScriptError,
   OutOfMemoryError,

@@ -8,6 +8,7 @@ import {
   decode,
   ExecAbortError,
   LoadingError,
+  MapKeyError,
   MovedError,
   NoScriptError,
   OutOfMemoryError,
@@ -539,6 +540,43 @@ describe('limits and malformed input', () => {
         expect(replies[3]).toBe(1);
       }
     }
+  });
+
+  it("Buffer mode: a map key that is not UTF-8 is never merged into another — a MapKeyError in its reply's place", () => {
+    const bulk = (bytes: number[]) =>
+      Buffer.concat([b(`$${bytes.length}\r\n`), Buffer.from(bytes), b('\r\n')]);
+    // Two keys that both decode to U+FFFD: an object would keep one of them.
+    const map = Buffer.concat([b('%2\r\n'), bulk([0xff]), b(':1\r\n'), bulk([0xfe]), b(':2\r\n')]);
+    // The same in an array, and a key the generic path makes (after an aggregate value).
+    const nested = Buffer.concat([b('*2\r\n%2\r\n$1\r\na\r\n*1\r\n:0\r\n'), bulk([0xc3]), b(':1\r\n+x\r\n')]);
+    const stream = Buffer.concat([map, nested, b('+after\r\n')]);
+    for (let cut = 0; cut < stream.length; cut++) {
+      const replies: unknown[] = [];
+      const decoder = new RespDecoder({ strings: 'buffer', onReply: (r) => replies.push(r) });
+      if (cut > 0) decoder.feed(stream.subarray(0, cut));
+      decoder.feed(stream.subarray(cut));
+      expect(replies, `cut at ${cut}`).toHaveLength(3);
+      expect(replies[0]).toBeInstanceOf(MapKeyError);
+      expect((replies[0] as MapKeyError).key).toEqual(Buffer.from([0xff]));
+      expect((replies[0] as MapKeyError).code).toBe('ERR_MAP_KEY');
+      expect((replies[0] as Error).message).toMatch(
+        /a key of the map at byte 0 is not UTF-8 text \(1 bytes\)/,
+      );
+      expect(replies[1]).toBeInstanceOf(MapKeyError);
+      expect((replies[1] as MapKeyError).key).toEqual(Buffer.from([0xc3]));
+      expect(replies[2]).toBe('after');
+    }
+    // Keys that are UTF-8 — U+FFFD itself included — key objects as before; Maps keep Buffers;
+    // string mode decodes as it always did (text is what it asked for).
+    const fffd = Buffer.concat([b('%1\r\n'), bulk([0xef, 0xbf, 0xbd]), b(':1\r\n')]);
+    expect(decode(fffd, { strings: 'buffer' })).toEqual(Object.assign(Object.create(null), { '\ufffd': 1 }));
+    expect(decode(map, { strings: 'buffer', maps: 'map' })).toEqual(
+      new Map([
+        [Buffer.from([0xff]), 1],
+        [Buffer.from([0xfe]), 2],
+      ]),
+    );
+    expect(decode(map, { strings: 'string' })).toEqual(Object.assign(Object.create(null), { '\ufffd': 2 }));
   });
 
   it('odd user code: throws with no string form, a throwing strings getter, frozen attributes, a parser breaking its contract', () => {

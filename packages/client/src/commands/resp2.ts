@@ -2,7 +2,7 @@
 // the reply schemas (codegen/src/emit/command-table.ts resp2Shape): maps arrive as flat arrays
 // (XREAD's as [key, value] pairs), doubles as strings, booleans as 0/1, and WITHSCORES-like pair
 // lists flattened.
-import { parseDouble } from '@pyrsedis/resp';
+import { MapKeyError, parseDouble } from '@pyrsedis/resp';
 import type { CommandInfo } from './command-info.js';
 import { type CommandArgument, commandKeyIndexes, lookupCommand } from './keys.js';
 
@@ -90,6 +90,9 @@ export function fromResp2(value: unknown, shape: Resp2Shape, root: Resp2Shape = 
     const { fields, values } = shape.map;
     const put = (k: unknown, v: unknown) => {
       const key = String(k);
+      // A Buffer key (the Buffer view) made text: only UTF-8 makes it without loss.
+      if (Buffer.isBuffer(k) && key.includes('\uFFFD') && !Buffer.from(key, 'utf8').equals(k))
+        throw new MapKeyError(Buffer.from(k));
       const field = fields?.[key] ?? values;
       out[key] = field === undefined ? v : fromResp2(v, field, root);
     };

@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import {
   encodeCommands,
   isRespArgument,
+  MapKeyError,
   type ProtocolError,
   ReaderError,
   ReplyError,
@@ -899,8 +900,9 @@ export class Connection extends EventEmitter {
     if (pending.settled) return; // timed out or aborted: the late reply is dropped here
     this.#clearWatch(pending);
     pending.settled = true;
-    if (reply instanceof ReplyError || reply instanceof ReaderError) {
-      // A ReaderError: the caller's reader threw; the reply was read to its end, the stream is fine.
+    if (reply instanceof ReplyError || reply instanceof ReaderError || reply instanceof MapKeyError) {
+      // A ReaderError: the caller's reader threw; a MapKeyError: a map key (Buffer view) is not
+      // UTF-8. The reply was read to its end, the stream is fine.
       reply.command = commandName(argv);
       pending.reject(reply);
       return;
@@ -915,6 +917,8 @@ export class Connection extends EventEmitter {
             : pending.transform(reply)
           : shapeReply(argv, reply, this.#protocol, pending.transform);
     } catch (err) {
+      // A MapKeyError from the RESP2 conversion: named like the decoder's.
+      if (err instanceof MapKeyError) err.command = commandName(argv);
       pending.reject(err as Error);
       return;
     }
@@ -926,12 +930,13 @@ export class Connection extends EventEmitter {
     const at = batch.received++;
     if (!pending.settled) {
       const argv = batch.argvs[at]!;
-      if (reply instanceof ReplyError) {
+      if (reply instanceof ReplyError || reply instanceof ReaderError || reply instanceof MapKeyError) {
         reply.command = commandName(argv);
       } else if (!batch.raw) {
         try {
           reply = shapeReply(argv, reply, this.#protocol, batch.transforms?.[at]);
         } catch (err) {
+          if (err instanceof MapKeyError) err.command = commandName(argv);
           reply = err;
         }
       }
