@@ -1,4 +1,5 @@
 // The client over one connection, against real servers.
+import diagnostics from 'node:diagnostics_channel';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -388,19 +389,72 @@ describe('other servers', () => {
     const refused = createClient({ port: server.port, password: 'wrong-secret-value' });
     const err = await refused.connect().catch((e: Error) => e);
     expect(inspect(err, { depth: 10 })).not.toContain('wrong-secret-value');
-    const invalid = (() => {
+    const refusal = (url: string): unknown => {
       try {
-        createClient('redis://:secret-in-url@host:6379/x');
+        createClient(url);
       } catch (e) {
         return e;
       }
-    })();
+      return undefined;
+    };
+    const invalid = refusal('redis://:secret-in-url@host:6379/x');
     expect(String(invalid)).toContain('the database in the URL path must be a number');
     expect(inspect(invalid)).not.toContain('secret-in-url');
+    // A password with an unescaped '/': the rest of it would be quoted as "the database".
+    const slashed = refusal('redis://default:2024/Sup3rS3cret@cache.internal:6379');
+    expect(String(slashed)).toContain("an '@' after the host");
+    expect(inspect(slashed)).not.toContain('Sup3rS3cret');
+  });
+
+  it('URLs: no // is no URL; unknown, repeated or malformed query options are refused, not ignored', () => {
+    for (const url of ['redis:h', 'redis:6380', 'rediss:h', 'redis:cache-host']) {
+      // Were 127.0.0.1:6379, silently (or a database error quoting the host).
+      expect(() => createClient(url), url).toThrow(
+        'invalid Redis URL (expected redis://host:port, rediss://... or unix:///path)',
+      );
+    }
+    // ?password= connected without a password, ?database=5 stayed on 0.
+    expect(() => createClient('redis://h/?password=hunter2')).toThrow(
+      'unknown URL option "password" (known: protocol, name, db)',
+    );
+    expect(() => createClient('redis://h?database=5')).toThrow('unknown URL option "database"');
+    expect(() => createClient('redis://h?db=1&db=2')).toThrow('the URL option "db" is given twice');
+    for (const protocol of ['0x2', '%202.0', '2.0', '']) {
+      expect(() => createClient(`redis://h?protocol=${protocol}`), protocol).toThrow(
+        /the URL option protocol must be 2 or 3/,
+      );
+    }
+    const fine = createClient('redis://h:1?protocol=2&name=app&db=3');
+    fine.destroy();
   });
 });
 
 describe('closing while connecting', () => {
+  it('close() does not wait out connectTimeoutMs for queued commands that already timed out or were aborted', async () => {
+    await using server = await startServer();
+    const paused = server.pause(2_500);
+    for (const how of ['timeout', 'abort'] as const) {
+      const client = createClient({ port: server.port, connectTimeoutMs: 2_000 });
+      client.on('error', () => {});
+      const connecting = client.connect().catch(() => {});
+      const controller = new AbortController();
+      const queued = withOptions(
+        client,
+        how === 'timeout' ? { timeoutMs: 50 } : { signal: controller.signal },
+      )
+        .get('k')
+        .catch((err: unknown) => err);
+      if (how === 'abort') controller.abort(new Error('stop'));
+      await queued;
+      const started = Date.now();
+      await client.close();
+      expect(Date.now() - started, how).toBeLessThan(1_000); // waited out connectTimeoutMs before
+      await connecting;
+    }
+    server.resume();
+    await paused;
+  });
+
   it('close() with nothing queued does not wait out connectTimeoutMs for a server that never answers', async () => {
     await using server = await startServer();
     const paused = server.pause(4_000); // accepts connections (the kernel does), answers nothing
@@ -584,8 +638,18 @@ describe('IPv6 hosts', () => {
       const info = await client.clientInfo();
       expect(info.addr).toMatch(/^\[::1\]:/);
     }
-    await using fromUrl = await createClient(`redis://[::1]:${server.port}`).connect();
-    expect(await fromUrl.ping()).toBe('PONG');
+    // The server of diagnostics events: bracketed (was ::1:port).
+    const servers: string[] = [];
+    const seen = (event: unknown) => servers.push((event as { server: string }).server);
+    diagnostics.subscribe('pyrsedis:connection', seen);
+    try {
+      await using fromUrl = await createClient(`redis://[::1]:${server.port}`).connect();
+      expect(await fromUrl.ping()).toBe('PONG');
+    } finally {
+      diagnostics.unsubscribe('pyrsedis:connection', seen);
+    }
+    expect(servers.length).toBeGreaterThan(0);
+    expect(new Set(servers)).toEqual(new Set([`[::1]:${server.port}`]));
   });
 });
 

@@ -276,7 +276,9 @@ export class Connection extends EventEmitter {
   }
 
   #serverName(): string {
-    return this.options.path ?? `${this.options.host}:${this.options.port}`;
+    const { host, path, port } = this.options;
+    // An IPv6 address in brackets, as in URLs: `[::1]:6379`, not `::1:6379`.
+    return path ?? (net.isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`);
   }
 
   /** @internal `host:port` or the socket path (the `server` of diagnostics events). */
@@ -1056,9 +1058,10 @@ export class Connection extends EventEmitter {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     if (this.#state === 'connecting' || this.#state === 'handshake') {
-      // Nothing queued to send first: no reason to wait for a server that may never answer
-      // (up to connectTimeoutMs) — the attempt is cancelled.
-      if (this.#outbox.length === 0) {
+      // Nothing queued to send first (commands that timed out or were aborted while queued do not
+      // count): no reason to wait for a server that may never answer (up to connectTimeoutMs) —
+      // the attempt is cancelled.
+      if (this.#queuedCommands() === 0) {
         this.destroy();
         await this.#closed;
         return;

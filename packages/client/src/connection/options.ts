@@ -124,6 +124,8 @@ export function parseUrl(url: string): ClientOptions {
   }
   let parsed: URL;
   try {
+    // `redis:host` (no //) would parse as a path with no host: 127.0.0.1, silently.
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new TypeError('no //');
     parsed = new URL(url);
   } catch {
     throw new ClientOptionsError(
@@ -137,6 +139,12 @@ export function parseUrl(url: string): ClientOptions {
       options.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
       if (parsed.port) options.port = Number(parsed.port);
       if (parsed.protocol === 'rediss:') options.tls = true;
+      if (parsed.pathname.includes('@')) {
+        // `redis://user:12/pa@host`: a password with an unescaped '/' — never quote any of it.
+        throw new ClientOptionsError(
+          "invalid Redis URL: an '@' after the host (a '/' in the password must be written %2F)",
+        );
+      }
       if (parsed.pathname.length > 1) options.database = databaseOf(parsed.pathname.slice(1), 'the URL path');
       break;
     case 'unix:':
@@ -156,8 +164,23 @@ export function parseUrl(url: string): ClientOptions {
   }
   if (parsed.username) options.username = decoded(parsed.username, 'the user name');
   if (parsed.password) options.password = decoded(parsed.password, 'the password');
+  const seen = new Set<string>();
+  for (const key of parsed.searchParams.keys()) {
+    // A misspelt or unsupported option is an error, as in an options object (never ignored:
+    // `?password=` would connect without one).
+    if (!URL_QUERY_OPTIONS.has(key))
+      throw new ClientOptionsError(
+        `unknown URL option "${key.length > 32 ? `${key.slice(0, 32)}...` : key}" (known: protocol, name, db)`,
+      );
+    if (seen.has(key)) throw new ClientOptionsError(`the URL option "${key}" is given twice`);
+    seen.add(key);
+  }
   const protocol = parsed.searchParams.get('protocol');
-  if (protocol !== null) options.protocol = Number(protocol) as 2 | 3;
+  if (protocol !== null) {
+    if (protocol !== '2' && protocol !== '3')
+      throw new ClientOptionsError(`the URL option protocol must be 2 or 3, got "${protocol.slice(0, 16)}"`);
+    options.protocol = Number(protocol) as 2 | 3;
+  }
   const name = parsed.searchParams.get('name');
   if (name !== null) options.name = name;
   const db = parsed.searchParams.get('db');
@@ -168,6 +191,9 @@ export function parseUrl(url: string): ClientOptions {
   }
   return options;
 }
+
+/** The options a URL's query may carry. */
+const URL_QUERY_OPTIONS = new Set(['protocol', 'name', 'db']);
 
 /** A database number from a URL: decimal digits only (`/1e1`, `/0x2`, `?db=` are no database). */
 function databaseOf(text: string, where: string): number {
