@@ -260,7 +260,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         return dropAgain(cache, [argv], this.#leased(argv, transform, options));
       }
       if (route === ROUTE_SELECT) return this.#select(argv, transform, options);
-      return Promise.reject(refusedOnShared(argv));
+      return this.#refused(argv, refusedOnShared(argv));
     }
     if (this.#connections.length > 1 && isWait(argv)) return this.#waitAll(argv, transform, options);
     if (this.#cache !== undefined) return this.#cached(this.#cache, argv, transform, options);
@@ -391,6 +391,20 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       );
   }
 
+  /**
+   * A command refused before any connection took it (a state command on a shared connection, no
+   * leased connection in time): rejected, and traced like a command that failed (an
+   * instrumentation sees every call; the trace starts at the refusal).
+   */
+  #refused(argv: CommandArgument[], error: unknown): Promise<never> {
+    if (!commandTraced()) return Promise.reject(error);
+    return commandChannel.tracePromise(() => Promise.reject(error), {
+      command: commandName(argv),
+      argc: argv.length,
+      server: this.#connection.server,
+    });
+  }
+
   /** Client-side cache counters, when `clientCache` is on. */
   cacheStats(): CacheStats | undefined {
     const self = Client.#own(this);
@@ -405,20 +419,26 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     // The command's deadline runs from this call: the wait for a free connection counts.
     const timeoutMs = options?.timeoutMs ?? this.#commandTimeoutMs;
     const started = performance.now();
-    const connection = await this.#pool.acquire({
-      timeoutMs,
-      signal: options?.signal,
-      command: commandName(argv),
-    });
+    let connection: Connection;
+    try {
+      connection = await this.#pool.acquire({
+        timeoutMs,
+        signal: options?.signal,
+        command: commandName(argv),
+      });
+    } catch (err) {
+      return this.#refused(argv, err);
+    }
     try {
       if (timeoutMs === undefined) return await connection.sendCommand(argv, transform, options);
       const left = Math.round(timeoutMs - (performance.now() - started));
       if (left < 1) {
         // The wait for the connection used the whole budget: not sent at all.
-        throw new TimeoutError(`no reply within ${timeoutMs} ms (waited for a leased connection)`, {
+        const late = new TimeoutError(`no reply within ${timeoutMs} ms (waited for a leased connection)`, {
           command: commandName(argv),
           mayHaveExecuted: false,
         });
+        return await this.#refused(argv, late);
       }
       return await connection.sendCommand(argv, transform, { ...options, timeoutMs: left });
     } finally {

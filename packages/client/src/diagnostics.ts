@@ -7,7 +7,7 @@ import diagnostics from 'node:diagnostics_channel';
 export interface CommandTrace {
   /** The command name (`GET`, `CLIENT`): never its arguments, which may hold secrets. */
   command: string;
-  /** Number of arguments (argv length). */
+  /** Number of arguments (argv length); for a transaction (`MULTI`), its commands with MULTI and EXEC. */
   argc: number;
   /** `host:port` or the socket path. */
   server: string;

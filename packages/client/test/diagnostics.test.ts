@@ -67,4 +67,66 @@ describe('diagnostics_channel', () => {
     expect(names).toContain('SUBSCRIBE');
     expect(names).toContain('UNSUBSCRIBE');
   });
+
+  it('a failed transaction traces an error; refused commands are traced on every path', async () => {
+    await using server = await startServer();
+    const events: string[] = [];
+    const handlers = {
+      start: (c: CommandTrace) => events.push(`start ${c.command}`),
+      end: () => {},
+      asyncStart: () => {},
+      asyncEnd: (c: CommandTrace) => {
+        if (c.error === undefined) events.push(`ok ${c.command}`);
+      },
+      error: (c: CommandTrace) =>
+        events.push(`error ${c.command} ${(c.error as { code?: string }).code ?? (c.error as Error).name}`),
+    };
+    const channel = diagnostics.tracingChannel<CommandTrace, CommandTrace>('pyrsedis:command');
+    await using client = await createClient({
+      port: server.port,
+      pool: { maxLeased: 1, acquireTimeoutMs: 100 },
+    }).connect();
+    channel.subscribe(handlers);
+    try {
+      // EXECABORT: the caller's exec() rejects; the trace was a success before.
+      await client.set('s', 'v');
+      const aborted = await client
+        .multi()
+        .lpush('s', 'x')
+        .hset('h', []) // HSET h: a wrong number of arguments, refused when queued
+        .exec()
+        .catch((err: unknown) => err);
+      expect(aborted).toBeInstanceOf(Error);
+      expect(events).toContain('error MULTI EXECABORT');
+      events.length = 0;
+      await client.multi().get('s').exec();
+      expect(events).toEqual(['start MULTI', 'ok MULTI']);
+      events.length = 0;
+      // A state command on the shared connection; a lease not had in time (one held by BLPOP).
+      await client.sendCommand(['MONITOR']).catch(() => {});
+      const holding = client.blpop(['q'], 1);
+      await client.blpop(['q2'], 1).catch(() => {});
+      await holding;
+      expect(events).toContain('start MONITOR');
+      expect(events).toContain('error MONITOR ERR_SHARED_STATE');
+      expect(events.filter((e) => e.startsWith('error BLPOP'))).toHaveLength(1);
+      events.length = 0;
+      // A closed client: refused before anything is queued.
+      await client.close();
+      await client.get('s').catch(() => {});
+      await client
+        .multi()
+        .get('s')
+        .exec()
+        .catch(() => {});
+      expect(events).toEqual([
+        'start GET',
+        'error GET ERR_CONNECTION',
+        'start MULTI',
+        'error MULTI ERR_CONNECTION',
+      ]);
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+  });
 });

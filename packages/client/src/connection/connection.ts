@@ -496,13 +496,21 @@ export class Connection extends EventEmitter {
   ): Promise<unknown> {
     if (this.#state !== 'ready') {
       const refusal = this.#refusal(1, commandName(argv));
-      if (refusal !== undefined) return Promise.reject(refusal);
+      // Refused (closed, offline queue off or full): traced like any call that fails.
+      if (refusal !== undefined)
+        return this.#traced(commandName(argv), argv.length, () => Promise.reject(refusal));
     }
     if (commandTraced()) {
       const context = { command: commandName(argv), argc: argv.length, server: this.#serverName() };
       return commandChannel.tracePromise(() => this.#enqueue(argv, transform, options), context);
     }
     return this.#enqueue(argv, transform, options);
+  }
+
+  /** `run()`, traced as the command `command` when anyone listens. */
+  #traced<T>(command: string, argc: number, run: () => Promise<T>): Promise<T> {
+    if (!commandTraced()) return run();
+    return commandChannel.tracePromise(run, { command, argc, server: this.#serverName() });
   }
 
   #enqueue(
@@ -604,26 +612,41 @@ export class Connection extends EventEmitter {
    * rejects only when it cannot be queued (closed, offline queue off or full, a bad argument).
    */
   sendTransaction(argvs: CommandArgument[][], options?: SendOptions): Promise<unknown[]> {
-    if (this.#state !== 'ready') {
-      const refusal = this.#refusal(argvs.length, 'MULTI');
-      if (refusal !== undefined) return Promise.reject(refusal);
-    }
+    let refusal: unknown = this.#state === 'ready' ? undefined : this.#refusal(argvs.length, 'MULTI');
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    let bytes: Buffer;
-    try {
-      bytes = encodeCommands(argvs);
-    } catch (err) {
-      return Promise.reject(err);
+    if (refusal === undefined && signal?.aborted) refusal = signal.reason;
+    let bytes: Buffer | undefined;
+    if (refusal === undefined) {
+      try {
+        bytes = encodeCommands(argvs);
+      } catch (err) {
+        refusal = err;
+      }
     }
-    if (commandTraced()) {
-      const context = { command: 'MULTI', argc: argvs.length, server: this.#serverName() };
-      return commandChannel.tracePromise(
-        () => this.#queueBatch(argvs, undefined, bytes, options, true),
+    if (!commandTraced()) {
+      return bytes === undefined
+        ? Promise.reject(refusal)
+        : this.#queueBatch(argvs, undefined, bytes, options, true);
+    }
+    // Traced as one MULTI (argc: the commands in it, MULTI and EXEC included). The transaction's
+    // promise resolves with the replies, errors in place; its trace fails when the transaction
+    // did — MULTI or EXEC answered by an error (EXECABORT, a timeout, an abort, a lost
+    // connection) — with that error.
+    const context = { command: 'MULTI', argc: argvs.length, server: this.#serverName() };
+    if (bytes === undefined) return commandChannel.tracePromise(() => Promise.reject(refusal), context);
+    const queued = this.#queueBatch(argvs, undefined, bytes, options, true);
+    commandChannel
+      .tracePromise(
+        () =>
+          queued.then((replies) => {
+            const failed = [replies[0], replies[replies.length - 1]].find((r) => r instanceof Error);
+            if (failed !== undefined) throw failed;
+            return replies;
+          }),
         context,
-      ) as Promise<unknown[]>;
-    }
-    return this.#queueBatch(argvs, undefined, bytes, options, true);
+      )
+      .catch(() => {}); // the caller gets `queued`; this copy only feeds the trace
+    return queued;
   }
 
   /** Queues commands encoded together as one entry (see sendBatch, sendTransaction). */
