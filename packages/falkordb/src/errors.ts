@@ -28,11 +28,15 @@ export class GraphNotFoundError extends GraphError {
 const EMPTY_KEY = 'Invalid graph operation on empty key';
 
 /**
- * Turns a server error into its graph class (the message and command kept). Errors that are not
- * graph-specific (WRONGTYPE, NOAUTH, ...) keep their own class.
+ * Turns a server error into its graph class (the message and command kept). Errors the resp
+ * package gave a class of their own (WRONGTYPE, NOAUTH, BUSY, ...) keep it; every other plain
+ * `ReplyError` is a graph error, whatever its first word (`SKIP value should be...`, `LIMIT ...`:
+ * codes `SKIP`, `LIMIT`).
  */
 export function graphError(err: unknown): unknown {
-  if (!(err instanceof ReplyError) || err.code !== 'ERR') return err;
+  // The exact class by its brand (instanceof holds for every subclass; brands hold across copies).
+  if (!(err instanceof ReplyError) || (err.constructor as { brand?: string }).brand !== 'ReplyError')
+    return err;
   const message = err.message;
   const Class = message.startsWith('errMsg:')
     ? GraphSyntaxError

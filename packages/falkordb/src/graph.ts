@@ -103,6 +103,16 @@ function indexStatement(verb: 'CREATE' | 'DROP', spec: IndexSpec): string {
   return statement;
 }
 
+/** The statistics of two statements as one: counts and times added, raw lines of both. */
+function sumStats(a: QueryStats, b: QueryStats): QueryStats {
+  const sum = { ...a, raw: [...a.raw, ...b.raw], cachedExecution: a.cachedExecution && b.cachedExecution };
+  for (const key of Object.keys(sum) as (keyof QueryStats)[]) {
+    const value = b[key];
+    if (typeof value === 'number') (sum as Record<string, unknown>)[key] = (a[key] as number) + value;
+  }
+  return sum;
+}
+
 /**
  * A map reply as a plain object, the same over RESP2 (a flat [key, value, ...] array) and RESP3
  * (a map), `depth` levels down (GRAPH.MEMORY USAGE nests per-label and per-type maps).
@@ -817,9 +827,19 @@ export class Graph {
     return (await this.query(indexStatement('CREATE', spec))).stats;
   }
 
-  /** Drops an index. */
+  /**
+   * Drops an index: what `createIndex` made with the same spec. The server drops one property's
+   * index per statement (`DROP INDEX ... ON (n.a, n.b)` drops `a`'s only, while CREATE indexed
+   * both): one DROP per property, their counts added up.
+   */
   async dropIndex(spec: IndexSpec): Promise<QueryStats> {
-    return (await this.query(indexStatement('DROP', spec))).stats;
+    indexStatement('DROP', spec); // the spec's errors, before anything is sent
+    let total: QueryStats | undefined;
+    for (const property of spec.properties) {
+      const { stats } = await this.query(indexStatement('DROP', { ...spec, properties: [property] }));
+      total = total === undefined ? stats : sumStats(total, stats);
+    }
+    return total!;
   }
 
   /** The graph's indexes (`CALL db.indexes()`): label, properties, types, options, status, ... */

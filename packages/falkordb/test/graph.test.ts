@@ -1,5 +1,5 @@
 // The graph API against a real Redis 8.2 + FalkorDB 4.16 (and Valkey 8 + FalkorDB).
-import { createClient, ReplyError, TimeoutError } from '@pyrsedis/client';
+import { createClient, ReplyError, TimeoutError, WrongTypeError } from '@pyrsedis/client';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
 import {
@@ -73,8 +73,14 @@ describe('queries against Redis 8.2 + FalkorDB 4.16', () => {
     await expect(
       g.roQuery('UNWIND range(1, 3000000) AS x WITH x WHERE x % 7 = 0 RETURN count(x)', { timeout: 1 }),
     ).rejects.toBeInstanceOf(GraphTimeoutError);
+    // Messages whose first word looks like a code (SKIP, LIMIT): graph errors all the same.
+    for (const query of ['RETURN 1 SKIP -1', 'RETURN 1 LIMIT -1']) {
+      const failed = await g.query(query).catch((e: Error) => e);
+      expect(failed, query).toBeInstanceOf(GraphError); // were plain ReplyErrors
+    }
     await client.set('plain', 'x');
     await expect(falkordb(client).graph('plain').query('RETURN 1')).rejects.toThrow(/WRONGTYPE/);
+    await expect(falkordb(client).graph('plain').query('RETURN 1')).rejects.toBeInstanceOf(WrongTypeError);
     // The connection is fine afterwards.
     expect((await g.query('RETURN 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
@@ -543,6 +549,18 @@ describe('indexes and constraints', () => {
     await g.dropConstraint({ type: 'UNIQUE', entity: 'node', label: 'User', properties: ['email'] });
     expect((await g.dropIndex(range)).indicesDeleted).toBe(1);
     await expect(g.createIndex({ ...range, label: 'x` ON (n.y) //' })).rejects.toThrow(/without backticks/);
+    // Several properties: dropIndex undoes what createIndex made with the same spec.
+    for (const kind of ['range', 'fulltext'] as const) {
+      const spec = { kind, entity: 'node', label: 'Multi', properties: ['a', 'b'] } as const;
+      await g.createIndex(spec);
+      const dropped = await g.dropIndex(spec);
+      expect(dropped.indicesDeleted, kind).toBeGreaterThanOrEqual(1);
+      // Was [['Multi', ['b']]]: the second property's index stayed.
+      expect(
+        (await g.listIndexes()).filter((i) => i.label === 'Multi'),
+        kind,
+      ).toEqual([]);
+    }
   });
 
   it('management replies have one shape over RESP2 and RESP3; their errors are graph errors', async () => {
