@@ -7,6 +7,8 @@ import {
   createClient,
   type QueuedOptions,
   type Session,
+  TimeoutError,
+  withOptions,
 } from '@pyrsedis/client';
 import { GraphNotFoundError, graphError } from './errors.js';
 import { type CypherParams, withParams } from './params.js';
@@ -129,6 +131,85 @@ function plainMap(reply: unknown, depth: number): unknown {
   }
   return out;
 }
+
+/** A query's deadline and signal for one attempt: what `sendCommand` takes. */
+interface SendTiming {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A query's `timeoutMs` as one deadline from the call, and its signal, over everything the query
+ * does: the wait for a connection, every attempt (a resend after a version mismatch gets what is
+ * left) and the schema refreshes it waits for (a refresh shared with other queries goes on; only
+ * this query stops waiting).
+ */
+class Budget {
+  readonly #deadline: number | undefined;
+  readonly #timeoutMs: number | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #command: string;
+
+  constructor(timeoutMs: number | undefined, signal: AbortSignal | undefined, command: string) {
+    this.#timeoutMs = timeoutMs;
+    this.#deadline =
+      timeoutMs === undefined || timeoutMs === Number.POSITIVE_INFINITY
+        ? undefined
+        : performance.now() + timeoutMs;
+    this.#signal = signal;
+    this.#command = command;
+  }
+
+  /** The client, or a view of it bounded by this budget (for the wait for a leased connection). */
+  client(client: Client): Client {
+    if (this.#timeoutMs === undefined && this.#signal === undefined) return client;
+    return withOptions(client, { timeoutMs: this.#timeoutMs, signal: this.#signal });
+  }
+
+  /** The options of the next attempt: what is left of the deadline (a TimeoutError when none). */
+  timing(): SendTiming {
+    if (this.#deadline === undefined) return { timeoutMs: this.#timeoutMs, signal: this.#signal };
+    const left = Math.floor(this.#deadline - performance.now());
+    if (left < 1) throw this.#timedOut();
+    return { timeoutMs: left, signal: this.#signal };
+  }
+
+  /** `work` awaited until the deadline or the signal, whichever comes first. */
+  bound<T>(work: Promise<T>): Promise<T> {
+    const signal = this.#signal;
+    if (this.#deadline === undefined && signal === undefined) return work;
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = (): void => finish(() => reject(signal!.reason));
+      const finish = (settle: () => void): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        settle();
+      };
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (this.#deadline !== undefined) {
+        timer = setTimeout(
+          () => finish(() => reject(this.#timedOut())),
+          Math.max(0, this.#deadline - performance.now()),
+        );
+      }
+      work.then(
+        (value) => finish(() => resolve(value)),
+        (err: unknown) => finish(() => reject(err)),
+      );
+    });
+  }
+
+  #timedOut(): TimeoutError {
+    return new TimeoutError(`no reply within ${this.#timeoutMs} ms (waiting for the graph's schema)`, {
+      command: this.#command,
+      mayHaveExecuted: false,
+    });
+  }
+}
+
+const NO_BUDGET = new Budget(undefined, undefined, '');
 
 /** Options of {@link falkordb}. */
 export interface FalkorDBOptions {
@@ -563,7 +644,8 @@ export class Graph {
     command: string,
     cypher: string,
     options: QueryOptions,
-    send: (argv: (string | number)[], reader: CompactParser) => Promise<CompactResult>,
+    budget: Budget,
+    send: (argv: (string | number)[], reader: CompactParser, timing: SendTiming) => Promise<CompactResult>,
     onRow?: (row: unknown, reader: CompactParser) => void,
   ): Promise<QueryResult> {
     const text = withParams(cypher, options.params);
@@ -577,42 +659,46 @@ export class Graph {
         // A schema that keeps changing (concurrent writers adding keys) would mismatch forever:
         // the last attempt, right after a fresh refresh, goes without the check — ids newer than
         // that refresh are resolved after the reply like any unknown id.
-        result = await send(this.#argv(command, text, options, attempt < 3), reader);
+        result = await send(this.#argv(command, text, options, attempt < 3), reader, budget.timing());
       } catch (err) {
         throw graphError(err);
       }
       if (result.versionMismatch !== undefined) {
         // Not executed: the graph's names changed (or it was recreated). Refetch, resend.
         this.#schema.learn(result.versionMismatch);
-        await this.#schema.refresh(true);
+        await budget.bound(this.#schema.refresh(true));
         continue;
       }
-      if (result.unresolved) await this.#resolve(reader);
+      if (result.unresolved) await this.#resolve(reader, budget);
       return { columns: result.columns, rows: result.rows as QueryResult['rows'], stats: result.stats };
     }
   }
 
   /** Ids newer than the cache: refresh (shared with concurrent queries) until they are known. */
-  async #resolve(reader: CompactParser): Promise<void> {
+  async #resolve(reader: CompactParser, budget: Budget = NO_BUDGET): Promise<void> {
     for (let i = 0; i < 2; i++) {
-      await this.#schema.refresh();
+      await budget.bound(this.#schema.refresh());
       if (covers(this.#schema.names, reader.missing())) break;
     }
     reader.resolve(this.#schema.names);
   }
 
   async #query(command: string, cypher: string, options: QueryOptions): Promise<QueryResult> {
-    const sendOptions = { timeoutMs: options.timeoutMs, signal: options.signal };
-    // One query per connection at a time on the server: concurrent queries lease connections.
-    return this.#db.client.isolated((session) =>
-      this.#run(
-        command,
-        cypher,
-        options,
-        (argv, reader) =>
-          session.sendCommand(argv, undefined, { ...sendOptions, reader }) as Promise<CompactResult>,
-      ),
-    );
+    const budget = new Budget(options.timeoutMs, options.signal, command);
+    // One query per connection at a time on the server: concurrent queries lease connections
+    // (the wait for one counts in the deadline).
+    return budget
+      .client(this.#db.client)
+      .isolated((session) =>
+        this.#run(
+          command,
+          cypher,
+          options,
+          budget,
+          (argv, reader, timing) =>
+            session.sendCommand(argv, undefined, { ...timing, reader }) as Promise<CompactResult>,
+        ),
+      );
   }
 
   async *#stream(command: string, cypher: string, options: QueryOptions): AsyncGenerator<unknown> {
@@ -629,8 +715,9 @@ export class Graph {
     let session: Session | undefined;
     let paused = false;
     let left = false;
-    const sendOptions = { timeoutMs: options.timeoutMs, signal: options.signal };
-    const finished = this.#db.client
+    const budget = new Budget(options.timeoutMs, options.signal, command);
+    const finished = budget
+      .client(this.#db.client)
       .isolated(async (s) => {
         session = s;
         try {
@@ -638,8 +725,9 @@ export class Graph {
             command,
             cypher,
             options,
-            (argv, reader) =>
-              s.sendCommand(argv, undefined, { ...sendOptions, reader }) as Promise<CompactResult>,
+            budget,
+            (argv, reader, timing) =>
+              s.sendCommand(argv, undefined, { ...timing, reader }) as Promise<CompactResult>,
             (row, reader) => {
               if (left) return; // the consumer is gone: the rest of the reply is read and dropped
               // Ids the cache lacks: names refreshed while the reply is read (by this stream or by

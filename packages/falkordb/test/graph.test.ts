@@ -319,6 +319,31 @@ describe('graph queries in a pipeline', () => {
 });
 
 describe('schema changes under load', () => {
+  it('timeoutMs is one deadline over the attempts and the schema refresh a version mismatch needs', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    await using busy = await createClient({ port: server.port }).connect();
+    const g = falkordb(client).graph('deadline');
+    await g.query('CREATE (:A {x: 1})');
+    await g.query('MATCH (n) RETURN n'); // the handle knows the version and the names
+    await busy.sendCommand(['GRAPH.QUERY', 'deadline', 'CREATE (:B {y: 2})']); // the schema grows elsewhere
+    await busy.sendCommand(['GRAPH.QUERY', 'other', 'RETURN 1']);
+    // Every worker thread busy: the refresh waits behind them (the mismatch is answered at once).
+    const slow = 'UNWIND range(1, 12000000) AS x WITH x WHERE x % 7 = 0 RETURN count(x)';
+    const hogs = [1, 2, 3, 4].map(() =>
+      busy.isolated((s) => s.sendCommand(['GRAPH.RO_QUERY', 'other', slow])).catch(() => undefined),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const outcome = await g.query('MATCH (n:A) RETURN n', { timeoutMs: 300 }).catch((e: unknown) => e);
+    const took = Date.now() - started;
+    expect(outcome).toBeInstanceOf(TimeoutError);
+    expect(took).toBeLessThan(900); // waited for the refresh (seconds) before
+    await Promise.all(hogs);
+    // The handle is fine afterwards (the refresh it gave up on went on).
+    expect((await g.query('MATCH (n:A) RETURN n.x AS x')).rows).toEqual([{ x: 1 }]);
+  });
+
   it('pipelined queries re-sent after a version mismatch run in pipeline order', async () => {
     await using server = await startServer({ falkordb: true });
     await using client = await createClient({ port: server.port }).connect();
