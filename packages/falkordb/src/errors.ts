@@ -25,6 +25,16 @@ export class GraphNotFoundError extends GraphError {
   static override readonly brand: string = 'GraphNotFoundError';
 }
 
+/**
+ * In `exec()`'s results only, in the place of a query queued with `g.queue()` that did not run in
+ * the pipeline: the graph's schema had changed (a version mismatch answered it), so it was sent
+ * again on its own after the pipeline. Its result — or its error — is the promise `g.queue()`
+ * returned.
+ */
+export class GraphResentError extends GraphError {
+  static override readonly brand: string = 'GraphResentError';
+}
+
 const EMPTY_KEY = 'Invalid graph operation on empty key';
 
 /**

@@ -10,7 +10,7 @@ import {
   TimeoutError,
   withOptions,
 } from '@pyrsedis/client';
-import { GraphNotFoundError, graphError } from './errors.js';
+import { GraphNotFoundError, GraphResentError, graphError } from './errors.js';
 import { type CypherParams, withParams } from './params.js';
 import { CompactParser, type CompactResult, type RowShape, type SchemaNames } from './parser.js';
 import { setKey } from './rows.js';
@@ -603,10 +603,22 @@ export class Graph {
     const command = options.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
     const parser = new CompactParser(this.#names().names, { rowShape: options.rowShape });
     const queued = new Promise<CompactResult>((resolve, reject) => {
+      let raw: CompactResult | undefined;
       pipeline.addCommand(this.#argv(command, withParams(cypher, options.params), options), {
         reader: parser,
-        onSettled: (error, reply) =>
-          error === undefined ? resolve(reply as CompactResult) : reject(graphError(error)),
+        // exec()'s slot: the result as query() gives it (ids the cache lacked are named in it once
+        // this promise settles), or a GraphResentError for a query that did not run there.
+        transform: (reply) => {
+          raw = reply as CompactResult;
+          if (raw.versionMismatch !== undefined)
+            return new GraphResentError(
+              `${command} not run in the pipeline (the graph's schema changed): sent again on its own; ` +
+                'its result is the promise g.queue() returned',
+              { command },
+            );
+          return { columns: raw.columns, rows: raw.rows, stats: raw.stats };
+        },
+        onSettled: (error) => (error === undefined ? resolve(raw!) : reject(graphError(error))),
       });
     }).then(async (result) => {
       if (result.versionMismatch !== undefined) {
@@ -866,6 +878,16 @@ export class Graph {
   async #plan(command: string, cypher: string, options: { params?: CypherParams }): Promise<string[]> {
     const reply = await this.#command([command, this.name, withParams(cypher, options.params)]);
     return Array.isArray(reply) ? (reply as string[]) : [String(reply)];
+  }
+
+  /**
+   * Forgets the cached names and schema version: the next query fetches them. For the changes the
+   * version cannot reveal (see the README's known gaps): a graph replaced by `GRAPH.COPY` or a
+   * `RESTORE` from another client, `DEBUG RELOAD`, or recreated with the same names in the same
+   * order but of other kinds.
+   */
+  clearSchema(): void {
+    this.#schema.clear();
   }
 
   /** `GRAPH.DELETE`: removes the graph; its cached names go too. */

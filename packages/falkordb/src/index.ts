@@ -3,7 +3,13 @@
  * pass from the wire bytes into rows of typed values (Node, Edge, Path, Point, temporal values,
  * vectors), safe parameters, a schema cache checked against the server's schema version.
  */
-export { GraphError, GraphNotFoundError, GraphSyntaxError, GraphTimeoutError } from './errors.js';
+export {
+  GraphError,
+  GraphNotFoundError,
+  GraphResentError,
+  GraphSyntaxError,
+  GraphTimeoutError,
+} from './errors.js';
 export {
   type ConstraintSpec,
   FalkorDB,
