@@ -50,8 +50,11 @@ export interface IndexSpec {
   label: string;
   /** The indexed properties (one for vector indexes). */
   properties: readonly string[];
-  /** Vector options: `dimension` (required), `similarityFunction` ('euclidean' | 'cosine'), `M`, `efConstruction`, `efRuntime`. */
-  options?: Record<string, string | number>;
+  /**
+   * Vector options: `dimension` (required), `similarityFunction` ('euclidean' | 'cosine'), `M`,
+   * `efConstruction`, `efRuntime`; full-text options: `language`, `stopwords` (a list), ...
+   */
+  options?: Record<string, string | number | readonly string[]>;
 }
 
 /** A constraint: what `createConstraint` / `dropConstraint` take (`GRAPH.CONSTRAINT`). */
@@ -75,7 +78,9 @@ function identifier(name: string, what: string): string {
   return `\`${name}\``;
 }
 
-function optionValue(value: string | number): string {
+function optionValue(value: string | number | readonly string[]): string {
+  // A list (full-text `stopwords`): a Cypher list of its quoted strings.
+  if (Array.isArray(value)) return `[${value.map((item: string) => optionValue(String(item))).join(', ')}]`;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`index option values must be finite, got ${value}`);
     return String(value);

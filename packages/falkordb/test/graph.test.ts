@@ -604,6 +604,16 @@ describe('indexes and constraints', () => {
     await g.dropConstraint({ type: 'UNIQUE', entity: 'node', label: 'User', properties: ['email'] });
     expect((await g.dropIndex(range)).indicesDeleted).toBe(1);
     await expect(g.createIndex({ ...range, label: 'x` ON (n.y) //' })).rejects.toThrow(/without backticks/);
+    // A list option: full-text stop words (was sent as one quoted string, refused).
+    await g.createIndex({
+      kind: 'fulltext',
+      entity: 'node',
+      label: 'Doc',
+      properties: ['text'],
+      options: { stopwords: ['the', "it's"], language: 'english' },
+    });
+    const doc = (await g.listIndexes()).find((i) => i.label === 'Doc')!;
+    expect([...(doc.stopwords as string[])].sort()).toEqual(["it's", 'the']);
     // Several properties: dropIndex undoes what createIndex made with the same spec.
     for (const kind of ['range', 'fulltext'] as const) {
       const spec = { kind, entity: 'node', label: 'Multi', properties: ['a', 'b'] } as const;
