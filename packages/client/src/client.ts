@@ -7,6 +7,7 @@ import {
   lookupCommand,
   ROUTE_BLOCKING,
   ROUTE_SELECT,
+  ROUTE_SETNAME,
   ROUTE_SHARED,
   refusedOnShared,
 } from './commands/keys.js';
@@ -260,6 +261,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
         return dropAgain(cache, [argv], this.#leased(argv, transform, options));
       }
       if (route === ROUTE_SELECT) return this.#select(argv, transform, options);
+      if (route === ROUTE_SETNAME) return this.#setName(argv, transform, options);
       return this.#refused(argv, refusedOnShared(argv));
     }
     if (this.#connections.length > 1 && isWait(argv)) return this.#waitAll(argv, transform, options);
@@ -309,6 +311,29 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     this.#cache?.clear();
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
+    return (settled[0] as PromiseFulfilledResult<unknown>).value;
+  }
+
+  /**
+   * CLIENT SETNAME on the client: every shared connection takes the name (in order with the
+   * commands around it), kept for reconnects and for leased connections opened afterwards (idle
+   * ones, named before, are closed) — like the `name` option. On one connection only, a reconnect
+   * would lose it and the other connections would never have had it.
+   */
+  async #setName(
+    argv: CommandArgument[],
+    transform: ReplyTransformFunction | undefined,
+    options: SendOptions | undefined,
+  ): Promise<unknown> {
+    const settled = await Promise.allSettled(
+      this.#connections.map((c) => c.sendCommand(argv, transform, options)),
+    );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    // `CLIENT SETNAME ""` removes the name.
+    const name = argv.length > 2 ? String(argv[2]) : '';
+    this.#options.name = name === '' ? undefined : name;
+    this.#pool.setName(this.#options.name);
     return (settled[0] as PromiseFulfilledResult<unknown>).value;
   }
 

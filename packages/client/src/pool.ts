@@ -275,6 +275,17 @@ export class LeasePool {
    */
   setDatabase(database: number): void {
     this.#options.database = database;
+    this.#retireAll();
+  }
+
+  /** The connection name from now on: leased connections named otherwise are retired. */
+  setName(name: string | undefined): void {
+    this.#options.name = name;
+    this.#retireAll();
+  }
+
+  /** Every connection opened so far goes: idle ones now, leased and opening ones when released. */
+  #retireAll(): void {
     for (const connection of this.#leased) this.#stale.add(connection);
     for (const connection of this.#opening) this.#stale.add(connection);
     for (const { connection, timer } of this.#idle) {

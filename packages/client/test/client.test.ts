@@ -472,6 +472,35 @@ describe('closing while connecting', () => {
   });
 });
 
+describe('CLIENT SETNAME at run time', () => {
+  it('names every connection, survives reconnects, and names leased connections opened later', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, connections: 2, name: 'before' }).connect();
+    await using admin = await createClient({ port: server.port }).connect();
+    const names = async () =>
+      (await admin.clientList())
+        .filter((c) => c.name === 'before' || c.name === 'after')
+        .map((c) => c.name)
+        .sort();
+    await client.blpop(['nothing'], 0.01); // a leased connection, idle afterwards
+    expect(await names()).toEqual(['before', 'before', 'before']);
+    expect(await client.clientSetname('after')).toBe('OK');
+    // Both shared connections (was: one), the idle lease closed (it had the old name).
+    const settled = async (expected: string[]) => {
+      for (let i = 0; i < 20 && JSON.stringify(await names()) !== JSON.stringify(expected); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await names()).toEqual(expected);
+    };
+    await settled(['after', 'after']);
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await client.ping()).toBe('PONG');
+    await client.blpop(['nothing'], 0.01);
+    await settled(['after', 'after', 'after']); // was: the option's name again
+    expect(await client.clientGetname()).toBe('after');
+  });
+});
+
 describe('options', () => {
   it('parses URLs and validates options with exact messages', () => {
     expect(() => createClient('redis+cluster://a:1,b:2')).toThrow(

@@ -61,6 +61,8 @@ export const ROUTE_BLOCKING = 1;
 export const ROUTE_SELECT = 2;
 /** {@link commandRoute}: a command that would change a shared connection's state: refused there. */
 export const ROUTE_STATE = 3;
+/** {@link commandRoute}: CLIENT SETNAME, which the client applies to every connection. */
+export const ROUTE_SETNAME = 4;
 
 /**
  * Commands that change a connection's state in ways the client manages itself (protocol, user,
@@ -98,7 +100,7 @@ const routeByName = new Map<string, number>();
 /**
  * Where the client sends a command: {@link ROUTE_SHARED}, {@link ROUTE_BLOCKING} (the spec's
  * BLOCKING flag: BLPOP, XREAD, BLMOVE...: a connection of its own, retired if it gives up),
- * {@link ROUTE_SELECT} or {@link ROUTE_STATE}. Not WAIT / WAITAOF, flagged blocking too: they
+ * {@link ROUTE_SELECT}, {@link ROUTE_SETNAME} or {@link ROUTE_STATE}. Not WAIT / WAITAOF, flagged blocking too: they
  * count acknowledgements of the writes of the connection they run on, so they must run where
  * those writes went, and a late reply takes nothing from anyone. Memoised per name as sent (one
  * map lookup on the hot path), except for container commands, whose subcommand decides.
@@ -115,6 +117,7 @@ export function commandRoute(argv: readonly CommandArgument[]): number {
     if ((found.info.flags & CommandFlag.BLOCKING) !== 0 && found.name !== 'WAIT' && found.name !== 'WAITAOF')
       route = ROUTE_BLOCKING;
     else if (found.name === 'SELECT') route = ROUTE_SELECT;
+    else if (found.name === 'CLIENT SETNAME') route = ROUTE_SETNAME;
     else if (SHARED_STATE.has(found.name)) route = ROUTE_STATE;
   }
   // A subcommand's name has a space; a container not matched to one is flagged container.
