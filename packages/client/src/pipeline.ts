@@ -1,5 +1,5 @@
 // client.pipeline() and client.multi(): chainable, typed per command, sent in one write.
-import { encodeCommands, ReplyError } from '@pyrsedis/resp';
+import { encodeCommands, PyrsedisError, ReplyError } from '@pyrsedis/resp';
 import { commandRoute, ROUTE_BLOCKING, ROUTE_SHARED, refusedOnShared } from './commands/keys.js';
 import { shapeReply } from './commands/resp2.js';
 import type {
@@ -190,20 +190,36 @@ export class Pipeline implements CommandSender {
     if (replies === null) return null as unknown as unknown[]; // WATCHed key changed: aborted
     // EXEC's reply is one array: each element shaped as its command's own reply would be (RESP2
     // reshaped to the RESP3 forms the types describe, then transformed), errors in place.
+    // EXEC answers the commands answered QUEUED only: one the server refused while queuing
+    // without aborting the transaction (Redis: a WATCH or MULTI inside it) has no reply there —
+    // its queuing error takes its place, the others keep theirs.
     const protocol = target.protocol;
-    return (replies as unknown[]).map((reply, i) => {
+    const executed = replies as unknown[];
+    let next = 0;
+    const results = queued.map((q, i) => {
+      const queueError = queueErrors[i];
+      if (queueError instanceof Error) {
+        (queueError as ReplyError).command ??= commandName(q.argv);
+        return queueError;
+      }
+      const reply = executed[next++];
       if (reply instanceof Error) {
         // As for errors in place elsewhere: the command it belongs to.
-        (reply as ReplyError).command ??= commandName(queued[i]!.argv);
+        (reply as ReplyError).command ??= commandName(q.argv);
         return reply;
       }
-      const { argv, transform } = queued[i]!;
       try {
-        return shapeReply(argv, reply, protocol, transform);
+        return shapeReply(q.argv, reply, protocol, q.transform);
       } catch (err) {
         return err;
       }
     });
+    if (next !== executed.length)
+      throw new PyrsedisError(
+        `EXEC answered ${executed.length} commands, ${next} were queued: the replies cannot be matched`,
+        'ERR_EXEC_REPLIES',
+      );
+    return results;
   }
 }
 

@@ -322,6 +322,36 @@ describe('pipeline() as one unit (one queue entry, one promise)', () => {
 });
 
 describe('multi()', () => {
+  it("a session's multi() with a WATCH inside: every reply on its own command, the refusal in place", async () => {
+    for (const [flavor, protocol] of [
+      ['redis8', 3],
+      ['redis7', 2],
+    ] as const) {
+      await using server = await startServer({ flavor });
+      await using client = await createClient({ port: server.port, protocol }).connect();
+      await client.zadd('z', [{ score: 1, member: 'a' }]);
+      const results = await client.isolated((session) =>
+        session
+          .multi()
+          .set('k', '1')
+          .addCommand(['WATCH', 'x'])
+          .zrange('z', 0, -1, { withscores: true })
+          .hgetall('h')
+          .exec(),
+      );
+      // Redis refuses the WATCH when queued and runs the rest: EXEC answers three of the four.
+      // They were shifted onto the wrong commands (three results, no error).
+      expect(results, flavor).toHaveLength(4);
+      const [set, watch, zrange, hgetall] = results!;
+      expect(set).toBe('OK');
+      expect(watch).toBeInstanceOf(ReplyError);
+      expect((watch as ReplyError).message).toMatch(/WATCH inside MULTI/);
+      expect((watch as ReplyError).command).toBe('WATCH');
+      expect(zrange).toEqual([{ member: 'a', score: 1 }]);
+      expect(hgetall).toEqual({});
+    }
+  });
+
   it('runs the commands atomically between MULTI and EXEC, errors in place', async () => {
     await using server = await startServer();
     await using client = await createClient({ port: server.port }).connect();
