@@ -1,5 +1,6 @@
 // createClient: a client over one multiplexed connection, with the whole typed command surface.
 import { EventEmitter } from 'node:events';
+import { PyrsedisError } from '@pyrsedis/resp';
 import { type CacheStats, ClientCache, WROTE } from './cache.js';
 import {
   commandKeyIndexes,
@@ -893,6 +894,8 @@ export class Session implements CommandSender {
   ): Promise<unknown> {
     const self = Session.#own(this);
     if (self.#ended) return Promise.reject(sessionEnded(commandName(argv)));
+    if (SUBSCRIPTIONS.has(String(argv[0]).toUpperCase()))
+      return Promise.reject(subscribeInSession(commandName(argv)));
     self.#note(argv);
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
     const cache = this.#cache;
@@ -1011,6 +1014,29 @@ function channelList(names: ChannelNames): ChannelName[] | TypeError {
 }
 
 /** Commands that change a connection's state beyond the session: its connection is retired after. */
+/** Raw subscription commands: a session has no one to deliver messages to (see below). */
+const SUBSCRIPTIONS = new Set([
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'SUNSUBSCRIBE',
+]);
+
+/**
+ * A raw SUBSCRIBE & co. in a session: over RESP3 it is confirmed by a push, not a reply (the next
+ * command's reply would be taken for it), and no one would receive the messages of either protocol.
+ */
+function subscribeInSession(command: string): PyrsedisError {
+  return new PyrsedisError(
+    `${command} in isolated(): use client.subscribe() / client.messages() (the client delivers the ` +
+      'messages, resubscribes after reconnects, and keeps the connection in step)',
+    'ERR_SESSION_SUBSCRIBE',
+    { command },
+  );
+}
+
 const SESSION_STATE = new Set([
   'SELECT',
   'CLIENT',

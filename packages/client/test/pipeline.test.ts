@@ -322,6 +322,18 @@ describe('pipeline() as one unit (one queue entry, one promise)', () => {
 });
 
 describe('multi()', () => {
+  it('raw SUBSCRIBE & co. are refused in a session (over RESP3 the next reply was taken for it)', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await client.set('k', 'v');
+    const [subscribed, got] = await client.isolated(async (session) => [
+      await session.sendCommand(['SUBSCRIBE', 'x']).catch((err: unknown) => err),
+      await session.get('k'),
+    ]);
+    expect(subscribed).toMatchObject({ code: 'ERR_SESSION_SUBSCRIBE', command: 'SUBSCRIBE' });
+    expect(got).toBe('v'); // was the SUBSCRIBE's, and the GET never settled
+  });
+
   it("a session's multi() with a WATCH inside: every reply on its own command, the refusal in place", async () => {
     for (const [flavor, protocol] of [
       ['redis8', 3],
