@@ -11,6 +11,7 @@ import {
   ROUTE_SETNAME,
   ROUTE_SHARED,
   refusedOnShared,
+  SUBSCRIPTION_COMMANDS,
 } from './commands/keys.js';
 import {
   hscanIterator,
@@ -894,7 +895,7 @@ export class Session implements CommandSender {
   ): Promise<unknown> {
     const self = Session.#own(this);
     if (self.#ended) return Promise.reject(sessionEnded(commandName(argv)));
-    if (SUBSCRIPTIONS.has(String(argv[0]).toUpperCase()))
+    if (SUBSCRIPTION_COMMANDS.has(String(argv[0]).toUpperCase()))
       return Promise.reject(subscribeInSession(commandName(argv)));
     self.#note(argv);
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
@@ -1014,16 +1015,6 @@ function channelList(names: ChannelNames): ChannelName[] | TypeError {
 }
 
 /** Commands that change a connection's state beyond the session: its connection is retired after. */
-/** Raw subscription commands: a session has no one to deliver messages to (see below). */
-const SUBSCRIPTIONS = new Set([
-  'SUBSCRIBE',
-  'PSUBSCRIBE',
-  'SSUBSCRIBE',
-  'UNSUBSCRIBE',
-  'PUNSUBSCRIBE',
-  'SUNSUBSCRIBE',
-]);
-
 /**
  * A raw SUBSCRIBE & co. in a session: over RESP3 it is confirmed by a push, not a reply (the next
  * command's reply would be taken for it), and no one would receive the messages of either protocol.

@@ -70,7 +70,18 @@ export const ROUTE_SETNAME = 4;
  * transactions: `multi()`, or WATCH in `isolated()`): on a connection other callers share, they
  * would break every command after them.
  */
+/** The raw subscription commands (refused in sessions too: no one there delivers messages). */
+export const SUBSCRIPTION_COMMANDS: ReadonlySet<string> = new Set([
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'SUNSUBSCRIBE',
+]);
+
 const SHARED_STATE = new Set([
+  ...SUBSCRIPTION_COMMANDS,
   'HELLO',
   'AUTH',
   'RESET',
@@ -81,12 +92,6 @@ const SHARED_STATE = new Set([
   // would go on serving values the server no longer reports changes of.
   'CLIENT TRACKING',
   'CLIENT CACHING',
-  'SUBSCRIBE',
-  'PSUBSCRIBE',
-  'SSUBSCRIBE',
-  'UNSUBSCRIBE',
-  'PUNSUBSCRIBE',
-  'SUNSUBSCRIBE',
   // A transaction or a WATCH opened by hand would take in every other caller's commands.
   'MULTI',
   'EXEC',
