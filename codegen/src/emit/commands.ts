@@ -464,6 +464,13 @@ function emitCommand(command: CommandModel): Emitted {
       ctx.checked.add(name);
     }
   });
+  if (optional.length) {
+    // The options object itself: an object of known names (a misspelt `{ ex: 60 }` for SET, or a
+    // bare count, would be ignored: the command would run without it).
+    checks.unshift(
+      `if (options !== undefined) checkOptions(${lit(command.name)}, options, ${JSON.stringify(optionNames)});`,
+    );
+  }
   for (const arg of args) {
     if (arg.count_of === undefined) continue;
     const list = args.find((a) => a.name === arg.count_of)!;
@@ -547,6 +554,16 @@ function describeValue(value: unknown): string {
 /** A double argument: \`Infinity\` and \`-Infinity\` as Redis writes them (NaN is the encoder's to refuse). */
 function doubleArgument(value: number | string): number | string {
   return value === Infinity ? '+inf' : value === -Infinity ? '-inf' : value;
+}
+
+/** An options object: an object whose names are all known (an unknown one would be ignored). */
+function checkOptions(command: string, options: unknown, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw invalidArgument(command, 'options', \`an object { \${known.join(', ')} }\`, options);
+  for (const name in options) {
+    if (!known.includes(name))
+      throw new TypeError(\`\${command}: unknown option "\${name}" (known: \${known.join(', ')})\`);
+  }
 }
 
 /** The TypeError for an argument of the wrong shape, naming the command and the parameter. */

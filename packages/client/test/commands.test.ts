@@ -296,6 +296,26 @@ describe('generated command methods against Redis 8.2', () => {
     expect(events.find((e) => e[0] === 'command')).toHaveLength(4);
   });
 
+  it('an options object of unknown names, or not an object, is refused (it was ignored: the command ran without it)', async () => {
+    await r.del('opt');
+    const sent = r.sent.length;
+    await expect(r.set('opt', 'v', { ex: 60 } as never)).rejects.toThrow(
+      'SET: unknown option "ex" (known: condition, get, expiration)',
+    );
+    await expect(r.set('opt', 'v', 60 as never)).rejects.toThrow(
+      'SET: options must be an object { condition, get, expiration }, got a number',
+    );
+    await expect(r.zpopmin('opt', 2 as never)).rejects.toThrow(TypeError);
+    await expect(r.eval('return #KEYS', { keys: ['a', 'b'] } as never)).rejects.toThrow(
+      /EVAL: unknown option "keys" \(known: key, arg\)/,
+    );
+    expect(r.sent.length).toBe(sent); // nothing sent
+    expect(await r.exists('opt')).toBe(0); // was stored, with no expiry
+    // Known names, undefined values included, are fine.
+    expect(await r.set('opt', 'v', { expiration: { seconds: 60 }, get: undefined })).toBe('OK');
+    expect(await r.ttl('opt')).toBeGreaterThan(0);
+  });
+
   it('doubles take ±Infinity (a score read back), sent as +inf / -inf', async () => {
     await r.del('zi');
     expect(await r.zadd('zi', [{ score: Infinity, member: 'top' }])).toBe(1); // was a TypeError

@@ -3667,6 +3667,16 @@ function doubleArgument(value: number | string): number | string {
   return value === Infinity ? '+inf' : value === -Infinity ? '-inf' : value;
 }
 
+/** An options object: an object whose names are all known (an unknown one would be ignored). */
+function checkOptions(command: string, options: unknown, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw invalidArgument(command, 'options', `an object { ${known.join(', ')} }`, options);
+  for (const name in options) {
+    if (!known.includes(name))
+      throw new TypeError(`${command}: unknown option "${name}" (known: ${known.join(', ')})`);
+  }
+}
+
 /** The TypeError for an argument of the wrong shape, naming the command and the parameter. */
 function invalidArgument(command: string, parameter: string, expected: string, value: unknown): TypeError {
   return new TypeError(`${command}: ${parameter} must be ${expected}, got ${describeValue(value)}`);
@@ -3687,6 +3697,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   aclCat(this: CommandSender, options?: AclCatOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ACL CAT", options, ["category"]);
       argv = ["ACL", "CAT"];
       if (options?.category !== undefined) {
         argv.push(options?.category);
@@ -3725,6 +3736,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   aclGenpass(this: CommandSender, options?: AclGenpassOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ACL GENPASS", options, ["bits"]);
       argv = ["ACL", "GENPASS"];
       if (options?.bits !== undefined) {
         argv.push(options?.bits);
@@ -3753,6 +3765,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   aclLog(this: CommandSender, options?: AclLogOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ACL LOG", options, ["operation"]);
       argv = ["ACL", "LOG"];
       if (options?.operation !== undefined) {
         if (typeof options?.operation === 'string') {
@@ -3806,6 +3819,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   auth(this: CommandSender, password: RedisArgument | number, options?: AuthOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("AUTH", options, ["username"]);
       argv = ["AUTH"];
       if (options?.username !== undefined) {
         argv.push(options?.username);
@@ -3823,6 +3837,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   bgsave(this: CommandSender, options?: BgsaveOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("BGSAVE", options, ["operation"]);
       argv = ["BGSAVE"];
       if (options?.operation !== undefined) {
         if (typeof options?.operation === 'string') {
@@ -3839,6 +3854,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   bitcount(this: CommandSender, key: RedisArgument, options?: BitcountOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("BITCOUNT", options, ["range"]);
       argv = ["BITCOUNT", key];
       if (options?.range !== undefined) {
         if (typeof options?.range !== 'object' || options?.range === null) throw invalidArgument("BITCOUNT", "options.range", "an object { start, endUnitBlock }", options?.range);
@@ -3863,6 +3879,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   bitfield(this: CommandSender, key: RedisArgument, options?: BitfieldOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("BITFIELD", options, ["operation"]);
       argv = ["BITFIELD", key];
       if (options?.operation !== undefined) {
         if (!Array.isArray(options?.operation)) throw invalidArgument("BITFIELD", "options.operation", 'an array', options?.operation);
@@ -3915,6 +3932,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   bitfieldRo(this: CommandSender, key: RedisArgument, options?: BitfieldRoOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("BITFIELD_RO", options, ["getBlock"]);
       argv = ["BITFIELD_RO", key];
       if (options?.getBlock !== undefined) {
         if (!Array.isArray(options?.getBlock)) throw invalidArgument("BITFIELD_RO", "options.getBlock", 'an array', options?.getBlock);
@@ -3953,6 +3971,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   bitpos(this: CommandSender, key: RedisArgument, bit: number | bigint, options?: BitposOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("BITPOS", options, ["range"]);
       argv = ["BITPOS", key, bit];
       if (options?.range !== undefined) {
         if (typeof options?.range !== 'object' || options?.range === null) throw invalidArgument("BITPOS", "options.range", "an object { start, endUnitBlock }", options?.range);
@@ -3997,6 +4016,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   blmpop(this: CommandSender, timeout: number | string, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: BlmpopOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("BLMPOP", options, ["count"]);
       if (!Array.isArray(key)) throw invalidArgument("BLMPOP", "key", 'an array', key);
       argv = ["BLMPOP", doubleArgument(timeout), key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -4053,6 +4073,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   bzmpop(this: CommandSender, timeout: number | string, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: BzmpopOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("BZMPOP", options, ["count"]);
       if (!Array.isArray(key)) throw invalidArgument("BZMPOP", "key", 'an array', key);
       argv = ["BZMPOP", doubleArgument(timeout), key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -4222,6 +4243,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   clientList(this: CommandSender, options?: ClientListOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("CLIENT LIST", options, ["clientType","clientId","username","addr","laddr","skipme","maxage"]);
       argv = ["CLIENT", "LIST"];
       if (options?.clientType !== undefined) {
         argv.push("TYPE");
@@ -4295,6 +4317,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   clientPause(this: CommandSender, timeout: number | bigint, options?: ClientPauseOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("CLIENT PAUSE", options, ["mode"]);
       argv = ["CLIENT", "PAUSE", timeout];
       if (options?.mode !== undefined) {
         if (typeof options?.mode === 'string') {
@@ -4347,6 +4370,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   clientTracking(this: CommandSender, status: "ON" | "OFF", options?: ClientTrackingOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("CLIENT TRACKING", options, ["clientId","prefix","bcast","optin","optout","noloop"]);
       argv = ["CLIENT", "TRACKING"];
       if (typeof status === 'string') {
         argv.push(status);
@@ -4387,6 +4411,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   clientUnblock(this: CommandSender, clientId: number | bigint, options?: ClientUnblockOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("CLIENT UNBLOCK", options, ["unblockType"]);
       argv = ["CLIENT", "UNBLOCK", clientId];
       if (options?.unblockType !== undefined) {
         if (typeof options?.unblockType === 'string') {
@@ -4477,6 +4502,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   clusterFailover(this: CommandSender, options?: ClusterFailoverOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("CLUSTER FAILOVER", options, ["optionsValue"]);
       argv = ["CLUSTER", "FAILOVER"];
       if (options?.optionsValue !== undefined) {
         if (typeof options?.optionsValue === 'string') {
@@ -4521,6 +4547,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   clusterMeet(this: CommandSender, ip: RedisArgument | number, port: number | bigint, options?: ClusterMeetOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("CLUSTER MEET", options, ["clusterBusPort"]);
       argv = ["CLUSTER", "MEET", ip, port];
       if (options?.clusterBusPort !== undefined) {
         argv.push(options?.clusterBusPort);
@@ -4553,6 +4580,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   clusterReset(this: CommandSender, options?: ClusterResetOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("CLUSTER RESET", options, ["resetType"]);
       argv = ["CLUSTER", "RESET"];
       if (options?.resetType !== undefined) {
         if (typeof options?.resetType === 'string') {
@@ -4577,6 +4605,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   clusterSetslot(this: CommandSender, slot: number | bigint, subcommand: { importing: RedisArgument | number } | { migrating: RedisArgument | number } | { node: RedisArgument | number } | "STABLE", options?: ClusterSetslotOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("CLUSTER SETSLOT", options, ["timeout"]);
       argv = ["CLUSTER", "SETSLOT", slot];
       if (typeof subcommand === 'string') {
         argv.push(subcommand);
@@ -4707,6 +4736,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   commandList(this: CommandSender, options?: CommandListOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("COMMAND LIST", options, ["filterby"]);
       argv = ["COMMAND", "LIST"];
       if (options?.filterby !== undefined) {
         argv.push("FILTERBY");
@@ -4835,6 +4865,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   copy(this: CommandSender, source: RedisArgument, destination: RedisArgument, options?: CopyOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("COPY", options, ["destinationDb","replace"]);
       argv = ["COPY", source, destination];
       if (options?.destinationDb !== undefined) {
         argv.push("DB", options?.destinationDb);
@@ -4887,6 +4918,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   eval(this: CommandSender, script: RedisArgument | number, options?: EvalOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("EVAL", options, ["key","arg"]);
       if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("EVAL", "options.key", 'an array', options?.key);
       argv = ["EVAL", script, (options?.key?.length ?? 0)];
       if (options?.key !== undefined) {
@@ -4910,6 +4942,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   evalRo(this: CommandSender, script: RedisArgument | number, options?: EvalRoOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("EVAL_RO", options, ["key","arg"]);
       if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("EVAL_RO", "options.key", 'an array', options?.key);
       argv = ["EVAL_RO", script, (options?.key?.length ?? 0)];
       if (options?.key !== undefined) {
@@ -4933,6 +4966,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   evalsha(this: CommandSender, sha1: RedisArgument | number, options?: EvalshaOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("EVALSHA", options, ["key","arg"]);
       if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("EVALSHA", "options.key", 'an array', options?.key);
       argv = ["EVALSHA", sha1, (options?.key?.length ?? 0)];
       if (options?.key !== undefined) {
@@ -4956,6 +4990,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   evalshaRo(this: CommandSender, sha1: RedisArgument | number, options?: EvalshaRoOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("EVALSHA_RO", options, ["key","arg"]);
       if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("EVALSHA_RO", "options.key", 'an array', options?.key);
       argv = ["EVALSHA_RO", sha1, (options?.key?.length ?? 0)];
       if (options?.key !== undefined) {
@@ -4992,6 +5027,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   expire(this: CommandSender, key: RedisArgument, seconds: number | bigint, options?: ExpireOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("EXPIRE", options, ["condition"]);
       argv = ["EXPIRE", key, seconds];
       if (options?.condition !== undefined) {
         if (typeof options?.condition === 'string') {
@@ -5008,6 +5044,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   expireat(this: CommandSender, key: RedisArgument, unixTimeSeconds: number, options?: ExpireatOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("EXPIREAT", options, ["condition"]);
       argv = ["EXPIREAT", key, unixTimeSeconds];
       if (options?.condition !== undefined) {
         if (typeof options?.condition === 'string') {
@@ -5028,6 +5065,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   failover(this: CommandSender, options?: FailoverOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("FAILOVER", options, ["target","abort","milliseconds"]);
       argv = ["FAILOVER"];
       if (options?.target !== undefined) {
         if (typeof options?.target !== 'object' || options?.target === null) throw invalidArgument("FAILOVER", "options.target", "an object { host, port, force }", options?.target);
@@ -5052,6 +5090,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   fcall(this: CommandSender, functionValue: RedisArgument | number, options?: FcallOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("FCALL", options, ["key","arg"]);
       if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("FCALL", "options.key", 'an array', options?.key);
       argv = ["FCALL", functionValue, (options?.key?.length ?? 0)];
       if (options?.key !== undefined) {
@@ -5075,6 +5114,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   fcallRo(this: CommandSender, functionValue: RedisArgument | number, options?: FcallRoOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("FCALL_RO", options, ["key","arg"]);
       if (options?.key !== undefined && !Array.isArray(options?.key)) throw invalidArgument("FCALL_RO", "options.key", 'an array', options?.key);
       argv = ["FCALL_RO", functionValue, (options?.key?.length ?? 0)];
       if (options?.key !== undefined) {
@@ -5098,6 +5138,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   flushall(this: CommandSender, options?: FlushallOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("FLUSHALL", options, ["flushType"]);
       argv = ["FLUSHALL"];
       if (options?.flushType !== undefined) {
         if (typeof options?.flushType === 'string') {
@@ -5114,6 +5155,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   flushdb(this: CommandSender, options?: FlushdbOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("FLUSHDB", options, ["flushType"]);
       argv = ["FLUSHDB"];
       if (options?.flushType !== undefined) {
         if (typeof options?.flushType === 'string') {
@@ -5138,6 +5180,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   functionFlush(this: CommandSender, options?: FunctionFlushOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("FUNCTION FLUSH", options, ["flushType"]);
       argv = ["FUNCTION", "FLUSH"];
       if (options?.flushType !== undefined) {
         if (typeof options?.flushType === 'string') {
@@ -5162,6 +5205,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   functionList(this: CommandSender, options?: FunctionListOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("FUNCTION LIST", options, ["libraryNamePattern","withcode"]);
       argv = ["FUNCTION", "LIST"];
       if (options?.libraryNamePattern !== undefined) {
         argv.push("LIBRARYNAME", options?.libraryNamePattern);
@@ -5177,6 +5221,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   functionLoad(this: CommandSender, functionCode: RedisArgument | number, options?: FunctionLoadOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("FUNCTION LOAD", options, ["replace"]);
       argv = ["FUNCTION", "LOAD"];
       if (options?.replace === true) {
         argv.push("REPLACE");
@@ -5190,6 +5235,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   functionRestore(this: CommandSender, serializedValue: RedisArgument | number, options?: FunctionRestoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("FUNCTION RESTORE", options, ["policy"]);
       argv = ["FUNCTION", "RESTORE", serializedValue];
       if (options?.policy !== undefined) {
         if (typeof options?.policy === 'string') {
@@ -5210,6 +5256,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   geoadd(this: CommandSender, key: RedisArgument, data: ReadonlyArray<{ longitude: number | string; latitude: number | string; member: RedisArgument | number }>, options?: GeoaddOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("GEOADD", options, ["condition","change"]);
       if (!Array.isArray(data)) throw invalidArgument("GEOADD", "data", 'an array', data);
       argv = ["GEOADD", key];
       if (options?.condition !== undefined) {
@@ -5237,6 +5284,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   geodist(this: CommandSender, key: RedisArgument, member1: RedisArgument | number, member2: RedisArgument | number, options?: GeodistOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("GEODIST", options, ["unit"]);
       argv = ["GEODIST", key, member1, member2];
       if (options?.unit !== undefined) {
         if (typeof options?.unit === 'string') {
@@ -5279,6 +5327,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   georadius(this: CommandSender, key: RedisArgument, longitude: number | string, latitude: number | string, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("GEORADIUS", options, ["withcoord","withdist","withhash","countBlock","order","store"]);
       argv = ["GEORADIUS", key, doubleArgument(longitude), doubleArgument(latitude), doubleArgument(radius)];
       if (typeof unit === 'string') {
         argv.push(unit);
@@ -5327,6 +5376,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   georadiusRo(this: CommandSender, key: RedisArgument, longitude: number | string, latitude: number | string, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusRoOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("GEORADIUS_RO", options, ["withcoord","withdist","withhash","countBlock","order"]);
       argv = ["GEORADIUS_RO", key, doubleArgument(longitude), doubleArgument(latitude), doubleArgument(radius)];
       if (typeof unit === 'string') {
         argv.push(unit);
@@ -5364,6 +5414,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   georadiusbymember(this: CommandSender, key: RedisArgument, member: RedisArgument | number, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusbymemberOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("GEORADIUSBYMEMBER", options, ["withcoord","withdist","withhash","countBlock","order","store"]);
       argv = ["GEORADIUSBYMEMBER", key, member, doubleArgument(radius)];
       if (typeof unit === 'string') {
         argv.push(unit);
@@ -5412,6 +5463,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   georadiusbymemberRo(this: CommandSender, key: RedisArgument, member: RedisArgument | number, radius: number | string, unit: "m" | "km" | "ft" | "mi", options?: GeoradiusbymemberRoOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("GEORADIUSBYMEMBER_RO", options, ["withcoord","withdist","withhash","countBlock","order"]);
       argv = ["GEORADIUSBYMEMBER_RO", key, member, doubleArgument(radius)];
       if (typeof unit === 'string') {
         argv.push(unit);
@@ -5449,6 +5501,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   geosearch(this: CommandSender, key: RedisArgument, from: { member: RedisArgument | number } | { fromlonlat: { longitude: number | string; latitude: number | string } }, by: { circle: { radius: number | string; unit: "m" | "km" | "ft" | "mi" } } | { box: { width: number | string; height: number | string; unit: "m" | "km" | "ft" | "mi" } }, options?: GeosearchOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("GEOSEARCH", options, ["order","countBlock","withcoord","withdist","withhash"]);
       argv = ["GEOSEARCH", key];
       if (typeof from !== 'object' || from === null) {
         throw invalidArgument("GEOSEARCH", "from", "one of { member } | { fromlonlat }", from);
@@ -5515,6 +5568,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   geosearchstore(this: CommandSender, destination: RedisArgument, source: RedisArgument, from: { member: RedisArgument | number } | { fromlonlat: { longitude: number | string; latitude: number | string } }, by: { circle: { radius: number | string; unit: "m" | "km" | "ft" | "mi" } } | { box: { width: number | string; height: number | string; unit: "m" | "km" | "ft" | "mi" } }, options?: GeosearchstoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("GEOSEARCHSTORE", options, ["order","countBlock","storedist"]);
       argv = ["GEOSEARCHSTORE", destination, source];
       if (typeof from !== 'object' || from === null) {
         throw invalidArgument("GEOSEARCHSTORE", "from", "one of { member } | { fromlonlat }", from);
@@ -5587,6 +5641,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   getex(this: CommandSender, key: RedisArgument, options?: GetexOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("GETEX", options, ["expiration"]);
       argv = ["GETEX", key];
       if (options?.expiration !== undefined) {
         if (typeof options?.expiration === 'string') {
@@ -5634,6 +5689,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   hello(this: CommandSender, options?: HelloOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("HELLO", options, ["argumentsValue"]);
       argv = ["HELLO"];
       if (options?.argumentsValue !== undefined) {
         if (typeof options?.argumentsValue !== 'object' || options?.argumentsValue === null) throw invalidArgument("HELLO", "options.argumentsValue", "an object { protover, auth, clientname }", options?.argumentsValue);
@@ -5660,6 +5716,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   hexpire(this: CommandSender, key: RedisArgument, seconds: number | bigint, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HexpireOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("HEXPIRE", options, ["condition"]);
       if (typeof fields !== 'object' || fields === null) throw invalidArgument("HEXPIRE", "fields", "an object { field }", fields);
       argv = ["HEXPIRE", key, seconds];
       if (options?.condition !== undefined) {
@@ -5684,6 +5741,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   hexpireat(this: CommandSender, key: RedisArgument, unixTimeSeconds: number, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HexpireatOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("HEXPIREAT", options, ["condition"]);
       if (typeof fields !== 'object' || fields === null) throw invalidArgument("HEXPIREAT", "fields", "an object { field }", fields);
       argv = ["HEXPIREAT", key, unixTimeSeconds];
       if (options?.condition !== undefined) {
@@ -5748,6 +5806,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   hgetex(this: CommandSender, key: RedisArgument, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HgetexOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("HGETEX", options, ["expiration"]);
       if (typeof fields !== 'object' || fields === null) throw invalidArgument("HGETEX", "fields", "an object { field }", fields);
       argv = ["HGETEX", key];
       if (options?.expiration !== undefined) {
@@ -5843,6 +5902,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   hpexpire(this: CommandSender, key: RedisArgument, milliseconds: number | bigint, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("HPEXPIRE", options, ["condition"]);
       if (typeof fields !== 'object' || fields === null) throw invalidArgument("HPEXPIRE", "fields", "an object { field }", fields);
       argv = ["HPEXPIRE", key, milliseconds];
       if (options?.condition !== undefined) {
@@ -5867,6 +5927,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   hpexpireat(this: CommandSender, key: RedisArgument, unixTimeMilliseconds: number, fields: { field: ReadonlyArray<RedisArgument | number> }, options?: HpexpireatOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("HPEXPIREAT", options, ["condition"]);
       if (typeof fields !== 'object' || fields === null) throw invalidArgument("HPEXPIREAT", "fields", "an object { field }", fields);
       argv = ["HPEXPIREAT", key, unixTimeMilliseconds];
       if (options?.condition !== undefined) {
@@ -5923,6 +5984,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   hrandfield(this: CommandSender, key: RedisArgument, options?: HrandfieldOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("HRANDFIELD", options, ["optionsValue"]);
       argv = ["HRANDFIELD", key];
       if (options?.optionsValue !== undefined) {
         if (typeof options?.optionsValue !== 'object' || options?.optionsValue === null) throw invalidArgument("HRANDFIELD", "options.optionsValue", "an object { count, withvalues }", options?.optionsValue);
@@ -5939,6 +6001,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   hscan(this: CommandSender, key: RedisArgument, cursor: number | bigint | RedisArgument, options?: HscanOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("HSCAN", options, ["pattern","count","novalues"]);
       argv = ["HSCAN", key, cursor];
       if (options?.pattern !== undefined) {
         argv.push("MATCH", options?.pattern);
@@ -5973,6 +6036,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   hsetex(this: CommandSender, key: RedisArgument, fields: { data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }> }, options?: HsetexOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("HSETEX", options, ["condition","expiration"]);
       if (typeof fields !== 'object' || fields === null) throw invalidArgument("HSETEX", "fields", "an object { data }", fields);
       argv = ["HSETEX", key];
       if (options?.condition !== undefined) {
@@ -6123,6 +6187,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   lcs(this: CommandSender, key1: RedisArgument, key2: RedisArgument, options?: LcsOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("LCS", options, ["len","idx","minMatchLen","withmatchlen"]);
       argv = ["LCS", key1, key2];
       if (options?.len === true) {
         argv.push("LEN");
@@ -6187,6 +6252,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   lmpop(this: CommandSender, key: ReadonlyArray<RedisArgument>, where: "LEFT" | "RIGHT", options?: LmpopOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("LMPOP", options, ["count"]);
       if (!Array.isArray(key)) throw invalidArgument("LMPOP", "key", 'an array', key);
       argv = ["LMPOP", key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -6209,6 +6275,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   lolwut(this: CommandSender, options?: LolwutOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("LOLWUT", options, ["version"]);
       argv = ["LOLWUT"];
       if (options?.version !== undefined) {
         argv.push("VERSION", options?.version);
@@ -6221,6 +6288,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   lpop(this: CommandSender, key: RedisArgument, options?: LpopOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("LPOP", options, ["count"]);
       argv = ["LPOP", key];
       if (options?.count !== undefined) {
         argv.push(options?.count);
@@ -6233,6 +6301,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   lpos(this: CommandSender, key: RedisArgument, element: RedisArgument | number, options?: LposOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("LPOS", options, ["rank","numMatches","len"]);
       argv = ["LPOS", key, element];
       if (options?.rank !== undefined) {
         argv.push("RANK", options?.rank);
@@ -6313,6 +6382,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   memoryUsage(this: CommandSender, key: RedisArgument, options?: MemoryUsageOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("MEMORY USAGE", options, ["count"]);
       argv = ["MEMORY", "USAGE", key];
       if (options?.count !== undefined) {
         argv.push("SAMPLES", options?.count);
@@ -6338,6 +6408,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   migrate(this: CommandSender, host: RedisArgument | number, port: number | bigint, keySelector: { key: RedisArgument } | "", destinationDb: number | bigint, timeout: number | bigint, options?: MigrateOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("MIGRATE", options, ["copy","replace","authentication","keys"]);
       argv = ["MIGRATE", host, port];
       if (typeof keySelector === 'string') {
         argv.push(keySelector);
@@ -6407,6 +6478,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   moduleLoadex(this: CommandSender, path: RedisArgument | number, options?: ModuleLoadexOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("MODULE LOADEX", options, ["configs","args"]);
       argv = ["MODULE", "LOADEX", path];
       if (options?.configs !== undefined) {
         if (!Array.isArray(options?.configs)) throw invalidArgument("MODULE LOADEX", "options.configs", 'an array', options?.configs);
@@ -6502,6 +6574,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   pexpire(this: CommandSender, key: RedisArgument, milliseconds: number | bigint, options?: PexpireOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("PEXPIRE", options, ["condition"]);
       argv = ["PEXPIRE", key, milliseconds];
       if (options?.condition !== undefined) {
         if (typeof options?.condition === 'string') {
@@ -6518,6 +6591,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   pexpireat(this: CommandSender, key: RedisArgument, unixTimeMilliseconds: number, options?: PexpireatOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("PEXPIREAT", options, ["condition"]);
       argv = ["PEXPIREAT", key, unixTimeMilliseconds];
       if (options?.condition !== undefined) {
         if (typeof options?.condition === 'string') {
@@ -6585,6 +6659,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   ping(this: CommandSender, options?: PingOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("PING", options, ["message"]);
       argv = ["PING"];
       if (options?.message !== undefined) {
         argv.push(options?.message);
@@ -6613,6 +6688,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   pubsubChannels(this: CommandSender, options?: PubsubChannelsOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("PUBSUB CHANNELS", options, ["pattern"]);
       argv = ["PUBSUB", "CHANNELS"];
       if (options?.pattern !== undefined) {
         argv.push(options?.pattern);
@@ -6646,6 +6722,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   pubsubShardchannels(this: CommandSender, options?: PubsubShardchannelsOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("PUBSUB SHARDCHANNELS", options, ["pattern"]);
       argv = ["PUBSUB", "SHARDCHANNELS"];
       if (options?.pattern !== undefined) {
         argv.push(options?.pattern);
@@ -6725,6 +6802,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   restore(this: CommandSender, key: RedisArgument, ttl: number | bigint, serializedValue: RedisArgument | number, options?: RestoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("RESTORE", options, ["replace","absttl","seconds","frequency"]);
       argv = ["RESTORE", key, ttl, serializedValue];
       if (options?.replace === true) {
         argv.push("REPLACE");
@@ -6746,6 +6824,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   restoreAsking(this: CommandSender, key: RedisArgument, ttl: number | bigint, serializedValue: RedisArgument | number, options?: RestoreAskingOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("RESTORE-ASKING", options, ["replace","absttl","seconds","frequency"]);
       argv = ["RESTORE-ASKING", key, ttl, serializedValue];
       if (options?.replace === true) {
         argv.push("REPLACE");
@@ -6771,6 +6850,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   rpop(this: CommandSender, key: RedisArgument, options?: RpopOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("RPOP", options, ["count"]);
       argv = ["RPOP", key];
       if (options?.count !== undefined) {
         argv.push(options?.count);
@@ -6830,6 +6910,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   scan(this: CommandSender, cursor: number | bigint | RedisArgument, options?: ScanOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SCAN", options, ["pattern","count","type"]);
       argv = ["SCAN", cursor];
       if (options?.pattern !== undefined) {
         argv.push("MATCH", options?.pattern);
@@ -6879,6 +6960,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   scriptFlush(this: CommandSender, options?: ScriptFlushOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SCRIPT FLUSH", options, ["flushType"]);
       argv = ["SCRIPT", "FLUSH"];
       if (options?.flushType !== undefined) {
         if (typeof options?.flushType === 'string') {
@@ -6975,6 +7057,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   sentinelDebug(this: CommandSender, options?: SentinelDebugOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SENTINEL DEBUG", options, ["data"]);
       argv = ["SENTINEL", "DEBUG"];
       if (options?.data !== undefined) {
         if (!Array.isArray(options?.data)) throw invalidArgument("SENTINEL DEBUG", "options.data", 'an array', options?.data);
@@ -7094,6 +7177,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   sentinelSimulateFailure(this: CommandSender, options?: SentinelSimulateFailureOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SENTINEL SIMULATE-FAILURE", options, ["mode"]);
       argv = ["SENTINEL", "SIMULATE-FAILURE"];
       if (options?.mode !== undefined) {
         if (!Array.isArray(options?.mode)) throw invalidArgument("SENTINEL SIMULATE-FAILURE", "options.mode", 'an array', options?.mode);
@@ -7118,6 +7202,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   set(this: CommandSender, key: RedisArgument, value: RedisArgument | number, options?: SetOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SET", options, ["condition","get","expiration"]);
       argv = ["SET", key, value];
       if (options?.condition !== undefined) {
         if (typeof options?.condition === 'string') {
@@ -7174,6 +7259,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   shutdown(this: CommandSender, options?: ShutdownOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SHUTDOWN", options, ["abortSelector"]);
       argv = ["SHUTDOWN"];
       if (options?.abortSelector !== undefined) {
         if (typeof options?.abortSelector === 'string') {
@@ -7220,6 +7306,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   sintercard(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: SintercardOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SINTERCARD", options, ["limit"]);
       if (!Array.isArray(key)) throw invalidArgument("SINTERCARD", "key", 'an array', key);
       argv = ["SINTERCARD", key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -7276,6 +7363,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   slowlogGet(this: CommandSender, options?: SlowlogGetOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SLOWLOG GET", options, ["count"]);
       argv = ["SLOWLOG", "GET"];
       if (options?.count !== undefined) {
         argv.push(options?.count);
@@ -7321,6 +7409,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   sort(this: CommandSender, key: RedisArgument, options?: SortOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SORT", options, ["byPattern","limit","getPattern","order","sorting","destination"]);
       argv = ["SORT", key];
       if (options?.byPattern !== undefined) {
         argv.push("BY", options?.byPattern);
@@ -7359,6 +7448,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   sortRo(this: CommandSender, key: RedisArgument, options?: SortRoOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SORT_RO", options, ["byPattern","limit","getPattern","order","sorting"]);
       argv = ["SORT_RO", key];
       if (options?.byPattern !== undefined) {
         argv.push("BY", options?.byPattern);
@@ -7394,6 +7484,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   spop(this: CommandSender, key: RedisArgument, options?: SpopOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SPOP", options, ["count"]);
       argv = ["SPOP", key];
       if (options?.count !== undefined) {
         argv.push(options?.count);
@@ -7410,6 +7501,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   srandmember(this: CommandSender, key: RedisArgument, options?: SrandmemberOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SRANDMEMBER", options, ["count"]);
       argv = ["SRANDMEMBER", key];
       if (options?.count !== undefined) {
         argv.push(options?.count);
@@ -7435,6 +7527,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   sscan(this: CommandSender, key: RedisArgument, cursor: number | bigint | RedisArgument, options?: SscanOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("SSCAN", options, ["pattern","count"]);
       argv = ["SSCAN", key, cursor];
       if (options?.pattern !== undefined) {
         argv.push("MATCH", options?.pattern);
@@ -7568,6 +7661,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xackdel(this: CommandSender, key: RedisArgument, group: RedisArgument | number, ids: { id: ReadonlyArray<RedisArgument | number> }, options?: XackdelOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XACKDEL", options, ["condition"]);
       if (typeof ids !== 'object' || ids === null) throw invalidArgument("XACKDEL", "ids", "an object { id }", ids);
       argv = ["XACKDEL", key, group];
       if (options?.condition !== undefined) {
@@ -7592,6 +7686,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xadd(this: CommandSender, key: RedisArgument, idSelector: "*" | { id: RedisArgument | number }, data: ReadonlyArray<{ field: RedisArgument | number; value: RedisArgument | number }>, options?: XaddOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XADD", options, ["nomkstream","condition","trim"]);
       if (!Array.isArray(data)) throw invalidArgument("XADD", "data", 'an array', data);
       argv = ["XADD", key];
       if (options?.nomkstream === true) {
@@ -7646,6 +7741,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xautoclaim(this: CommandSender, key: RedisArgument, group: RedisArgument | number, consumer: RedisArgument | number, minIdleTime: RedisArgument | number, start: RedisArgument | number, options?: XautoclaimOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XAUTOCLAIM", options, ["count","justid"]);
       argv = ["XAUTOCLAIM", key, group, consumer, minIdleTime, start];
       if (options?.count !== undefined) {
         argv.push("COUNT", options?.count);
@@ -7661,6 +7757,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xclaim(this: CommandSender, key: RedisArgument, group: RedisArgument | number, consumer: RedisArgument | number, minIdleTime: RedisArgument | number, id: ReadonlyArray<RedisArgument | number>, options?: XclaimOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XCLAIM", options, ["ms","unixTimeMilliseconds","count","force","justid","lastid"]);
       if (!Array.isArray(id)) throw invalidArgument("XCLAIM", "id", 'an array', id);
       argv = ["XCLAIM", key, group, consumer, minIdleTime];
       for (let i0 = 0, l0 = id; i0 < l0.length; i0++) {
@@ -7706,6 +7803,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xdelex(this: CommandSender, key: RedisArgument, ids: { id: ReadonlyArray<RedisArgument | number> }, options?: XdelexOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XDELEX", options, ["condition"]);
       if (typeof ids !== 'object' || ids === null) throw invalidArgument("XDELEX", "ids", "an object { id }", ids);
       argv = ["XDELEX", key];
       if (options?.condition !== undefined) {
@@ -7730,6 +7828,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xgroupCreate(this: CommandSender, key: RedisArgument, group: RedisArgument | number, idSelector: { id: RedisArgument | number } | "$", options?: XgroupCreateOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XGROUP CREATE", options, ["mkstream","entriesread"]);
       argv = ["XGROUP", "CREATE", key, group];
       if (typeof idSelector === 'string') {
         argv.push(idSelector);
@@ -7770,6 +7869,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xgroupSetid(this: CommandSender, key: RedisArgument, group: RedisArgument | number, idSelector: { id: RedisArgument | number } | "$", options?: XgroupSetidOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XGROUP SETID", options, ["entriesread"]);
       argv = ["XGROUP", "SETID", key, group];
       if (typeof idSelector === 'string') {
         argv.push(idSelector);
@@ -7803,6 +7903,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xinfoStream(this: CommandSender, key: RedisArgument, options?: XinfoStreamOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XINFO STREAM", options, ["fullBlock"]);
       argv = ["XINFO", "STREAM", key];
       if (options?.fullBlock !== undefined) {
         if (typeof options?.fullBlock !== 'object' || options?.fullBlock === null) throw invalidArgument("XINFO STREAM", "options.fullBlock", "an object { count }", options?.fullBlock);
@@ -7823,6 +7924,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xpending(this: CommandSender, key: RedisArgument, group: RedisArgument | number, options?: XpendingOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XPENDING", options, ["filters"]);
       argv = ["XPENDING", key, group];
       if (options?.filters !== undefined) {
         if (typeof options?.filters !== 'object' || options?.filters === null) throw invalidArgument("XPENDING", "options.filters", "an object { minIdleTime, start, end, count, consumer }", options?.filters);
@@ -7844,6 +7946,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xrange(this: CommandSender, key: RedisArgument, start: RedisArgument | number, end: RedisArgument | number, options?: XrangeOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XRANGE", options, ["count"]);
       argv = ["XRANGE", key, start, end];
       if (options?.count !== undefined) {
         argv.push("COUNT", options?.count);
@@ -7856,6 +7959,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xread(this: CommandSender, streams: { key: ReadonlyArray<RedisArgument>; id: ReadonlyArray<RedisArgument | number> }, options?: XreadOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XREAD", options, ["count","milliseconds"]);
       if (typeof streams !== 'object' || streams === null) throw invalidArgument("XREAD", "streams", "an object { key, id }", streams);
       argv = ["XREAD"];
       if (options?.count !== undefined) {
@@ -7883,6 +7987,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xreadgroup(this: CommandSender, groupBlock: { group: RedisArgument | number; consumer: RedisArgument | number }, streams: { key: ReadonlyArray<RedisArgument>; id: ReadonlyArray<RedisArgument | number> }, options?: XreadgroupOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XREADGROUP", options, ["count","milliseconds","noack"]);
       if (typeof groupBlock !== 'object' || groupBlock === null) throw invalidArgument("XREADGROUP", "groupBlock", "an object { group, consumer }", groupBlock);
       if (typeof streams !== 'object' || streams === null) throw invalidArgument("XREADGROUP", "streams", "an object { key, id }", streams);
       argv = ["XREADGROUP", "GROUP", groupBlock.group, groupBlock.consumer];
@@ -7914,6 +8019,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xrevrange(this: CommandSender, key: RedisArgument, end: RedisArgument | number, start: RedisArgument | number, options?: XrevrangeOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XREVRANGE", options, ["count"]);
       argv = ["XREVRANGE", key, end, start];
       if (options?.count !== undefined) {
         argv.push("COUNT", options?.count);
@@ -7926,6 +8032,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   xsetid(this: CommandSender, key: RedisArgument, lastId: RedisArgument | number, options?: XsetidOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("XSETID", options, ["entriesAdded","maxDeletedId"]);
       argv = ["XSETID", key, lastId];
       if (options?.entriesAdded !== undefined) {
         argv.push("ENTRIESADDED", options?.entriesAdded);
@@ -7974,6 +8081,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zadd(this: CommandSender, key: RedisArgument, data: ReadonlyArray<{ score: number | string; member: RedisArgument | number }>, options?: ZaddOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZADD", options, ["condition","comparison","change","increment"]);
       if (!Array.isArray(data)) throw invalidArgument("ZADD", "data", 'an array', data);
       argv = ["ZADD", key];
       if (options?.condition !== undefined) {
@@ -8018,6 +8126,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zdiff(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZdiffOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZDIFF", options, ["withscores"]);
       if (!Array.isArray(key)) throw invalidArgument("ZDIFF", "key", 'an array', key);
       argv = ["ZDIFF", key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -8052,6 +8161,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zinter(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZinterOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZINTER", options, ["weight","aggregate","withscores"]);
       if (!Array.isArray(key)) throw invalidArgument("ZINTER", "key", 'an array', key);
       argv = ["ZINTER", key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -8085,6 +8195,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zintercard(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZintercardOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZINTERCARD", options, ["limit"]);
       if (!Array.isArray(key)) throw invalidArgument("ZINTERCARD", "key", 'an array', key);
       argv = ["ZINTERCARD", key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -8102,6 +8213,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zinterstore(this: CommandSender, destination: RedisArgument, key: ReadonlyArray<RedisArgument>, options?: ZinterstoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZINTERSTORE", options, ["weight","aggregate"]);
       if (!Array.isArray(key)) throw invalidArgument("ZINTERSTORE", "key", 'an array', key);
       argv = ["ZINTERSTORE", destination, key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -8136,6 +8248,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zmpop(this: CommandSender, key: ReadonlyArray<RedisArgument>, where: "MIN" | "MAX", options?: ZmpopOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZMPOP", options, ["count"]);
       if (!Array.isArray(key)) throw invalidArgument("ZMPOP", "key", 'an array', key);
       argv = ["ZMPOP", key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -8171,6 +8284,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zpopmax(this: CommandSender, key: RedisArgument, options?: ZpopmaxOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZPOPMAX", options, ["count"]);
       argv = ["ZPOPMAX", key];
       if (options?.count !== undefined) {
         argv.push(options?.count);
@@ -8183,6 +8297,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zpopmin(this: CommandSender, key: RedisArgument, options?: ZpopminOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZPOPMIN", options, ["count"]);
       argv = ["ZPOPMIN", key];
       if (options?.count !== undefined) {
         argv.push(options?.count);
@@ -8195,6 +8310,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrandmember(this: CommandSender, key: RedisArgument, options?: ZrandmemberOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZRANDMEMBER", options, ["optionsValue"]);
       argv = ["ZRANDMEMBER", key];
       if (options?.optionsValue !== undefined) {
         if (typeof options?.optionsValue !== 'object' || options?.optionsValue === null) throw invalidArgument("ZRANDMEMBER", "options.optionsValue", "an object { count, withscores }", options?.optionsValue);
@@ -8211,6 +8327,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrange(this: CommandSender, key: RedisArgument, start: RedisArgument | number, stop: RedisArgument | number, options?: ZrangeOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZRANGE", options, ["sortby","rev","limit","withscores"]);
       argv = ["ZRANGE", key, start, stop];
       if (options?.sortby !== undefined) {
         if (typeof options?.sortby === 'string') {
@@ -8239,6 +8356,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrangebylex(this: CommandSender, key: RedisArgument, min: RedisArgument | number, max: RedisArgument | number, options?: ZrangebylexOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZRANGEBYLEX", options, ["limit"]);
       argv = ["ZRANGEBYLEX", key, min, max];
       if (options?.limit !== undefined) {
         if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("ZRANGEBYLEX", "options.limit", "an object { offset, count }", options?.limit);
@@ -8254,6 +8372,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrangebyscore(this: CommandSender, key: RedisArgument, min: number | string, max: number | string, options?: ZrangebyscoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZRANGEBYSCORE", options, ["withscores","limit"]);
       argv = ["ZRANGEBYSCORE", key, doubleArgument(min), doubleArgument(max)];
       if (options?.withscores === true) {
         argv.push("WITHSCORES");
@@ -8272,6 +8391,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrangestore(this: CommandSender, dst: RedisArgument, src: RedisArgument, min: RedisArgument | number, max: RedisArgument | number, options?: ZrangestoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZRANGESTORE", options, ["sortby","rev","limit"]);
       argv = ["ZRANGESTORE", dst, src, min, max];
       if (options?.sortby !== undefined) {
         if (typeof options?.sortby === 'string') {
@@ -8297,6 +8417,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrank(this: CommandSender, key: RedisArgument, member: RedisArgument | number, options?: ZrankOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZRANK", options, ["withscore"]);
       argv = ["ZRANK", key, member];
       if (options?.withscore === true) {
         argv.push("WITHSCORE");
@@ -8334,6 +8455,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrevrange(this: CommandSender, key: RedisArgument, start: number | bigint, stop: number | bigint, options?: ZrevrangeOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZREVRANGE", options, ["withscores"]);
       argv = ["ZREVRANGE", key, start, stop];
       if (options?.withscores === true) {
         argv.push("WITHSCORES");
@@ -8346,6 +8468,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrevrangebylex(this: CommandSender, key: RedisArgument, max: RedisArgument | number, min: RedisArgument | number, options?: ZrevrangebylexOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZREVRANGEBYLEX", options, ["limit"]);
       argv = ["ZREVRANGEBYLEX", key, max, min];
       if (options?.limit !== undefined) {
         if (typeof options?.limit !== 'object' || options?.limit === null) throw invalidArgument("ZREVRANGEBYLEX", "options.limit", "an object { offset, count }", options?.limit);
@@ -8361,6 +8484,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrevrangebyscore(this: CommandSender, key: RedisArgument, max: number | string, min: number | string, options?: ZrevrangebyscoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZREVRANGEBYSCORE", options, ["withscores","limit"]);
       argv = ["ZREVRANGEBYSCORE", key, doubleArgument(max), doubleArgument(min)];
       if (options?.withscores === true) {
         argv.push("WITHSCORES");
@@ -8379,6 +8503,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zrevrank(this: CommandSender, key: RedisArgument, member: RedisArgument | number, options?: ZrevrankOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZREVRANK", options, ["withscore"]);
       argv = ["ZREVRANK", key, member];
       if (options?.withscore === true) {
         argv.push("WITHSCORE");
@@ -8391,6 +8516,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zscan(this: CommandSender, key: RedisArgument, cursor: number | bigint | RedisArgument, options?: ZscanOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZSCAN", options, ["pattern","count","noscores"]);
       argv = ["ZSCAN", key, cursor];
       if (options?.pattern !== undefined) {
         argv.push("MATCH", options?.pattern);
@@ -8413,6 +8539,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zunion(this: CommandSender, key: ReadonlyArray<RedisArgument>, options?: ZunionOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZUNION", options, ["weight","aggregate","withscores"]);
       if (!Array.isArray(key)) throw invalidArgument("ZUNION", "key", 'an array', key);
       argv = ["ZUNION", key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
@@ -8446,6 +8573,7 @@ export const COMMAND_METHODS: Readonly<Record<string, (this: CommandSender, ...a
   zunionstore(this: CommandSender, destination: RedisArgument, key: ReadonlyArray<RedisArgument>, options?: ZunionstoreOptions): Promise<unknown> {
     let argv: CommandArgument[];
     try {
+      if (options !== undefined) checkOptions("ZUNIONSTORE", options, ["weight","aggregate"]);
       if (!Array.isArray(key)) throw invalidArgument("ZUNIONSTORE", "key", 'an array', key);
       argv = ["ZUNIONSTORE", destination, key.length];
       for (let i0 = 0, l0 = key; i0 < l0.length; i0++) {
