@@ -87,6 +87,28 @@ describe('Script', () => {
   });
 });
 
+describe('Script and FunctionLibrary calls', () => {
+  it('refuse a call of unknown fields (a misspelt `arg` ran the script without its arguments)', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const echo = new Script('return ARGV[1]');
+    await expect(echo.run(client, { arg: ['hi'] } as never)).rejects.toThrow(
+      'Script.run: unknown call field "arg" (known: keys, arguments)',
+    );
+    await expect(echo.run(client, { arguments: 'hi' } as never)).rejects.toThrow(
+      'Script.run: arguments must be an array',
+    );
+    expect(await echo.run(client, { arguments: ['hi'] })).toBe('hi');
+    const library = new FunctionLibrary(
+      "#!lua name=clib\nredis.register_function('cf', function(k, a) return a[1] end)",
+    );
+    await expect(library.call(client, 'cf', { args: ['x'] } as never)).rejects.toThrow(
+      'FunctionLibrary.call: unknown call field "args"',
+    );
+    expect(await library.call(client, 'cf', { arguments: ['x'] })).toBe('x');
+  });
+});
+
 describe('FunctionLibrary', () => {
   it('loads itself on first call (and after a FUNCTION FLUSH), FCALL and FCALL_RO, on Redis 8.2 and Valkey 8', async () => {
     for (const flavor of ['redis8', 'valkey8'] as const) {

@@ -12,6 +12,22 @@ export interface ScriptCall {
   arguments?: readonly CommandArgument[];
 }
 
+/** `call`'s keys and arguments, checked: a misspelt name (`{ arg: [...] }`) would run without them. */
+function callArguments(what: string, call: ScriptCall): CommandArgument[] {
+  if (typeof call !== 'object' || call === null || Array.isArray(call))
+    throw new TypeError(`${what}: the call must be an object { keys, arguments }`);
+  for (const name in call) {
+    if (name !== 'keys' && name !== 'arguments')
+      throw new TypeError(`${what}: unknown call field "${name}" (known: keys, arguments)`);
+  }
+  for (const name of ['keys', 'arguments'] as const) {
+    if (call[name] !== undefined && !Array.isArray(call[name]))
+      throw new TypeError(`${what}: ${name} must be an array`);
+  }
+  const keys = call.keys ?? [];
+  return [keys.length, ...keys, ...(call.arguments ?? [])];
+}
+
 /** A Lua script: `await script.run(client, { keys: ['k'], arguments: ['1'] })`. */
 export class Script {
   /** The script's text. */
@@ -37,9 +53,7 @@ export class Script {
 
   /** EVALSHA (EVALSHA_RO), falling back to EVAL (EVAL_RO) once when the server lacks the script. */
   async run(sender: CommandSender, call: ScriptCall = {}): Promise<unknown> {
-    const keys = call.keys ?? [];
-    const args = call.arguments ?? [];
-    const tail = [keys.length, ...keys, ...args];
+    const tail = callArguments('Script.run', call);
     try {
       return await sender.sendCommand([this.readOnly ? 'EVALSHA_RO' : 'EVALSHA', this.sha1, ...tail]);
     } catch (err) {
@@ -92,13 +106,10 @@ export class FunctionLibrary {
     call: ScriptCall = {},
     options: { readOnly?: boolean } = {},
   ): Promise<unknown> {
-    const keys = call.keys ?? [];
     const argv = [
       options.readOnly ? 'FCALL_RO' : 'FCALL',
       fn,
-      keys.length,
-      ...keys,
-      ...(call.arguments ?? []),
+      ...callArguments('FunctionLibrary.call', call),
     ];
     try {
       return await sender.sendCommand(argv);
