@@ -216,9 +216,10 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     let chosen: Connection | undefined = this.#connections.length === 1 ? primary : undefined;
     const connectionFor = (argvs: CommandArgument[][]): Connection => {
       if (chosen !== undefined) return chosen;
+      // The first command with a key, by #route's rule (a module command's first argument).
       const keyed = argvs.find((argv) => {
         const found = lookupCommand(argv);
-        return found !== undefined && commandKeyIndexes(argv, found.info).length > 0;
+        return found === undefined ? argv.length > 1 : commandKeyIndexes(argv, found.info).length > 0;
       });
       // Keyless (PING): the next connection in turn.
       chosen = this.#route(keyed ?? ['PING']);

@@ -69,6 +69,16 @@ describe('connections: N', () => {
       ]);
       expect(replies, key).toEqual([true, 1, true, 0]);
     }
+    // The same inside a multi(): it goes to its key's connection (it took the next one in turn).
+    for (let i = 0; i < 30; i++) {
+      const key = `vm:${i}`;
+      const [added, tx, card] = await Promise.all([
+        client.sendCommand(['VADD', key, 'VALUES', '2', '1', '1', 'a']),
+        client.multi().addCommand(['VREM', key, 'a']).exec(),
+        client.sendCommand(['VCARD', key]),
+      ]);
+      expect([added, tx, card], key).toEqual([true, [true], 0]);
+    }
     // WAIT counts the replicas that acknowledged the writes of its own connection: with writes
     // spread over two connections, a frozen replica must give 0 whichever connection wrote.
     await replica.call('REPLICAOF', '127.0.0.1', String(server.port));
