@@ -626,6 +626,8 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     if (list instanceof Error) return Promise.reject(list);
     const given = viewOptions(view);
     const buffers = (options?.strings ?? given?.strings) === 'buffer';
+    // What a timeout or an abort undoes: the names this listener was not on before this call.
+    const added = this.#subscriptions.newFor(kind, list, listener);
     const subscribed = this.#subscriptions.subscribe(kind, list, listener, buffers);
     // A deadline (the view's timeoutMs, else commandTimeoutMs) and an abort signal, as for any call.
     const timeoutMs = given?.timeoutMs ?? this.#commandTimeoutMs;
@@ -646,8 +648,9 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
       const giveUp = (error: Error): void => {
         if (!settle()) return;
         reject(error);
-        // Not listened to any more: unsubscribed (after the SUBSCRIBE, in order, if it was sent).
-        void this.#subscriptions.unsubscribe(kind, list, listener).catch(() => {});
+        // Not listened to any more: unsubscribed (after the SUBSCRIBE, in order, if it was sent) —
+        // only what this call added (the listener keeps the names it was on before).
+        if (added.length > 0) void this.#subscriptions.unsubscribe(kind, added, listener).catch(() => {});
       };
       subscribed.then(
         () => {

@@ -181,10 +181,18 @@ export class Subscriptions {
     ).then(() => undefined);
   }
 
+  /** The names of `given` that `listener` does not listen to yet (what a failed subscribe undoes). */
+  newFor(kind: Kind, given: ChannelName[], listener: AnyListener): ChannelName[] {
+    const map = this.#listeners[kind];
+    return given.filter((name) => map.get(bytesKey(name))?.has(listener) !== true);
+  }
+
   async subscribe(kind: Kind, given: ChannelName[], listener: AnyListener, buffers: boolean): Promise<void> {
     const names = given.map(bytesKey);
-    // Registered at once, so that an unsubscribe() issued right after applies after it.
     const map = this.#listeners[kind];
+    // A failure undoes only what this call added: the listener may be on some names already.
+    const added = new Set(this.newFor(kind, given, listener).map(bytesKey));
+    // Registered at once, so that an unsubscribe() issued right after applies after it.
     for (const name of names) {
       const set = map.get(name) ?? new Map<AnyListener, boolean>();
       set.set(listener, buffers);
@@ -194,7 +202,11 @@ export class Subscriptions {
     try {
       connection = await this.#target();
     } catch (err) {
-      this.#forget(kind, names, listener);
+      this.#forget(
+        kind,
+        names.filter((n) => added.has(n)),
+        listener,
+      );
       throw err;
     }
     // Still wanted (not unsubscribed meanwhile) and not yet asked of the server.
@@ -212,14 +224,22 @@ export class Subscriptions {
         if (err instanceof ReplyError) {
           // Refused by the server (an ACL's NOPERM...): not subscribed, nothing to ask again.
           for (const name of fresh) sent.delete(name);
-          this.#forget(kind, fresh, listener);
+          this.#forget(
+            kind,
+            fresh.filter((n) => added.has(n)),
+            listener,
+          );
           this.#settleAcks(c.ack, fresh, err);
           throw err;
         }
         if (connection.state === 'closing' || connection.state === 'closed') {
           // Not subscribed: the listener must not be subscribed later by a resubscription.
           for (const name of fresh) sent.delete(name);
-          this.#forget(kind, fresh, listener);
+          this.#forget(
+            kind,
+            fresh.filter((n) => added.has(n)),
+            listener,
+          );
           throw err;
         }
         // The connection dropped: the resubscription after the reconnect confirms it.
@@ -271,10 +291,17 @@ export class Subscriptions {
     const sent = this.#sent[kind];
     const off = gone.filter((name) => sent.delete(name));
     const connection = this.#connection;
-    // Not connected (reconnecting): the server dropped the subscriptions with the connection, and
-    // the resubscription after the reconnect leaves these out — nothing to ask, nothing to wait for.
-    if (off.length === 0 || connection === undefined || connection.state !== 'ready') return;
+    if (off.length === 0 || connection === undefined) return;
     const c = COMMANDS[kind];
+    if (connection.state !== 'ready') {
+      // Not connected (reconnecting): the server dropped the subscriptions with the connection,
+      // and the resubscription after the reconnect leaves these out. But a SUBSCRIBE of them may
+      // wait in the offline queue (subscribed while disconnected): the UNSUBSCRIBE queued behind
+      // it undoes it. Not awaited: nothing is confirmed before the reconnect.
+      if (connection.state !== 'closing' && connection.state !== 'closed')
+        connection.sendSubscription([c.off, ...off.map(keyBytes)], c.unack, off.length).catch(() => {});
+      return;
+    }
     const acked = this.#awaitAck(c.unack, off);
     acked.catch(() => {}); // awaited below, unless sending fails first
     try {

@@ -1,6 +1,7 @@
 // Small tools the client's tests share.
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { type Client, createClient } from '../src/index.js';
 
 /** A function that runs a full GC, on Node (exposing gc on demand) and on Bun. */
 export function fullGc(): () => void {
@@ -22,4 +23,15 @@ export async function warningsDuring(work: () => Promise<void>): Promise<string[
     process.off('warning', onWarning);
   }
   return warnings;
+}
+
+/**
+ * A client that retries every 100 ms (errors listened to), subscribed to `warm` — on RESP2 its
+ * dedicated subscriber connection is open.
+ */
+export async function warmSubscriber(port: number, protocol: 2 | 3): Promise<Client> {
+  const client = await createClient({ port, protocol, retryStrategy: () => 100 }).connect();
+  client.on('error', () => {});
+  await client.subscribe('warm', () => {});
+  return client;
 }

@@ -9,7 +9,7 @@ import {
   withBuffers,
   withOptions,
 } from '../src/index.js';
-import { warningsDuring } from './helpers.js';
+import { warmSubscriber, warningsDuring } from './helpers.js';
 
 describe('pub/sub', () => {
   it('delivers messages to listeners while the same connection runs other commands', async () => {
@@ -112,6 +112,51 @@ describe('pub/sub', () => {
 });
 
 describe('pub/sub, found by a bug hunt', () => {
+  it('a subscribe() that times out undoes only what it added: the listener keeps the channels it had', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await using publisher = await createClient({ port: server.port }).connect();
+    const got: string[] = [];
+    const onNews = (message: string) => got.push(message);
+    await client.subscribe('news', onNews);
+    const paused = server.pause(400);
+    const failed = await withOptions(client, { timeoutMs: 100 })
+      .subscribe(['news', 'sports'], onNews)
+      .catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(TimeoutError);
+    await paused;
+    await client.ping();
+    const numsub = async (channel: string) =>
+      ((await publisher.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1];
+    expect(await numsub('news')).toBe(1); // was 0: the failed call unsubscribed it
+    expect(await numsub('sports')).toBe(0);
+    await publisher.publish('news', 'after');
+    await client.ping();
+    expect(got).toEqual(['after']);
+  });
+
+  it('subscribe then unsubscribe while disconnected leaves nothing subscribed after the reconnect (RESP3 and RESP2)', async () => {
+    for (const protocol of [3, 2] as const) {
+      await using server = await startServer();
+      await using client = await warmSubscriber(server.port, protocol);
+      await server.kill();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const subscribing = client.subscribe('ghost', () => {}).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await client.unsubscribe('ghost');
+      await server.restart();
+      await subscribing;
+      await using publisher = await createClient({ port: server.port }).connect();
+      const numsub = async (channel: string) =>
+        ((await publisher.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1];
+      for (let i = 0; i < 40 && (await numsub('warm')) === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await numsub('warm'), `protocol ${protocol}`).toBe(1); // resubscribed
+      await client.ping();
+      expect(await numsub('ghost'), `protocol ${protocol}`).toBe(0); // was 1: the queued SUBSCRIBE went out
+    }
+  });
+
   it('a listener that throws is reported on error; the other listeners and the connection carry on', async () => {
     await using server = await startServer();
     await using sub = await createClient({ port: server.port }).connect();
@@ -323,13 +368,7 @@ describe('pub/sub, found by a bug hunt', () => {
       ['redis7', 2],
     ] as const) {
       await using server = await startServer({ flavor });
-      await using client = await createClient({
-        port: server.port,
-        protocol,
-        retryStrategy: () => 100,
-      }).connect();
-      client.on('error', () => {});
-      await client.subscribe('warm', () => {}); // RESP2: the dedicated connection is open
+      await using client = await warmSubscriber(server.port, protocol);
       await server.pause();
       const joining = client.subscribe('a', () => {});
       await new Promise((resolve) => setTimeout(resolve, 100)); // written, never confirmed
