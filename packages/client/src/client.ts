@@ -989,6 +989,59 @@ export interface ChannelMessage<T extends string | Buffer = string> {
 /** One channel (or pattern) name or several: text (sent as UTF-8) or bytes. */
 export type ChannelNames = ChannelName | readonly ChannelName[];
 
+/**
+ * The pub/sub methods of a Buffer view (`withBuffers(client)`): payloads, channels and patterns
+ * arrive as Buffers, unless a call asks for strings (`{ strings: 'string' }`).
+ */
+export interface BufferPubSub {
+  /** SUBSCRIBE, delivering Buffers. */
+  subscribe(
+    channels: ChannelNames,
+    listener: BufferMessageListener,
+    options?: SubscribeOptions<'buffer'>,
+  ): Promise<void>;
+  /** SUBSCRIBE, delivering text as asked. */
+  subscribe(
+    channels: ChannelNames,
+    listener: MessageListener,
+    options: SubscribeOptions<'string'>,
+  ): Promise<void>;
+  /** PSUBSCRIBE, delivering Buffers. */
+  psubscribe(
+    patterns: ChannelNames,
+    listener: BufferMessageListener,
+    options?: SubscribeOptions<'buffer'>,
+  ): Promise<void>;
+  /** PSUBSCRIBE, delivering text as asked. */
+  psubscribe(
+    patterns: ChannelNames,
+    listener: MessageListener,
+    options: SubscribeOptions<'string'>,
+  ): Promise<void>;
+  /** SSUBSCRIBE, delivering Buffers. */
+  ssubscribe(
+    channels: ChannelNames,
+    listener: BufferMessageListener,
+    options?: SubscribeOptions<'buffer'>,
+  ): Promise<void>;
+  /** SSUBSCRIBE, delivering text as asked. */
+  ssubscribe(
+    channels: ChannelNames,
+    listener: MessageListener,
+    options: SubscribeOptions<'string'>,
+  ): Promise<void>;
+  /** The messages of channels as Buffers. */
+  messages(
+    channels: ChannelNames,
+    options?: SubscribeOptions<'buffer'>,
+  ): AsyncIterableIterator<ChannelMessage<Buffer>> & AsyncDisposable;
+  /** The messages of channels as text, as asked. */
+  messages(
+    channels: ChannelNames,
+    options: SubscribeOptions<'string'>,
+  ): AsyncIterableIterator<ChannelMessage> & AsyncDisposable;
+}
+
 /** How a subscription delivers messages: text (default) or, with `'buffer'`, Buffers. */
 export interface SubscribeOptions<S extends 'string' | 'buffer' = 'string' | 'buffer'> {
   /** `'buffer'`: payload, channel and pattern as Buffers (binary-safe). */

@@ -31,6 +31,7 @@ export {
 } from '@pyrsedis/resp';
 export type { CacheStats, ClientCacheOptions } from './cache.js';
 export {
+  type BufferPubSub,
   type ChannelMessage,
   type ChannelNames,
   Client,

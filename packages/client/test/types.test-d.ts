@@ -86,3 +86,15 @@ expectTypeOf(bytes.zscanIterator(Buffer.from('z'))).toEqualTypeOf<
   AsyncGenerator<{ member: Buffer; score: number }>
 >();
 expectTypeOf(client.sscanIterator('s')).toEqualTypeOf<AsyncGenerator<string>>();
+
+// A Buffer view's pub/sub delivers Buffers, as it does at run time; strings when a call asks.
+expectTypeOf(bytes.messages('ch')).toEqualTypeOf<
+  AsyncIterableIterator<import('../src/index.js').ChannelMessage<Buffer>> & AsyncDisposable
+>();
+void bytes.subscribe('ch', (message: Buffer) => message.length);
+void bytes.subscribe('ch', (message: string) => message.length, { strings: 'string' });
+// @ts-expect-error: a text listener in a Buffer view needs { strings: 'string' }
+void bytes.subscribe('ch', (message: string) => message.toUpperCase());
+expectTypeOf(client.messages('ch')).toEqualTypeOf<
+  AsyncIterableIterator<import('../src/index.js').ChannelMessage> & AsyncDisposable
+>();

@@ -1,6 +1,7 @@
 // The one verb the generated command methods need: hand argv to whatever sends it (a
 // connection, a pool, a pipeline, a cluster router).
 import type { ReplyError, ReplyParser, ReplyReader } from '@pyrsedis/resp';
+import type { BufferPubSub } from '../client.js';
 import { MAX_TIMER_MS } from '../connection/options.js';
 import type { Commands } from '../generated/commands.js';
 import type { CHAIN_ELSE, Chain } from '../pipeline.js';
@@ -142,9 +143,13 @@ export function withOptions<T extends CommandSender>(sender: T, given: SendOptio
  * `Buffer`s (`Commands<Buffer>`), and so are the chains its `pipeline()` and `multi()` make.
  * Its other members keep their types.
  */
-export type WithBuffers<T> = Omit<T, keyof Commands | 'pipeline' | 'multi' | keyof BufferScanIterators> &
+export type WithBuffers<T> = Omit<
+  T,
+  keyof Commands | 'pipeline' | 'multi' | keyof BufferScanIterators | keyof BufferPubSub
+> &
   Commands<Buffer> &
   (T extends { scanIterator(): unknown } ? BufferScanIterators : unknown) &
+  (T extends { messages(channels: never): unknown } ? BufferPubSub : unknown) &
   (T extends { pipeline(): unknown } ? { pipeline(): Chain<[], never, Buffer> } : unknown) &
   (T extends { multi(): { readonly [CHAIN_ELSE]?: infer N } }
     ? { multi(): Chain<[], Exclude<N, undefined>, Buffer> }
