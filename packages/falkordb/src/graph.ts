@@ -526,9 +526,12 @@ export class Graph {
     return graphCommand(this.#db.client, argv);
   }
 
-  /** The names cached for this graph (labels, relationship types, property keys by id). */
+  /**
+   * The names cached for this graph (labels, relationship types, property keys by id); empty
+   * after a reconnect until a query fetches them again (the cache is dropped then).
+   */
   get schema(): Readonly<SchemaNames> {
-    return this.#schema.names;
+    return this.#names().names;
   }
 
   /** Runs a query (`GRAPH.QUERY ... --compact`): rows decoded straight from the bytes. */

@@ -139,8 +139,14 @@ describe('queries against Redis 8.2 + FalkorDB 4.16', () => {
     await server.call('GRAPH.QUERY', 'social', "CREATE (:Robot {name: 'r2'})");
     await server.call('GRAPH.QUERY', 'social', "CREATE (:Person {name: 'ada'})");
     await server.call('SAVE');
+    expect(g.schema.labels).toEqual(['Person', 'Robot']);
     await server.restart();
+    for (let i = 0; i < 50 && client.state !== 'ready'; i++) await new Promise((r) => setTimeout(r, 100));
+    await client.ping();
+    // The getter shows what queries will use: nothing until they fetch (it showed the old names).
+    expect(g.schema.labels).toEqual([]);
     expect(await labelsByName()).toEqual(['ada:Person', 'r2:Robot']);
+    expect(g.schema.labels).toEqual(['Robot', 'Person']);
   });
 
   it('survives a server restart (the version changes on reload) and reads from a replica', async () => {
