@@ -301,16 +301,39 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     options: SendOptions | undefined,
   ): Promise<unknown> {
     this.#cache?.clear();
-    const replies = this.#connections.map((c) => c.sendCommand(argv, transform, options));
-    // Leases taken from now on (a BLPOP issued right after, in the same tick) are on the new
-    // database, as the shared connections' commands are; back to the old one if it is refused.
     // (Not a database number: the server refuses it, nothing to switch.)
     const database = Number(String(argv[1]));
+    const valid = Number.isInteger(database) && database >= 0;
+    // Each connection reselects, after a reconnect, the database of its last SELECT answered — or
+    // one that may have run (timed out, connection lost after writing it): a command queued
+    // before this SELECT while reconnecting runs on the old database, as issued.
+    const replies = this.#connections.map((c) =>
+      c.sendCommand(argv, transform, options).then(
+        (reply) => {
+          if (valid) c.useDatabase(database);
+          return reply;
+        },
+        (err: unknown) => {
+          if (valid && (err as { mayHaveExecuted?: boolean }).mayHaveExecuted === true)
+            c.useDatabase(database);
+          throw err;
+        },
+      ),
+    );
+    // Leases taken from now on (a BLPOP issued right after, in the same tick) are on the new
+    // database, as the shared connections' commands are; back to the old one only if it was
+    // refused everywhere (a SELECT that may have run leaves them on the new one, as it does the
+    // shared connections).
     const previous = this.#options.database;
-    const switching = Number.isInteger(database) && database >= 0 && database !== previous;
+    const switching = valid && database !== previous;
     if (switching) this.#useDatabase(database);
     const settled = await Promise.allSettled(replies);
-    if (switching && !settled.some((r) => r.status === 'fulfilled')) this.#useDatabase(previous);
+    const unswitched = settled.every(
+      (r) =>
+        r.status === 'rejected' &&
+        (r.reason as { mayHaveExecuted?: boolean } | undefined)?.mayHaveExecuted !== true,
+    );
+    if (switching && unswitched) this.#useDatabase(previous);
     this.#cache?.clear();
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;

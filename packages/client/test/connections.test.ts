@@ -14,6 +14,7 @@ import {
   ReadOnlyError,
   ReplyError,
   WrongTypeError,
+  withOptions,
 } from '../src/index.js';
 import { fullGc } from './helpers.js';
 
@@ -146,6 +147,45 @@ describe('connections: N', () => {
     // A SELECT that fails changes nothing.
     await expect(client.select(100_000)).rejects.toThrow(/DB index is out of range/);
     expect(await client.get('k0')).toBe('1');
+  });
+
+  it('select() issued while reconnecting: the commands queued before it run on the old database', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port, retryStrategy: () => 50 }).connect();
+    client.on('error', () => {});
+    await server.kill();
+    await new Promise((resolve) => client.once('reconnecting', resolve));
+    const before = client.set('k', 'meant-for-db0');
+    const selected = client.select(1);
+    const after = client.set('k2', 'meant-for-db1');
+    await server.restart();
+    await Promise.all([before, selected, after]);
+    expect(await server.call('GET', 'k')).toBe('meant-for-db0'); // was in db 1
+    await using check = await createClient({ port: server.port, database: 1 }).connect();
+    expect(await check.get('k')).toBeNull();
+    expect(await check.get('k2')).toBe('meant-for-db1');
+  });
+
+  it('a select() that times out but runs on the server: shared and leased connections agree on the database', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    await using admin = await createClient({ port: server.port }).connect();
+    const sleeping = admin.sendCommand(['DEBUG', 'SLEEP', '0.5']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const failed = await withOptions(client, { timeoutMs: 100 })
+      .select(1)
+      .catch((err: unknown) => err);
+    expect(failed).toMatchObject({ mayHaveExecuted: true });
+    await sleeping;
+    await client.rpush('L', 'x'); // the shared connection: db 1 (the SELECT ran)
+    expect(await client.blpop(['L'], 0.5)).toEqual(['L', 'x']); // a lease: db 1 too (was db 0: null)
+    // And after a reconnect, the shared connection is back on db 1 (it went back to db 0).
+    const reconnected = new Promise((resolve) => client.once('ready', resolve));
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await reconnected;
+    await client.set('where', 'db1');
+    await admin.select(1);
+    expect(await admin.get('where')).toBe('db1');
   });
 
   it('commands that would change a shared connection state are refused there, and fine in isolated()', async () => {

@@ -229,6 +229,7 @@ export class Connection extends EventEmitter {
   constructor(options: ResolvedOptions, role: { subscriber?: boolean; leased?: boolean } = {}) {
     super();
     this.options = options;
+    this.#database = options.database;
     this.#subscriber = role.subscriber === true;
     this.#leased = role.leased === true;
     this.#protocol = options.protocol;
@@ -279,6 +280,18 @@ export class Connection extends EventEmitter {
     const { host, path, port } = this.options;
     // An IPv6 address in brackets, as in URLs: `[::1]:6379`, not `::1:6379`.
     return path ?? (net.isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`);
+  }
+
+  /**
+   * The database this connection's session is on, which a reconnect selects again: the option's
+   * at first, then each SELECT's once answered (see {@link useDatabase}). Not the client's newest
+   * choice: commands queued before a SELECT while reconnecting must run where they were issued.
+   */
+  #database: number;
+
+  /** @internal A SELECT sent on this connection was answered (or may have run): its database. */
+  useDatabase(database: number): void {
+    this.#database = database;
   }
 
   /** @internal `host:port` or the socket path (the `server` of diagnostics events). */
@@ -434,7 +447,7 @@ export class Connection extends EventEmitter {
     const hello: CommandArgument[] = ['HELLO', o.protocol, ...auth, ...(o.name ? ['SETNAME', o.name] : [])];
     const steps: Promise<unknown>[] = [];
     const helloReply = this.#direct(hello).catch((err: Error) => err);
-    const select = o.database ? this.#direct(['SELECT', o.database]) : undefined;
+    const select = this.#database ? this.#direct(['SELECT', this.#database]) : undefined;
     // Optional: older servers do not know CLIENT SETINFO.
     steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-NAME', LIB_NAME]).catch(() => undefined));
     steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-VER', LIB_VERSION]).catch(() => undefined));
@@ -457,7 +470,7 @@ export class Connection extends EventEmitter {
         steps.push(this.#direct(['CLIENT', 'SETINFO', 'LIB-VER', LIB_VERSION]).catch(() => undefined));
       }
       if (o.name) await this.#direct(['CLIENT', 'SETNAME', o.name]);
-      if (o.database) await this.#direct(['SELECT', o.database]);
+      if (this.#database) await this.#direct(['SELECT', this.#database]);
     } else if (hello3 instanceof Error) {
       throw hello3;
     } else if (select !== undefined) {
