@@ -429,6 +429,30 @@ describe('other servers', () => {
   });
 });
 
+describe('closing with replies given up on', () => {
+  it('close() does not wait for late replies no one awaits (timed out, aborted) from a frozen server', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port, commandTimeoutMs: 100 }).connect();
+    const frozen = server.pause(3_000);
+    expect(await client.get('k').catch((err: unknown) => err)).toBeInstanceOf(TimeoutError);
+    const controller = new AbortController();
+    const aborted = withOptions(client, { signal: controller.signal, timeoutMs: 10_000 })
+      .get('k')
+      .catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    const closing = client.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort(new Error('stop')); // the last reply awaited is given up on while closing
+    expect(await aborted).toHaveProperty('message', 'stop');
+    await closing;
+    expect(Date.now() - started).toBeLessThan(1_000); // waited for the server to wake up
+    expect(client.state).toBe('closed');
+    server.resume();
+    await frozen;
+  });
+});
+
 describe('closing while connecting', () => {
   it('close() does not wait out connectTimeoutMs for queued commands that already timed out or were aborted', async () => {
     await using server = await startServer();

@@ -727,6 +727,7 @@ export class Connection extends EventEmitter {
         this.#outboxExtra -= pending.batch.argvs.length - 1;
       }
       this.#failBatch(pending, pending.batch, error);
+      this.#closeIfNothingAwaited();
       return;
     }
     if (typeof error === 'function') error = error(pending.argv!);
@@ -745,6 +746,16 @@ export class Connection extends EventEmitter {
       );
     }
     pending.reject(error);
+    this.#closeIfNothingAwaited();
+  }
+
+  /**
+   * Closing gracefully, and every reply still in flight was given up on (timed out, aborted): no
+   * one waits for them — the socket goes now, not when a frozen or sleeping server answers.
+   */
+  #closeIfNothingAwaited(): void {
+    if (this.#state !== 'closing' || this.#inflight.length === 0) return;
+    if (!this.#inflight.some((pending) => !pending.settled)) this.destroy();
   }
 
   #flush(): void {
@@ -1114,6 +1125,7 @@ export class Connection extends EventEmitter {
     }
     this.#setState('closing');
     if (this.#inflight.length === 0) this.#socket.end();
+    else this.#closeIfNothingAwaited();
     await this.#closed;
   }
 
