@@ -429,6 +429,29 @@ describe('other servers', () => {
   });
 });
 
+describe('listeners that throw', () => {
+  it('a throwing connect or ready listener is reported on error; the connection finishes its work', async () => {
+    await using server = await startServer();
+    for (const event of ['connect', 'ready'] as const) {
+      await using client = createClient({ port: server.port });
+      const reported: unknown[] = [];
+      client.on('error', (err) => reported.push(err));
+      let thrown = false;
+      client.on(event, () => {
+        if (thrown) return;
+        thrown = true;
+        throw new Error(`bug in my ${event} listener`);
+      });
+      const connected = client.connect();
+      const got = client.get('k');
+      // Were: an unhandled rejection, and connect() and the GET pending for ever.
+      await connected;
+      expect(await got).toBeNull();
+      expect(reported.map((e) => (e as Error).message)).toEqual([`bug in my ${event} listener`]);
+    }
+  });
+});
+
 describe('closing with replies given up on', () => {
   it('close() does not wait for late replies no one awaits (timed out, aborted) from a frozen server', async () => {
     await using server = await startServer();

@@ -271,9 +271,33 @@ export class Connection extends EventEmitter {
     if (this.#state === state) return;
     const from = this.#state;
     this.#state = state;
-    this.emit('state', state, from);
+    this.#announce('state', state, from);
     if (connectionChannel.hasSubscribers)
       connectionChannel.publish({ server: this.#serverName(), state, from });
+  }
+
+  /**
+   * Emits an event the user listens to (through the client): a listener that throws must not
+   * stop the connection's own work half-way (a handshake never finished, `ready` never resolved,
+   * queued commands never sent). Its error goes to the `error` listeners, or is thrown on a tick
+   * of its own (an uncaught exception, as from any throwing listener) when there are none.
+   */
+  #announce(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      if (event !== 'error' && this.listenerCount('error') > 0) {
+        try {
+          this.emit('error', err);
+          return;
+        } catch (again) {
+          err = again;
+        }
+      }
+      process.nextTick(() => {
+        throw err;
+      });
+    }
   }
 
   #serverName(): string {
@@ -381,7 +405,7 @@ export class Connection extends EventEmitter {
     socket.on('close', () =>
       this.#lost(new ConnectionError('connection closed', { mayHaveExecuted: true }), socket),
     );
-    this.emit('connect');
+    this.#announce('connect');
     this.#setState('handshake');
     // A server that accepts but never answers (or a credentials provider that never returns)
     // must not hold the attempt forever.
@@ -407,7 +431,7 @@ export class Connection extends EventEmitter {
     this.#attempt = 0;
     this.#everReady = true;
     this.#setState('ready');
-    this.emit('ready');
+    this.#announce('ready');
     this.#resolveReady();
     if (this.#outbox.length) this.#flush();
   }
@@ -1081,8 +1105,8 @@ export class Connection extends EventEmitter {
       return;
     }
     this.#setState('reconnecting');
-    if (this.listenerCount('error') > 0) this.emit('error', error);
-    this.emit('reconnecting', { attempt: this.#attempt, delayMs: delay, error });
+    if (this.listenerCount('error') > 0) this.#announce('error', error);
+    this.#announce('reconnecting', { attempt: this.#attempt, delayMs: delay, error });
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       void this.#open();
@@ -1096,8 +1120,8 @@ export class Connection extends EventEmitter {
     this.#outboxSettled = 0;
     this.#outboxExtra = 0;
     this.#rejectReady(error);
-    if (report && this.listenerCount('error') > 0) this.emit('error', error);
-    this.emit('end');
+    if (report && this.listenerCount('error') > 0) this.#announce('error', error);
+    this.#announce('end');
     this.#resolveClosed();
   }
 
