@@ -224,10 +224,16 @@ export class LeasePool {
           return;
         }
         this.#leased.add(connection);
-        // The client selected another database while this one was opening: switch it too.
+        // The client selected another database, or named its connections otherwise, while this
+        // one was opening (with the old ones): switch it too.
         if (this.#stale.delete(connection)) {
+          const { database, name } = this.#options;
           try {
-            await connection.sendCommand(['SELECT', this.#options.database]);
+            await Promise.all([
+              connection.sendCommand(['SELECT', database]),
+              connection.sendCommand(['CLIENT', 'SETNAME', name ?? '']),
+            ]);
+            connection.useDatabase(database);
           } catch (err) {
             this.#leased.delete(connection);
             connection.destroy();
