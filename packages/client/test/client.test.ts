@@ -477,6 +477,25 @@ describe('closing with replies given up on', () => {
 });
 
 describe('closing while connecting', () => {
+  it('close() during a reconnect: the queued commands are sent once it is ready, as on the first connect', async () => {
+    await using server = await startServer();
+    await using admin = await createClient({ port: server.port }).connect();
+    const client = await createClient({ port: server.port, retryStrategy: () => 10 }).connect();
+    client.on('error', () => {});
+    const reconnecting = new Promise((resolve) => client.once('reconnecting', resolve));
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await reconnecting;
+    const queued = client.set('queued', '1').catch((err: unknown) => err);
+    await new Promise<void>((resolve) =>
+      client.on('state', (state: string) => {
+        if (state === 'handshake') resolve();
+      }),
+    );
+    await client.close();
+    expect(await queued).toBe('OK'); // was: rejected, never sent
+    expect(await admin.get('queued')).toBe('1');
+  });
+
   it('close() does not wait out connectTimeoutMs for queued commands that already timed out or were aborted', async () => {
     await using server = await startServer();
     const paused = server.pause(2_500);

@@ -267,10 +267,23 @@ export class Connection extends EventEmitter {
     return this.#ready;
   }
 
+  /** Waiting for the connection attempt under way to end (see {@link close}). */
+  #attemptWaiters: (() => void)[] = [];
+
+  /** Resolves when the attempt under way ends: ready, failed (reconnecting), or closed. */
+  #attemptEnded(): Promise<void> {
+    return new Promise((resolve) => this.#attemptWaiters.push(resolve));
+  }
+
   #setState(state: ConnectionState): void {
     if (this.#state === state) return;
     const from = this.#state;
     this.#state = state;
+    if (
+      this.#attemptWaiters.length > 0 &&
+      (state === 'ready' || state === 'reconnecting' || state === 'closed')
+    )
+      for (const resolve of this.#attemptWaiters.splice(0)) resolve();
     this.#announce('state', state, from);
     if (connectionChannel.hasSubscribers)
       connectionChannel.publish({ server: this.#serverName(), state, from });
@@ -1137,7 +1150,9 @@ export class Connection extends EventEmitter {
         await this.#closed;
         return;
       }
-      await this.#ready.catch(() => {});
+      // Commands queued: sent if this attempt succeeds (first connect or a reconnect — `ready`
+      // settled with the first one), rejected unsent if it fails.
+      await this.#attemptEnded();
     }
     if (this.#outbox.length) this.#flush();
     if ((this.#state as ConnectionState) === 'closed') return;
