@@ -279,16 +279,20 @@ function pushTimeout(argv: (string | number)[], timeout: number | undefined): vo
  */
 class Schema {
   names: SchemaNames = { labels: [], relationshipTypes: [], propertyKeys: [] };
-  /** The version sent with queries: the one learned before the fetch of `names` began. */
+  /**
+   * The version sent with queries: the one `names` were fetched at (the fetch itself runs with a
+   * version check), undefined while unknown.
+   */
   version: number | undefined = undefined;
   /** The latest version learned from a `version mismatch` reply, not yet published with names. */
   #learned: number | undefined = undefined;
   #refreshing: Promise<void> | undefined;
   /** A fetch queued behind the one in flight, for callers that need names newer than its start. */
   #after: Promise<void> | undefined;
-  readonly #fetch: () => Promise<SchemaNames>;
+  readonly #fetch: (version: number | undefined) => Promise<FetchedNames>;
 
-  constructor(fetch: () => Promise<SchemaNames>) {
+  /** `fetch(version)`: the names, and the version they are exactly (a first guess given). */
+  constructor(fetch: (version: number | undefined) => Promise<FetchedNames>) {
     this.#fetch = fetch;
   }
 
@@ -312,12 +316,13 @@ class Schema {
         });
       return this.#after;
     }
-    // The names read by this fetch are at least as new as the version learned before it began.
-    const version = this.#learned ?? this.version;
-    this.#refreshing ??= this.#fetch()
-      .then((names) => {
-        this.names = names;
-        this.version = version;
+    // The fetch starts from the newest version known and corrects it on a mismatch: the names
+    // it returns are exactly its version's (a version published next to newer names, or older
+    // ones, would let a graph recreated elsewhere pass the check with wrong names).
+    this.#refreshing ??= this.#fetch(this.#learned ?? this.version)
+      .then((fetched) => {
+        this.names = fetched.names;
+        this.version = fetched.version;
       })
       .finally(() => {
         this.#refreshing = undefined;
@@ -330,6 +335,12 @@ class Schema {
     this.version = undefined;
     this.#learned = undefined;
   }
+}
+
+/** Names fetched, and the schema version they are (undefined: not known). */
+interface FetchedNames {
+  names: SchemaNames;
+  version: number | undefined;
 }
 
 const SCHEMA_QUERY =
@@ -483,7 +494,7 @@ export class Graph {
     this.#db = db;
     this.name = name;
     this.#versionCheck = options.versionCheck !== false;
-    this.#schema = new Schema(() => this.#fetchNames());
+    this.#schema = new Schema((version) => this.#fetchNames(version));
     this.#epoch = connectionEpoch(db.client);
     this.#seen = this.#epoch.n;
   }
@@ -500,25 +511,41 @@ export class Graph {
     return this.#schema;
   }
 
-  async #fetchNames(): Promise<SchemaNames> {
-    const reader = new CompactParser(
-      { labels: [], relationshipTypes: [], propertyKeys: [] },
-      { rowShape: 'array' },
-    );
-    try {
-      const result = (await this.#db.client.sendCommand(
-        ['GRAPH.RO_QUERY', this.name, SCHEMA_QUERY, '--compact'],
-        undefined,
-        {
-          reader,
-        },
-      )) as CompactResult;
+  /**
+   * The graph's names and their version: the schema query runs with a version check (starting
+   * from `version`, 0 if unknown); a mismatch is learned and the query sent again, so a reply
+   * means the names are exactly that version's. (Without the check, `versionCheck: false`, the
+   * version stays unknown.)
+   */
+  async #fetchNames(version: number | undefined): Promise<FetchedNames> {
+    let guess = version ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      const reader = new CompactParser(
+        { labels: [], relationshipTypes: [], propertyKeys: [] },
+        { rowShape: 'array' },
+      );
+      // A schema changing under every attempt: the last one goes unchecked, its version unknown.
+      const checked = this.#versionCheck && attempt < 5;
+      const argv: (string | number)[] = ['GRAPH.RO_QUERY', this.name, SCHEMA_QUERY, '--compact'];
+      if (checked) argv.push('version', guess);
+      let result: CompactResult;
+      try {
+        result = (await this.#db.client.sendCommand(argv, undefined, { reader })) as CompactResult;
+      } catch (err) {
+        const typed = graphError(err);
+        if (typed instanceof GraphNotFoundError)
+          return { names: { labels: [], relationshipTypes: [], propertyKeys: [] }, version: undefined };
+        throw typed;
+      }
+      if (result.versionMismatch !== undefined) {
+        guess = result.versionMismatch;
+        continue;
+      }
       const [labels, relationshipTypes, propertyKeys] = result.rows[0] as string[][];
-      return { labels: labels!, relationshipTypes: relationshipTypes!, propertyKeys: propertyKeys! };
-    } catch (err) {
-      const typed = graphError(err);
-      if (typed instanceof GraphNotFoundError) return { labels: [], relationshipTypes: [], propertyKeys: [] };
-      throw typed;
+      return {
+        names: { labels: labels!, relationshipTypes: relationshipTypes!, propertyKeys: propertyKeys! },
+        version: checked ? guess : undefined,
+      };
     }
   }
 

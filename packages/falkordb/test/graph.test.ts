@@ -325,6 +325,30 @@ describe('graph queries in a pipeline', () => {
   });
 });
 
+describe('names fetched with their version', () => {
+  it('a refresh for new ids, then the graph deleted (and recreated) elsewhere: the check still catches it', async () => {
+    await using server = await startServer({ falkordb: true });
+    await using client = await createClient({ port: server.port }).connect();
+    await using other = await createClient({ port: server.port }).connect();
+    const db = falkordb(client);
+    // Recreated with its first names: the server is back at a version the handle had seen.
+    await other.sendCommand(['GRAPH.QUERY', 'a', 'CREATE (:Base {k: 1})']);
+    const a = db.graph('a');
+    await a.query('MATCH (n) RETURN n');
+    await a.query('CREATE (n:X {x: 1}) RETURN n'); // new ids: names refreshed (their version kept old)
+    await other.sendCommand(['GRAPH.DELETE', 'a']);
+    await other.sendCommand(['GRAPH.QUERY', 'a', 'CREATE (:Base {k: 1})']);
+    const recreated = (await a.query<{ n: Node }>('CREATE (n:Y {y: 2}) RETURN n')).rows[0]!.n;
+    expect([recreated.labels, recreated.properties]).toEqual([['Y'], { y: 2 }]); // was ['X'], { x: 2 }
+    // Only deleted: a new graph is at version 0, which a handle that never knew one sent.
+    const b = db.graph('b');
+    await b.query('CREATE (n:X {x: 1}) RETURN n');
+    await other.sendCommand(['GRAPH.DELETE', 'b']);
+    const fresh = (await b.query<{ n: Node }>('CREATE (n:Y {y: 2}) RETURN n')).rows[0]!.n;
+    expect([fresh.labels, fresh.properties]).toEqual([['Y'], { y: 2 }]);
+  });
+});
+
 describe('schema changes the version does not reveal', () => {
   it('a graph replaced by GRAPH.COPY elsewhere: names go wrong (known gap) until g.clearSchema()', async () => {
     await using server = await startServer({ falkordb: true });
