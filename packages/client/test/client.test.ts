@@ -453,6 +453,24 @@ describe('listeners that throw', () => {
 });
 
 describe('closing with replies given up on', () => {
+  it('40k commands in flight aborted by one signal while closing: linear, not quadratic', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port }).connect();
+    const frozen = server.pause(3_000);
+    const controller = new AbortController();
+    const view = withOptions(client, { signal: controller.signal });
+    const calls = Array.from({ length: 40_000 }, (_, i) => view.get(`k${i}`).catch((err: unknown) => err));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // written: in flight
+    const closing = client.close();
+    const started = Date.now();
+    controller.abort(new Error('stop'));
+    await Promise.all(calls);
+    await closing;
+    expect(Date.now() - started).toBeLessThan(1_500); // 2.8–3.5 s with a scan per command; 36 ms now
+    server.resume();
+    await frozen;
+  });
+
   it('close() does not wait for late replies no one awaits (timed out, aborted) from a frozen server', async () => {
     await using server = await startServer();
     const client = await createClient({ port: server.port, commandTimeoutMs: 100 }).connect();

@@ -791,9 +791,17 @@ export class Connection extends EventEmitter {
    * one waits for them — the socket goes now, not when a frozen or sleeping server answers.
    */
   #closeIfNothingAwaited(): void {
-    if (this.#state !== 'closing' || this.#inflight.length === 0) return;
-    if (!this.#inflight.some((pending) => !pending.settled)) this.destroy();
+    if (this.#state !== 'closing' || this.#inflight.length === 0 || this.#closeCheck !== undefined) return;
+    // Once per turn of the event loop, not per command given up on: 100k commands aborted by
+    // one signal (or timed out by one timer tick) would each scan the queue (quadratic).
+    this.#closeCheck = setImmediate(() => {
+      this.#closeCheck = undefined;
+      if (this.#state !== 'closing' || this.#inflight.length === 0) return;
+      if (!this.#inflight.some((pending) => !pending.settled)) this.destroy();
+    });
   }
+
+  #closeCheck: NodeJS.Immediate | undefined = undefined;
 
   #flush(): void {
     this.#flushScheduled = false;
@@ -1127,6 +1135,8 @@ export class Connection extends EventEmitter {
   }
 
   #finish(error: Error, report: boolean): void {
+    if (this.#closeCheck !== undefined) clearImmediate(this.#closeCheck);
+    this.#closeCheck = undefined;
     this.#setState('closed');
     this.#cancelConnect?.();
     this.#rejectAll(this.#outbox.splice(0), error, false);
