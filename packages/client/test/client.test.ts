@@ -429,6 +429,21 @@ describe('other servers', () => {
   });
 });
 
+describe('views and per-call options', () => {
+  it('a call option given as undefined keeps the view option (it erased it)', async () => {
+    await using server = await startServer();
+    await using client = await createClient({ port: server.port }).connect();
+    const view = withOptions(client, { timeoutMs: 100 });
+    const forwarded = { timeoutMs: undefined, signal: undefined };
+    const slow = await view
+      .isolated((session) => session.sendCommand(['DEBUG', 'SLEEP', '0.5'], undefined, forwarded))
+      .catch((err: unknown) => err);
+    expect(slow).toBeInstanceOf(TimeoutError); // resolved after 500 ms
+    const echoed = await withBuffers(client).sendCommand(['ECHO', 'x'], undefined, { strings: undefined });
+    expect(Buffer.isBuffer(echoed)).toBe(true); // was the string 'x'
+  });
+});
+
 describe('listeners that throw', () => {
   it('a throwing connect or ready listener is reported on error; the connection finishes its work', async () => {
     await using server = await startServer();

@@ -112,30 +112,41 @@ export function withOptions<T extends CommandSender>(sender: T, given: SendOptio
       `timeoutMs must be a number of ms in (0, ${MAX_TIMER_MS}] or Infinity (none), got ${String(timeoutMs)}`,
     );
   // An option given as undefined does not erase what an inner view set.
-  options = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  options = defined(options);
   const inherited = viewOptions(sender);
+  // A call's own options over the view's — those it gives as undefined do not erase the view's.
+  const merged = (more: SendOptions | undefined): SendOptions =>
+    more ? { ...options, ...defined(more) } : options;
   return Object.create(sender, {
     [VIEW_OPTIONS]: { value: inherited === undefined ? options : { ...inherited, ...options } },
     sendCommand: {
       value: (argv: CommandArgument[], transform?: ReplyTransformFunction, more?: SendOptions) =>
-        sender.sendCommand(argv, transform, more ? { ...options, ...more } : options),
+        sender.sendCommand(argv, transform, merged(more)),
     },
     sendBatch: {
       value: (
         argvs: CommandArgument[][],
         transforms: readonly (ReplyTransformFunction | undefined)[] | undefined,
         more?: SendOptions,
-      ) => sender.sendBatch?.(argvs, transforms, more ? { ...options, ...more } : options),
+      ) => sender.sendBatch?.(argvs, transforms, merged(more)),
     },
     // Only where the sender has it (a transaction falls back to one command at a time otherwise).
     sendTransaction: {
       value:
         sender.sendTransaction === undefined
           ? undefined
-          : (argvs: CommandArgument[][], more?: SendOptions) =>
-              sender.sendTransaction!(argvs, more ? { ...options, ...more } : options),
+          : (argvs: CommandArgument[][], more?: SendOptions) => sender.sendTransaction!(argvs, merged(more)),
     },
   }) as T;
+}
+
+/** The options that have a value (`{ timeoutMs: undefined }` sets nothing). */
+function defined(options: SendOptions): SendOptions {
+  for (const key in options) {
+    if (options[key as keyof SendOptions] === undefined)
+      return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  }
+  return options;
 }
 
 /**
