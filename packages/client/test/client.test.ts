@@ -19,6 +19,7 @@ import {
   withBuffers,
   withOptions,
 } from '../src/index.js';
+import { fullGc, replyProxy } from './helpers.js';
 
 /** Open sockets of this process (Linux): Bun has no getActiveResourcesInfo() to ask. */
 function openSockets(): number {
@@ -426,6 +427,34 @@ describe('other servers', () => {
     }
     const fine = createClient('redis://h:1?protocol=2&name=app&db=3');
     fine.destroy();
+  });
+});
+
+describe('a reply cut short', () => {
+  it('the part of a large reply received before the connection went is let go at once', async () => {
+    await using server = await startServer();
+    await using admin = await createClient({ port: server.port }).connect();
+    await admin.set('big', Buffer.alloc(64 * 1024 * 1024, 0x61));
+    // A proxy that passes the first 1 MiB of the replies only: the 64 MiB bulk stays half-received.
+    let passed = 0;
+    await using proxy = await replyProxy(server.port, (data, write) => {
+      const room = 1024 * 1024 - passed;
+      if (room > 0) write(data.subarray(0, room));
+      passed += data.length;
+    });
+    const gc = fullGc();
+    const client = await createClient({ port: proxy.port, retryStrategy: () => false }).connect();
+    client.on('error', () => {});
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    const cut = client.get('big').catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.destroy();
+    expect(await cut).toBeInstanceOf(ConnectionError);
+    gc();
+    // The client is still referenced: its decoder must not hold the 64 MiB it had begun to fill.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
+    expect(client.state).toBe('closed');
   });
 });
 

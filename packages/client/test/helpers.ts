@@ -1,4 +1,5 @@
 // Small tools the client's tests share.
+import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { type Client, createClient } from '../src/index.js';
@@ -34,4 +35,37 @@ export async function warmSubscriber(port: number, protocol: 2 | 3): Promise<Cli
   client.on('error', () => {});
   await client.subscribe('warm', () => {});
   return client;
+}
+
+/**
+ * A TCP proxy in front of 127.0.0.1:`port`: what clients send goes through as is; what the
+ * server answers goes through `relay(data, write, nth)` (`nth`: which connection, from 1) —
+ * delayed, cut short... Disposing it closes every connection.
+ */
+export async function replyProxy(
+  port: number,
+  relay: (data: Buffer, write: (bytes: Buffer) => void, nth: number) => void,
+): Promise<{ port: number } & AsyncDisposable> {
+  const sockets = new Set<net.Socket>();
+  let accepted = 0;
+  const proxy = net.createServer((downstream) => {
+    const nth = ++accepted;
+    const upstream = net.connect(port, '127.0.0.1');
+    sockets.add(downstream).add(upstream);
+    downstream.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => relay(d, (bytes) => downstream.write(bytes), nth));
+    const end = () => {
+      downstream.destroy();
+      upstream.destroy();
+    };
+    for (const socket of [downstream, upstream]) socket.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (proxy.address() as net.AddressInfo).port,
+    async [Symbol.asyncDispose]() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
 }

@@ -1,10 +1,9 @@
 // Leased connections: blocking commands never hold up the shared connection; isolated() gives
 // WATCH transactions a connection of their own; the pool is bounded.
-import net from 'node:net';
 import { startServer } from '@pyrsedis/test-server';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, createClient, type Session, TimeoutError, withOptions } from '../src/index.js';
-import { fullGc, warningsDuring } from './helpers.js';
+import { fullGc, replyProxy, warningsDuring } from './helpers.js';
 
 describe('leased connections', () => {
   it('a BLPOP waits on a leased connection while other commands keep flowing', async () => {
@@ -177,36 +176,16 @@ describe('WAIT, found by a bug hunt', () => {
   it('a lease still opening when clientSetname() completes is renamed before anyone gets it', async () => {
     await using server = await startServer();
     // A proxy that slows the second connection's replies: the lease opens slowly.
-    let accepted = 0;
-    const sockets = new Set<net.Socket>();
-    const proxy = net.createServer((downstream) => {
-      const nth = ++accepted;
-      const upstream = net.connect(server.port, '127.0.0.1');
-      sockets.add(downstream).add(upstream);
-      downstream.on('data', (d) => upstream.write(d));
-      upstream.on('data', (d) =>
-        nth === 2 ? setTimeout(() => downstream.write(d), 200) : downstream.write(d),
-      );
-      const end = () => {
-        downstream.destroy();
-        upstream.destroy();
-      };
-      for (const s of [downstream, upstream]) s.on('close', end).on('error', end);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (proxy.address() as net.AddressInfo).port;
-      await using client = await createClient({ port, name: 'old' }).connect();
-      const blocked = client.blpop(['q'], 0.1); // opens a lease (slowly)
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      await client.clientSetname('new'); // answered while the lease still opens
-      await blocked;
-      const name = await client.isolated((session) => session.clientGetname());
-      expect(name).toBe('new'); // was 'old': the lease was only re-SELECTed
-    } finally {
-      for (const s of sockets) s.destroy();
-      proxy.close();
-    }
+    await using proxy = await replyProxy(server.port, (data, write, nth) =>
+      nth === 2 ? setTimeout(() => write(data), 200) : write(data),
+    );
+    await using client = await createClient({ port: proxy.port, name: 'old' }).connect();
+    const blocked = client.blpop(['q'], 0.1); // opens a lease (slowly)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await client.clientSetname('new'); // answered while the lease still opens
+    await blocked;
+    const name = await client.isolated((session) => session.clientGetname());
+    expect(name).toBe('new'); // was 'old': the lease was only re-SELECTed
   });
 
   it('isolated() retires a connection left inside MULTI, with a command in flight, or paused', async () => {

@@ -15,14 +15,18 @@ const enum Byte {
 const enum Size {
   /** Strings up to this length are checked for ASCII in JS (cheaper than a native call). */
   SHORT_STRING = 64,
+  /** Arguments the scratch space holds at first (it grows for larger batches). */
+  SCRATCH_SLOTS = 1024,
+  /** Grown past this many arguments (~2 MB), it goes back to SCRATCH_SLOTS after the encode. */
+  SCRATCH_SLOTS_KEPT = 1 << 17,
 }
 
 type WriteBuffer = Buffer & { utf8Write(text: string, offset: number, length: number): number };
 const hasFastWrite = typeof (Buffer.prototype as Partial<WriteBuffer>).utf8Write === 'function';
 
 // Scratch space reused across calls: per argument, its byte length (negative: ASCII string).
-let lengths = new Float64Array(1024);
-let values: (string | Uint8Array)[] = new Array(1024);
+let lengths = new Float64Array(Size.SCRATCH_SLOTS);
+let values: (string | Uint8Array)[] = new Array(Size.SCRATCH_SLOTS);
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -280,9 +284,22 @@ function encodeOnePass(commands: readonly (readonly RespArgument[])[], many: boo
 
 /** The exact two-pass encoder: sizes everything, then writes one allocation. */
 function encodeTwoPass(commands: readonly (readonly RespArgument[])[], many: boolean): Buffer {
-  const buf = Buffer.allocUnsafe(measure(commands, many));
-  write(commands, buf);
-  return buf;
+  try {
+    const buf = Buffer.allocUnsafe(measure(commands, many));
+    write(commands, buf);
+    return buf;
+  } catch (err) {
+    // A refused argument stopped measure() half-way: the arguments it kept (a 100 MB Buffer...)
+    // must not stay referenced by the scratch space until the next encode of that size.
+    values.fill(undefined as never);
+    throw err;
+  } finally {
+    // Scratch grown by a huge batch (300k commands: ~17 MB) goes back to its usual size.
+    if (lengths.length > Size.SCRATCH_SLOTS_KEPT) {
+      lengths = new Float64Array(Size.SCRATCH_SLOTS);
+      values = new Array(Size.SCRATCH_SLOTS);
+    }
+  }
 }
 
 /** True while an encode runs: a nested call (user code run while reading an argument, e.g. a

@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, encodeCommand, encodeCommands, isRespArgument, RespDecoder } from '../src/index.js';
@@ -210,5 +212,33 @@ describe('encodeCommands', () => {
     expect(commands).toHaveLength(2);
     expect((commands[0]![2] as Buffer).equals(big)).toBe(true);
     expect((commands[1] as Buffer[]).map(String)).toEqual(['SADD', 's', ...many]);
+  });
+});
+
+describe('encoder scratch space', () => {
+  it('a refused batch keeps no reference to the arguments measured before the bad one', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const attempt = () => {
+      const big = Buffer.alloc(32 * 1024 * 1024);
+      const ref = new WeakRef(big);
+      // Over the one-pass encoder's scratch limit: measured first, then refused at `undefined`.
+      expect(() =>
+        encodeCommands([
+          ['SET', 'k', big],
+          ['SET', 'x', undefined as never],
+        ]),
+      ).toThrow(TypeError);
+      return ref;
+    };
+    const ref = attempt();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    expect(ref.deref()).toBeUndefined(); // was kept by the scratch space until a later encode
+    // A huge batch grows the scratch space; it goes back to its usual size afterwards (no leak
+    // to assert from outside: the batch encodes right, and a small one after it too).
+    const many = Array.from({ length: 200_000 }, (_, i) => ['SET', `k${i}`, 'v']);
+    expect(encodeCommands(many).length).toBeGreaterThan(200_000 * 20);
+    expect(encodeCommands([['PING']]).toString()).toBe('*1\r\n$4\r\nPING\r\n');
   });
 });

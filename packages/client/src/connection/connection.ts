@@ -1085,6 +1085,12 @@ export class Connection extends EventEmitter {
     if (this.#state === 'closed') return;
     this.#socket = undefined;
     socket?.destroy();
+    // What the decoder holds of a reply cut short (a 200 MB bulk half received) goes now, not at
+    // the next connect — which may never come. (From inside one of its callbacks it cannot be
+    // reset: the next connect does it.)
+    try {
+      this.#decoder.reset();
+    } catch {}
     // Written commands may have run: never re-sent, rejected saying so — except read-only ones
     // when retryReadOnly asks for it (once each, ahead of the commands queued since).
     const state = this.#state;
