@@ -306,6 +306,8 @@ export class RespDecoder {
   private _depth = 0;
   /** Attributes waiting for the next top-level value. */
   private _topAttributes: unknown = undefined;
+  /** The last attributes object this decoder made by merging two (its own: it may add to it). */
+  private _mergedAttributes: unknown = undefined;
   /** The current reply's plan has been asked for. */
   private _planned = false;
   private readonly _pushStrings: StringMode;
@@ -373,7 +375,7 @@ export class RespDecoder {
 
   /** Bytes received but not yet part of a complete reply. */
   get pendingBytes(): number {
-    return this._buf.length - this._pos + this._heldBytes + this._replyConsumed;
+    return this._buf.length - this._pos + this._heldBytes + this._lineBytes + this._replyConsumed;
   }
 
   /** Whether a reply has started but not finished. */
@@ -549,7 +551,9 @@ export class RespDecoder {
       frame.reader = undefined;
     }
     this._topAttributes = undefined;
+    this._mergedAttributes = undefined;
     this._planned = false;
+    this._isPush = false;
     this._reader = undefined;
     this._readerFailure = undefined;
     this._strings = this._defaultStrings;
@@ -1267,8 +1271,15 @@ export class RespDecoder {
     const previous = frame === undefined ? this._topAttributes : frame.attributes;
     let merged = attributes;
     if (previous !== undefined && isPlainMap(previous) && isPlainMap(attributes)) {
-      // A new object: a reader's own (frozen, shared, cached...) is never written to.
-      merged = Object.assign(Object.create(null) as Record<string, unknown>, previous, attributes);
+      if (previous === this._mergedAttributes) {
+        // A merge this decoder made: added to in place (a copy per attribute was quadratic —
+        // 8,000 one-key attributes before a value took 15 s).
+        merged = Object.assign(previous, attributes);
+      } else {
+        // A new object: a reader's own (frozen, shared, cached...) is never written to.
+        merged = Object.assign(Object.create(null) as Record<string, unknown>, previous, attributes);
+        this._mergedAttributes = merged;
+      }
     }
     if (frame === undefined) this._topAttributes = merged;
     else frame.attributes = merged;

@@ -579,6 +579,40 @@ describe('limits and malformed input', () => {
     expect(decode(map, { strings: 'string' })).toEqual(Object.assign(Object.create(null), { '\ufffd': 2 }));
   });
 
+  it('many attributes before one value merge in linear time (a copy per attribute took 15 s for 8,000)', () => {
+    const count = 8_000;
+    const parts: string[] = [];
+    for (let i = 0; i < count; i++) parts.push(`|1\r\n+k${i}\r\n:${i}\r\n`);
+    const bytes = b(`${parts.join('')}+value\r\n`);
+    const started = performance.now();
+    const value = decode(bytes) as AttributedValue;
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(value.value).toBe('value');
+    const attributes = value.attributes as Record<string, number>;
+    expect(Object.keys(attributes)).toHaveLength(count);
+    expect(attributes.k7999).toBe(7999);
+    // Two attributes in a row, then a third for another value: each value gets its own.
+    const [first, second] = decodeChunks([
+      b('*2\r\n|1\r\n+a\r\n:1\r\n|1\r\n+b\r\n:2\r\n:10\r\n|1\r\n+c\r\n:3\r\n:20\r\n'),
+    ]).replies[0] as AttributedValue[];
+    expect({ ...(first!.attributes as object) }).toEqual({ a: 1, b: 2 });
+    expect({ ...(second!.attributes as object) }).toEqual({ c: 3 });
+  });
+
+  it('pendingBytes counts a line gathered across chunks; reset() in a push leaves no push state', () => {
+    const decoder = new RespDecoder({ onReply: () => {} });
+    decoder.feed(b('+'));
+    for (let i = 0; i < 30; i++) decoder.feed(b('x'.repeat(100)));
+    expect(decoder.pendingBytes).toBe(3001); // was 100 or 1
+    const got: unknown[] = [];
+    const buffers = new RespDecoder({ strings: 'buffer', onReply: (r) => got.push(r), onPush: () => {} });
+    buffers.feed(b('>2\r\n+message\r\n'));
+    buffers.reset();
+    const bulk = (byte: number) => Buffer.concat([b('$1\r\n'), Buffer.from([byte]), b('\r\n')]);
+    buffers.feed(Buffer.concat([b('%2\r\n'), bulk(0xff), b(':1\r\n'), bulk(0xfe), b(':2\r\n')]));
+    expect(got[0]).toBeInstanceOf(MapKeyError); // was merged into one key: the push flag stayed
+  });
+
   it('odd user code: throws with no string form, a throwing strings getter, frozen attributes, a parser breaking its contract', () => {
     const decodeAll = (plan: () => unknown, ...chunks: string[]) => {
       const replies: unknown[] = [];
