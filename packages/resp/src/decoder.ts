@@ -1525,11 +1525,17 @@ export class RespDecoder {
               if (frame.kind === Kind.MAP && this._maps === 1)
                 (container as Map<unknown, unknown>).set(key, value);
               else {
-                const name = objectKey(key, this._base + pos);
-                // A Buffer key (Buffer mode) made text: only UTF-8 makes it without loss.
-                if (typeof key === 'object' && name.indexOf('\uFFFD') !== -1)
-                  this._checkKey(name, key as Buffer, frame);
-                (container as Record<string, unknown>)[name] = value;
+                const name = objectKey(key);
+                if (name === undefined) {
+                  // An aggregate or an error key has no faithful string form: this reply fails
+                  // (a MapKeyError in its place, the entry dropped with it: decode such maps as
+                  // 'map'); the stream is fine — it was a ProtocolError, fatal to the connection.
+                  this._readerFailure ??= new MapKeyError(key, frame.offset, 'is an aggregate or an error');
+                } else {
+                  // A Buffer key (Buffer mode) made text: only UTF-8 makes it without loss.
+                  if (Buffer.isBuffer(key) && name.indexOf('\uFFFD') !== -1) this._checkKey(name, key, frame);
+                  (container as Record<string, unknown>)[name] = value;
+                }
               }
             }
         }
@@ -1627,15 +1633,16 @@ function isPlainMap(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === null;
 }
 
-function objectKey(key: unknown, offset: number): string {
+/**
+ * A map key as an object key: text as is (a Buffer as UTF-8, a verbatim string as its text, a
+ * number, bigint, boolean or null as written); undefined for an aggregate, an attributed value or
+ * an error, which have no faithful string form.
+ */
+function objectKey(key: unknown): string | undefined {
   if (typeof key === 'string') return key;
   if (Buffer.isBuffer(key)) return key.toString('utf8');
-  if (typeof key === 'object' && key !== null)
-    // An aggregate (or attributed) key has no faithful string form: a map of them needs `maps: 'map'`.
-    throw new ProtocolError(
-      `a map key that is an aggregate cannot key an object (decode maps as 'map')`,
-      offset,
-    );
+  if (key instanceof VerbatimString) return key.toString();
+  if (typeof key === 'object' && key !== null) return undefined;
   return String(key);
 }
 

@@ -65,21 +65,22 @@ export class ProtocolError extends PyrsedisError {
 }
 
 /**
- * In Buffer mode, a map key whose bytes are not UTF-8: an object's key is text, so the key could
- * not be kept without loss (two such keys could even become one). The reply's bytes were fine:
+ * A map key that cannot key an object without loss: in Buffer mode, bytes that are not UTF-8
+ * (two such keys could even become one); in any mode, an aggregate or an error. The reply's bytes were fine:
  * the decoder read the rest of the reply, dropped it, and delivers this error in its place;
  * the replies after it decode as usual. Read such maps as `Map`s (`maps: 'map'`, keys stay
  * Buffers), as flat arrays (`maps: 'array'`) or with a reader.
  */
 export class MapKeyError extends PyrsedisError {
   static override readonly brand: string = 'MapKeyError';
-  /** The key's bytes. */
-  readonly key: Buffer;
+  /** The key: its bytes (not UTF-8), or the aggregate or error it was. */
+  readonly key: unknown;
 
-  /** `offset`: where the map begins in the stream, when known. */
-  constructor(key: Buffer, offset?: number) {
+  /** `offset`: where the map begins in the stream, when known; `why`: what the key is. */
+  constructor(key: unknown, offset?: number, why?: string) {
+    const what = why ?? `is not UTF-8 text (${(key as Buffer).length} bytes)`;
     super(
-      `a key of the map${offset === undefined ? '' : ` at byte ${offset}`} is not UTF-8 text (${key.length} bytes): an object cannot be keyed by it ` +
+      `a key of the map${offset === undefined ? '' : ` at byte ${offset}`} ${what}: an object cannot be keyed by it ` +
         "without loss — read the map as a Map (maps: 'map'), a flat array (maps: 'array') or with a reader",
       'ERR_MAP_KEY',
     );

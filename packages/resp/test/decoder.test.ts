@@ -227,19 +227,27 @@ describe('aggregates', () => {
     expect(err).toBeInstanceOf(ReplyError);
   });
 
-  it('a map key that is an aggregate: a ProtocolError in object mode, kept as is in Map mode', () => {
-    // Was a TypeError from String(nullPrototypeObject), after which the decoder emitted {} as a reply.
-    // With a bulk value the fast path keyed it as "1,2" / "[object Object]": same error for all.
+  it('a map key that is an aggregate or an error: a MapKeyError in object mode (the stream goes on), kept as is in Map mode', () => {
+    // Was a TypeError from String(nullPrototypeObject), after which the decoder emitted {} as a reply;
+    // then a ProtocolError, fatal to the connection, for a reply that is valid RESP3.
     for (const bytes of [
       '%1\r\n%0\r\n:1\r\n',
       '%1\r\n*2\r\n:1\r\n:2\r\n:1\r\n',
       '%1\r\n*2\r\n:1\r\n:2\r\n$1\r\nv\r\n',
       '%1\r\n|1\r\n+a\r\n:1\r\n+k\r\n$1\r\nv\r\n',
+      '%1\r\n-ERR x\r\n:1\r\n',
     ]) {
-      expect(protocolError(bytes).message).toMatch(/aggregate cannot key an object/);
+      const replies = decodeChunks([b(`${bytes}+NEXT\r\n`)]).replies;
+      expect(replies[0], bytes).toBeInstanceOf(MapKeyError);
+      expect((replies[0] as Error).message).toMatch(/is an aggregate or an error/);
+      expect(replies[1]).toBe('NEXT');
       const map = decode(b(bytes), { maps: 'map' }) as Map<unknown, unknown>;
       expect([...map.values()]).toEqual([bytes.endsWith('v\r\n') ? 'v' : 1]);
     }
+    // A verbatim string keys by its text.
+    expect(decode(b('%1\r\n=7\r\ntxt:abc\r\n:1\r\n'), { verbatim: 'object' })).toEqual(
+      Object.assign(Object.create(null), { abc: 1 }),
+    );
   });
 
   it('maps as null-prototype objects that never touch a prototype', () => {
