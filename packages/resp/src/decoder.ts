@@ -978,6 +978,8 @@ export class RespDecoder {
             this._incompleteLine(start, end);
             return;
           }
+          // Longer than any int64: judged as a cut line would be (the same error and offset).
+          if (cr - pos - 1 > Size.MAX_INTEGER_LINE) throw this._lineTooLong(buf, pos, cr);
           value = this._parseInteger(buf, pos + 1, cr);
           pos = cr + 2;
           break;
@@ -1086,7 +1088,8 @@ export class RespDecoder {
     const type = buf[start];
     if (type === Type.INTEGER) {
       try {
-        this._parseInteger(buf, start + 1, end);
+        // Its first MAX_INTEGER_LINE + 1 bytes only: what every cut of the line has received.
+        this._parseInteger(buf, start + 1, Math.min(end, start + 2 + Size.MAX_INTEGER_LINE));
       } catch (err) {
         return err as ProtocolError;
       }

@@ -607,6 +607,31 @@ describe('limits and malformed input', () => {
     expect({ ...(second!.attributes as object) }).toEqual({ c: 3 });
   });
 
+  it('an integer line longer than any int64 gets the same error and offset wherever it is cut', () => {
+    for (const text of [
+      `:${'1'.repeat(21)}x\r\n`,
+      `*1\r\n:${'1'.repeat(25)}\r\n`,
+      `:-${'9'.repeat(22)}\r\n`,
+    ]) {
+      const bytes = b(text);
+      const whole = protocolError(bytes);
+      for (let cut = 1; cut < bytes.length; cut++) {
+        const decoder = new RespDecoder({ onReply: () => {} });
+        let error: ProtocolError | undefined;
+        try {
+          decoder.feed(bytes.subarray(0, cut));
+          decoder.feed(bytes.subarray(cut));
+        } catch (err) {
+          error = err as ProtocolError;
+        }
+        expect([error?.message, error?.offset], `${JSON.stringify(text)} cut at ${cut}`).toEqual([
+          whole.message,
+          whole.offset,
+        ]);
+      }
+    }
+  });
+
   it('pendingBytes counts a line gathered across chunks; reset() in a push leaves no push state', () => {
     const decoder = new RespDecoder({ onReply: () => {} });
     decoder.feed(b('+'));
