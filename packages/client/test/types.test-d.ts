@@ -98,3 +98,6 @@ void bytes.subscribe('ch', (message: string) => message.toUpperCase());
 expectTypeOf(client.messages('ch')).toEqualTypeOf<
   AsyncIterableIterator<import('../src/index.js').ChannelMessage> & AsyncDisposable
 >();
+
+// isolated() on a Buffer view hands a Buffer view of the session.
+expectTypeOf(bytes.isolated((s) => s.get('k'))).toEqualTypeOf<Promise<Buffer | null>>();

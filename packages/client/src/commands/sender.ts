@@ -1,7 +1,7 @@
 // The one verb the generated command methods need: hand argv to whatever sends it (a
 // connection, a pool, a pipeline, a cluster router).
 import type { ReplyError, ReplyParser, ReplyReader } from '@pyrsedis/resp';
-import type { BufferPubSub } from '../client.js';
+import type { BufferPubSub, Session } from '../client.js';
 import { MAX_TIMER_MS } from '../connection/options.js';
 import type { Commands } from '../generated/commands.js';
 import type { CHAIN_ELSE, Chain } from '../pipeline.js';
@@ -156,9 +156,13 @@ function defined(options: SendOptions): SendOptions {
  */
 export type WithBuffers<T> = Omit<
   T,
-  keyof Commands | 'pipeline' | 'multi' | keyof BufferScanIterators | keyof BufferPubSub
+  keyof Commands | 'pipeline' | 'multi' | 'isolated' | keyof BufferScanIterators | keyof BufferPubSub
 > &
   Commands<Buffer> &
+  // A session of the view is a view too (its commands return Buffers).
+  (T extends { isolated(work: never): unknown }
+    ? { isolated<R>(work: (session: WithBuffers<Session>) => Promise<R>): Promise<R> }
+    : unknown) &
   (T extends { scanIterator(): unknown } ? BufferScanIterators : unknown) &
   (T extends { messages(channels: never): unknown } ? BufferPubSub : unknown) &
   (T extends { pipeline(): unknown } ? { pipeline(): Chain<[], never, Buffer> } : unknown) &
