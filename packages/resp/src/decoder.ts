@@ -675,13 +675,34 @@ export class RespDecoder {
   private _bulkValue(type: number, buf: Buffer, start: number, len: number, offset: number): unknown {
     const end = start + len;
     if (type === Type.BULK)
-      return this._strings === 'buffer' ? buf.subarray(start, end) : bulkText(buf, start, end);
+      return this._strings === 'buffer'
+        ? buf.subarray(start, end)
+        : len > bufferConstants.MAX_STRING_LENGTH
+          ? this._longText(buf, start, end)
+          : bulkText(buf, start, end);
     if (type === Type.BULK_ERROR) return replyError(utf8(buf, start, end));
     // Verbatim: "fmt:" then the text.
     if (len < 4 || buf[start + 3] !== 0x3a)
       throw new ProtocolError('verbatim string without a format prefix', offset);
     const text = this._strings === 'buffer' ? buf.subarray(start + 4, end) : bulkText(buf, start + 4, end);
     return this._verbatimObject ? new VerbatimString(latin1(buf, start, start + 3), text) : text;
+  }
+
+  /**
+   * A bulk of more bytes than the longest JS string has characters: its text may still fit
+   * (multi-byte characters); if not, the reply fails — a ReaderError in its place, the stream
+   * going on (it escaped `feed()` as the engine's own error) — and the text is undefined.
+   */
+  private _longText(buf: Buffer, start: number, end: number): string | undefined {
+    try {
+      return bulkText(buf, start, end);
+    } catch (err) {
+      this._readerFailure ??= new ReaderError(
+        `a bulk string of ${end - start} bytes is longer than the longest JS string: read it as a Buffer (strings: 'buffer')`,
+        { cause: err },
+      );
+      return undefined;
+    }
   }
 
   /**

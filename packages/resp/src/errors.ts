@@ -89,9 +89,10 @@ export class MapKeyError extends PyrsedisError {
 }
 
 /**
- * A {@link ReplyReader}'s own code threw while it read a reply. The reply's bytes were fine: the
- * decoder read the rest of that reply generically, dropped it, and delivers this error in its
- * place (`cause`: what the reader threw). The replies after it decode as usual.
+ * A {@link ReplyReader}'s own code threw while it read a reply — or a value of it could not be
+ * built (a bulk longer than the longest JS string, in string mode). The reply's bytes were fine:
+ * the decoder read the rest of that reply generically, dropped it, and delivers this error in
+ * its place (`cause`: what was thrown). The replies after it decode as usual.
  */
 export class ReaderError extends PyrsedisError {
   static override readonly brand: string = 'ReaderError';

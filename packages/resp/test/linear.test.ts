@@ -2,7 +2,8 @@
 // chunks, where time per element must not grow. (A decoder that re-parses from the start on
 // every chunk is quadratic: 100x more elements would cost ~100x more per element.)
 import { describe, expect, it } from 'vitest';
-import { RespDecoder } from '../src/index.js';
+import { ReaderError, RespDecoder } from '../src/index.js';
+import { b } from './helpers.js';
 
 const CHUNK = 64 * 1024;
 
@@ -75,5 +76,29 @@ describe('linear cost under chunking', () => {
     // Quadratic would be 32x per byte (it was, before); linear stays flat, give or take GC of a
     // larger heap on a loaded machine.
     expect(perByte[1]!).toBeLessThan(perByte[0]! * 8);
+  });
+});
+
+// Here, not with the other decoder tests: its 1 GB of buffers must not run beside the timing
+// tests above (this file runs its tests one after another).
+describe('bulks beyond the longest JS string', () => {
+  it('string mode: a bulk longer than the longest JS string fails its reply (a ReaderError), not the stream', () => {
+    const size = 536_870_900; // < Redis's 512 MiB bulk limit, > V8's 0x1fffffe8 characters
+    const header = b(`$${size}\r\n`);
+    const bytes = Buffer.allocUnsafe(header.length + size + 2 + 7);
+    header.copy(bytes, 0);
+    bytes.fill(0x61, header.length, header.length + size);
+    b('\r\n+NEXT\r\n').copy(bytes, header.length + size);
+    // As a socket delivers it: the bulk gathered across chunks (a whole buffer takes the same turn).
+    for (const chunk of [64 * 1024 * 1024]) {
+      const replies: unknown[] = [];
+      const decoder = new RespDecoder({ onReply: (r) => replies.push(r) });
+      for (let at = 0; at < bytes.length; at += chunk) decoder.feed(bytes.subarray(at, at + chunk));
+      // Was the engine's error thrown out of feed(): the connection dropped with it.
+      expect(replies).toHaveLength(2);
+      expect(replies[0]).toBeInstanceOf(ReaderError);
+      expect((replies[0] as Error).message).toMatch(/longer than the longest JS string/);
+      expect(replies[1]).toBe('NEXT');
+    }
   });
 });
