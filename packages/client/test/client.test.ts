@@ -497,6 +497,22 @@ describe('listeners that throw', () => {
 });
 
 describe('closing with replies given up on', () => {
+  it('close(): once the last awaited reply arrives, late replies of commands given up on are not waited for', async () => {
+    await using server = await startServer();
+    const client = await createClient({ port: server.port }).connect();
+    const awaited = client.sendCommand(['DEBUG', 'SLEEP', '0.3']);
+    // Written in a later tick: the server reads it after answering the first one.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const givenUp = withOptions(client, { timeoutMs: 100 })
+      .sendCommand(['DEBUG', 'SLEEP', '2'])
+      .catch((err: unknown) => err);
+    expect(await givenUp).toBeInstanceOf(TimeoutError);
+    const started = Date.now();
+    await client.close(); // waits for the first reply, not for the second one's 2 s
+    expect(await awaited).toBe('OK');
+    expect(Date.now() - started).toBeLessThan(1_200);
+  });
+
   it('40k commands in flight aborted by one signal while closing: linear, not quadratic', async () => {
     await using server = await startServer();
     const client = await createClient({ port: server.port }).connect();

@@ -623,7 +623,7 @@ export class Connection extends EventEmitter {
       this.#inflight.shift();
       head.settled = true;
       head.resolve(undefined);
-      if (this.#state === 'closing' && this.#inflight.length === 0) this.#socket?.end();
+      if (this.#state === 'closing') this.#endIfDone();
     }
     this.emit('push', push);
   }
@@ -802,6 +802,12 @@ export class Connection extends EventEmitter {
   }
 
   #closeCheck: NodeJS.Immediate | undefined = undefined;
+
+  /** Closing, a reply just settled: the socket ends once none is in flight, or none is awaited. */
+  #endIfDone(): void {
+    if (this.#inflight.length === 0) this.#socket?.end();
+    else this.#closeIfNothingAwaited();
+  }
 
   #flush(): void {
     this.#flushScheduled = false;
@@ -984,7 +990,7 @@ export class Connection extends EventEmitter {
       this.#inflight.shift();
     }
     // Closing gracefully: the last reply awaited (whatever became of it) lets the socket go.
-    if (this.#state === 'closing' && this.#inflight.length === 0) this.#socket?.end();
+    if (this.#state === 'closing') this.#endIfDone();
   }
 
   /** A single command's reply: resolved (reshaped, transformed) or rejected; dropped if settled. */
