@@ -430,6 +430,28 @@ describe('other servers', () => {
   });
 });
 
+describe('reconnecting to a server that drops every connection right after the handshake', () => {
+  it('counts the attempts on (backoff grows, the strategy can give up) instead of starting again each time', async () => {
+    await using server = await startServer();
+    // After the first connection, every one is closed 20 ms after its first reply.
+    await using proxy = await replyProxy(server.port, (data, write, nth, close) => {
+      write(data);
+      if (nth > 1) setTimeout(close, 20);
+    });
+    const attempts: number[] = [];
+    const client = await createClient({
+      port: proxy.port,
+      retryStrategy: (attempt) => (attempt > 4 ? false : 10),
+    }).connect();
+    client.on('error', () => {});
+    client.on('reconnecting', ({ attempt }: { attempt: number }) => attempts.push(attempt));
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    proxy.dropAll();
+    await ended; // was never: it reconnected every ~40 ms for ever, attempt always 1
+    expect(attempts).toEqual([1, 2, 3, 4]);
+  });
+});
+
 describe('a reply cut short', () => {
   it('the part of a large reply received before the connection went is let go at once', async () => {
     await using server = await startServer();

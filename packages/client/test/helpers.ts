@@ -39,30 +39,34 @@ export async function warmSubscriber(port: number, protocol: 2 | 3): Promise<Cli
 
 /**
  * A TCP proxy in front of 127.0.0.1:`port`: what clients send goes through as is; what the
- * server answers goes through `relay(data, write, nth)` (`nth`: which connection, from 1) —
- * delayed, cut short... Disposing it closes every connection.
+ * server answers goes through `relay(data, write, nth, close)` (`nth`: which connection, from 1;
+ * `close()` ends that one) — delayed, cut short... Disposing it closes every connection.
  */
 export async function replyProxy(
   port: number,
-  relay: (data: Buffer, write: (bytes: Buffer) => void, nth: number) => void,
-): Promise<{ port: number } & AsyncDisposable> {
+  relay: (data: Buffer, write: (bytes: Buffer) => void, nth: number, close: () => void) => void,
+): Promise<{ port: number; dropAll(): void } & AsyncDisposable> {
   const sockets = new Set<net.Socket>();
   let accepted = 0;
   const proxy = net.createServer((downstream) => {
     const nth = ++accepted;
     const upstream = net.connect(port, '127.0.0.1');
     sockets.add(downstream).add(upstream);
-    downstream.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => relay(d, (bytes) => downstream.write(bytes), nth));
     const end = () => {
       downstream.destroy();
       upstream.destroy();
     };
+    downstream.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => relay(d, (bytes) => downstream.write(bytes), nth, end));
     for (const socket of [downstream, upstream]) socket.on('close', end).on('error', end);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   return {
     port: (proxy.address() as net.AddressInfo).port,
+    /** Closes every connection open now. */
+    dropAll() {
+      for (const socket of sockets) socket.destroy();
+    },
     async [Symbol.asyncDispose]() {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => proxy.close(resolve));

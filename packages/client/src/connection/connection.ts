@@ -101,6 +101,9 @@ function newPending(
  */
 const PIECE = 512;
 
+/** A connection up at least this long before it drops restarts the reconnect attempt count. */
+const STABLE_CONNECTION_MS = 1_000;
+
 let capturedResolve: ((value: unknown) => void) | undefined;
 let capturedReject: ((error: Error) => void) | undefined;
 /** A promise executor that hands its settlers over through the two variables above. */
@@ -208,6 +211,8 @@ export class Connection extends EventEmitter {
   #inflight = new Fifo<Pending>();
   #protocol: 2 | 3;
   #attempt = 0;
+  /** When the current connection became ready (undefined while there is none). */
+  #readyAt: number | undefined = undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #ready: Promise<void>;
   #resolveReady!: () => void;
@@ -441,7 +446,8 @@ export class Connection extends EventEmitter {
       clearTimeout(handshakeTimer);
     }
     if (this.#socket !== socket || this.#state !== 'handshake') return;
-    this.#attempt = 0;
+    // The attempt count starts again only once this connection has stayed up (see #lost).
+    this.#readyAt = performance.now();
     this.#everReady = true;
     this.#setState('ready');
     this.#announce('ready');
@@ -1118,6 +1124,12 @@ export class Connection extends EventEmitter {
       this.#finish(error, false);
       return;
     }
+    // A connection that stayed up a while starts the count again; one dropped right after its
+    // handshake (a server or proxy that accepts and closes) counts on: backoff grows, and the
+    // strategy may give up — it reconnected every few ms for ever.
+    if (this.#readyAt !== undefined && performance.now() - this.#readyAt >= STABLE_CONNECTION_MS)
+      this.#attempt = 0;
+    this.#readyAt = undefined;
     this.#attempt++;
     let delay: number | false = false;
     if (this.#everReady) {
