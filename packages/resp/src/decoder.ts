@@ -1149,8 +1149,11 @@ export class RespDecoder {
       this._buf = EMPTY;
       this._pos = 0;
       this._replyStart = 0;
-    } else if (tail < 4096 && buf.length > 65536) {
-      // Keep a copy of the cut token, not a view that pins the whole chunk.
+    } else if (tail < 4096 && buf.length > 2 * tail) {
+      // Keep a copy of the cut token, not a view that pins the whole chunk — nor one into a
+      // buffer its owner reuses for the next read (`onread: { buffer }`): the next feed would
+      // find other bytes there. (It was copied only out of chunks over 64 KiB: a socket's reads
+      // are at most 64 KiB, so practically never.)
       this._base += pos;
       this._buf = Buffer.from(buf.subarray(pos));
       this._pos = 0;

@@ -607,6 +607,22 @@ describe('limits and malformed input', () => {
     expect({ ...(second!.attributes as object) }).toEqual({ c: 3 });
   });
 
+  it('a token cut at the end of a chunk is copied out: the chunk may be reused for the next read', () => {
+    for (const size of [64 * 1024, 16 * 1024, 64]) {
+      const storage = Buffer.alloc(size); // one read buffer, reused for every read
+      const got: unknown[] = [];
+      const decoder = new RespDecoder({ onReply: (r) => got.push(r) });
+      const first = b('+first\r\n$5\r\nhel');
+      const padded = Buffer.concat([b(`+${'p'.repeat(size - first.length - 3)}\r\n`), first]);
+      padded.copy(storage);
+      decoder.feed(storage.subarray(0, padded.length));
+      storage.fill(0x58); // the owner reads again into the same memory
+      b('lo\r\n').copy(storage);
+      decoder.feed(storage.subarray(0, 4));
+      expect(got.slice(1), `chunk of ${size}`).toEqual(['first', 'hello']); // was a ProtocolError (0x58)
+    }
+  });
+
   it('an integer line longer than any int64 gets the same error and offset wherever it is cut', () => {
     for (const text of [
       `:${'1'.repeat(21)}x\r\n`,
