@@ -983,6 +983,9 @@ export class RespDecoder {
                     ? Kind.PUSH
                     : Kind.ATTRIBUTE;
           if (len === 0) {
+            // Empty, but nested as deep as any: the same limit.
+            if (this._depth >= this._limits.maxDepth)
+              throw this._error(`nesting deeper than maxDepth (${this._limits.maxDepth})`, start);
             value = this._emptyAggregate(kind);
             if (kind === Kind.ATTRIBUTE) {
               this._setAttributes(value);
@@ -1355,6 +1358,8 @@ export class RespDecoder {
             pos = i + 2;
             continue;
           }
+          // An empty array one level deeper: past maxDepth, the generic path raises the error.
+          if (this._depth >= this._limits.maxDepth) break;
           value = [];
           pos = i + 2;
         } else {

@@ -409,6 +409,16 @@ describe('limits and malformed input', () => {
     expect(protocolError('*3\r\n*1\r\n*1\r\n:1\r\n', { limits: { maxDepth: 2 } }).message).toMatch(
       /maxDepth \(2\)/,
     );
+    // Empty aggregates nest as deep as any (they passed): the array path, and the generic one.
+    for (const bytes of ['*1\r\n*1\r\n*0\r\n', '*1\r\n*1\r\n%0\r\n', '*1\r\n*0\r\n']) {
+      const depth = bytes === '*1\r\n*0\r\n' ? 1 : 2;
+      const error = protocolError(bytes, { limits: { maxDepth: depth } });
+      expect(error.message, bytes).toMatch(new RegExp(`maxDepth \\(${depth}\\)`));
+      expect(error.offset, bytes).toBe(
+        bytes.lastIndexOf('*0') >= 0 ? bytes.lastIndexOf('*0') : bytes.lastIndexOf('%0'),
+      );
+    }
+    expect(decode(b('*1\r\n*0\r\n'), { limits: { maxDepth: 2 } })).toEqual([[]]);
     expect(protocolError('*4\r\n', { limits: { maxAggregateLength: 3 } }).message).toMatch(
       /maxAggregateLength \(3\)/,
     );
