@@ -49,6 +49,11 @@ import {
   Subscriptions,
 } from './pubsub.js';
 
+/** Whether a failed command may have run on the server (a ConnectionError or TimeoutError says). */
+function mayHaveRun(err: unknown): boolean {
+  return (err as { mayHaveExecuted?: boolean } | undefined)?.mayHaveExecuted === true;
+}
+
 /**
  * A write sent on another connection than the cache's reads (a lease, a session, another of the
  * shared ones): its keys were dropped when it was sent and are dropped again when it settles.
@@ -314,8 +319,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
           return reply;
         },
         (err: unknown) => {
-          if (valid && (err as { mayHaveExecuted?: boolean }).mayHaveExecuted === true)
-            c.useDatabase(database);
+          if (valid && mayHaveRun(err)) c.useDatabase(database);
           throw err;
         },
       ),
@@ -328,11 +332,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     const switching = valid && database !== previous;
     if (switching) this.#useDatabase(database);
     const settled = await Promise.allSettled(replies);
-    const unswitched = settled.every(
-      (r) =>
-        r.status === 'rejected' &&
-        (r.reason as { mayHaveExecuted?: boolean } | undefined)?.mayHaveExecuted !== true,
-    );
+    const unswitched = settled.every((r) => r.status === 'rejected' && !mayHaveRun(r.reason));
     if (switching && unswitched) this.#useDatabase(previous);
     this.#cache?.clear();
     const failed = settled.find((r) => r.status === 'rejected');
@@ -651,7 +651,7 @@ export class Client extends EventEmitter implements CommandSender, AsyncDisposab
     const buffers = (options?.strings ?? given?.strings) === 'buffer';
     // What a timeout or an abort undoes: the names this listener was not on before this call.
     const added = this.#subscriptions.newFor(kind, list, listener);
-    const subscribed = this.#subscriptions.subscribe(kind, list, listener, buffers);
+    const subscribed = this.#subscriptions.subscribe(kind, list, listener, buffers, added);
     // A deadline (the view's timeoutMs, else commandTimeoutMs) and an abort signal, as for any call.
     const timeoutMs = given?.timeoutMs ?? this.#commandTimeoutMs;
     const bounded = timeoutMs !== undefined && Number.isFinite(timeoutMs);
@@ -906,8 +906,8 @@ export class Session implements CommandSender {
     this.#ended = true;
   }
 
-  #note(argv: CommandArgument[]): void {
-    const name = String(argv[0]).toUpperCase();
+  /** Notes what a command (`name`: its upper-case name) does to the session's connection. */
+  #note(name: string): void {
     if (name === 'WATCH') this.watched = true;
     else if (name === 'MULTI') this.inMulti = true;
     else if (name === 'EXEC' || name === 'DISCARD') this.inMulti = false;
@@ -922,14 +922,14 @@ export class Session implements CommandSender {
   ): Promise<unknown> {
     const self = Session.#own(this);
     if (self.#ended) return Promise.reject(sessionEnded(commandName(argv)));
-    if (SUBSCRIPTION_COMMANDS.has(String(argv[0]).toUpperCase()))
-      return Promise.reject(subscribeInSession(commandName(argv)));
-    self.#note(argv);
+    const name = String(argv[0]).toUpperCase();
+    if (SUBSCRIPTION_COMMANDS.has(name)) return Promise.reject(subscribeInSession(commandName(argv)));
+    self.#note(name);
     // Not served from the client's cache (this connection is not tracked); writes drop keys.
     const cache = this.#cache;
-    if (cache === undefined || !cache.probeWrite(argv))
-      return this.#connection.sendCommand(argv, transform, options);
-    return dropAgain(cache, [argv], this.#connection.sendCommand(argv, transform, options));
+    const wrote = cache?.probeWrite(argv) === true;
+    const sent = this.#connection.sendCommand(argv, transform, options);
+    return wrote ? dropAgain(cache!, [argv], sent) : sent;
   }
 
   /** @internal A transaction as one unit (see {@link CommandSender.sendTransaction}). */
@@ -937,7 +937,7 @@ export class Session implements CommandSender {
     const self = Session.#own(this);
     if (self.#ended) return Promise.reject(sessionEnded('MULTI'));
     for (const argv of argvs) {
-      self.#note(argv);
+      self.#note(String(argv[0]).toUpperCase());
       self.#cache?.probeWrite(argv);
     }
     const sent = self.#connection.sendTransaction(argvs, options);
@@ -958,7 +958,7 @@ export class Session implements CommandSender {
     // A subclass or hand-made view that overrides sendCommand must see every command.
     if (this.sendCommand !== Session.prototype.sendCommand || !(#cache in this)) return undefined;
     if (this.#cache !== undefined || this.#ended) return undefined;
-    for (const argv of argvs) this.#note(argv);
+    for (const argv of argvs) this.#note(String(argv[0]).toUpperCase());
     return this.#connection.sendBatch(argvs, transforms, options);
   }
 

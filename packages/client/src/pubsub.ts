@@ -187,11 +187,18 @@ export class Subscriptions {
     return given.filter((name) => map.get(bytesKey(name))?.has(listener) !== true);
   }
 
-  async subscribe(kind: Kind, given: ChannelName[], listener: AnyListener, buffers: boolean): Promise<void> {
+  /** `newNames`: {@link newFor} of this call, when the caller asked it already. */
+  async subscribe(
+    kind: Kind,
+    given: ChannelName[],
+    listener: AnyListener,
+    buffers: boolean,
+    newNames: ChannelName[] = this.newFor(kind, given, listener),
+  ): Promise<void> {
     const names = given.map(bytesKey);
     const map = this.#listeners[kind];
     // A failure undoes only what this call added: the listener may be on some names already.
-    const added = new Set(this.newFor(kind, given, listener).map(bytesKey));
+    const added = new Set(newNames.map(bytesKey));
     // Registered at once, so that an unsubscribe() issued right after applies after it.
     for (const name of names) {
       const set = map.get(name) ?? new Map<AnyListener, boolean>();

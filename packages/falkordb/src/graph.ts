@@ -692,7 +692,7 @@ export class Graph {
     cypher: string,
     options: QueryOptions,
     budget: Budget,
-    send: (argv: (string | number)[], reader: CompactParser, timing: SendTiming) => Promise<CompactResult>,
+    session: Session,
     onRow?: (row: unknown, reader: CompactParser) => void,
   ): Promise<QueryResult> {
     const text = withParams(cypher, options.params);
@@ -706,7 +706,11 @@ export class Graph {
         // A schema that keeps changing (concurrent writers adding keys) would mismatch forever:
         // the last attempt, right after a fresh refresh, goes without the check — ids newer than
         // that refresh are resolved after the reply like any unknown id.
-        result = await send(this.#argv(command, text, options, attempt < 3), reader, budget.timing());
+        const argv = this.#argv(command, text, options, attempt < 3);
+        result = (await session.sendCommand(argv, undefined, {
+          ...budget.timing(),
+          reader,
+        })) as CompactResult;
       } catch (err) {
         throw graphError(err);
       }
@@ -736,16 +740,7 @@ export class Graph {
     // (the wait for one counts in the deadline).
     return budget
       .client(this.#db.client)
-      .isolated((session) =>
-        this.#run(
-          command,
-          cypher,
-          options,
-          budget,
-          (argv, reader, timing) =>
-            session.sendCommand(argv, undefined, { ...timing, reader }) as Promise<CompactResult>,
-        ),
-      );
+      .isolated((session) => this.#run(command, cypher, options, budget, session));
   }
 
   async *#stream(command: string, cypher: string, options: QueryOptions): AsyncGenerator<unknown> {
@@ -768,58 +763,50 @@ export class Graph {
       .isolated(async (s) => {
         session = s;
         try {
-          return await this.#run(
-            command,
-            cypher,
-            options,
-            budget,
-            (argv, reader, timing) =>
-              s.sendCommand(argv, undefined, { ...timing, reader }) as Promise<CompactResult>,
-            (row, reader) => {
-              if (left) return; // the consumer is gone: the rest of the reply is read and dropped
-              // Ids the cache lacks: names refreshed while the reply is read (by this stream or by
-              // another query) resolve them at once when they cover them.
-              if (reader.unresolved && held.length === 0 && covers(this.#schema.names, reader.missing()))
-                reader.resolve(this.#schema.names);
-              // Else the row waits (with every later row, to keep their order) for a refresh.
-              if (held.length > 0 || reader.unresolved) {
-                held.push(row);
-                if (!refreshing && !gaveUp) {
-                  // Names newer than this row: a refresh begun after it (one in flight may have
-                  // read the schema before the query created the ids).
-                  refreshing = true;
-                  const release = (): void => {
-                    refreshing = false;
-                    if (left) return;
-                    if (covers(this.#schema.names, reader.missing())) {
-                      misses = 0;
-                      reader.resolve(this.#schema.names);
-                      for (const waiting of held) queue.push(waiting);
-                      held = [];
-                    } else if (++misses >= 2) {
-                      // Never expected (the ids exist once the reply is sent): the rows wait for the
-                      // end of the reply, where #run refreshes again and reports what is missing.
-                      gaveUp = true;
-                      if (paused) {
-                        paused = false;
-                        s.resumeReading();
-                      }
-                    } else {
-                      refreshing = true;
-                      void this.#schema.refresh(true).then(release, release);
+          return await this.#run(command, cypher, options, budget, s, (row, reader) => {
+            if (left) return; // the consumer is gone: the rest of the reply is read and dropped
+            // Ids the cache lacks: names refreshed while the reply is read (by this stream or by
+            // another query) resolve them at once when they cover them.
+            if (reader.unresolved && held.length === 0 && covers(this.#schema.names, reader.missing()))
+              reader.resolve(this.#schema.names);
+            // Else the row waits (with every later row, to keep their order) for a refresh.
+            if (held.length > 0 || reader.unresolved) {
+              held.push(row);
+              if (!refreshing && !gaveUp) {
+                // Names newer than this row: a refresh begun after it (one in flight may have
+                // read the schema before the query created the ids).
+                refreshing = true;
+                const release = (): void => {
+                  refreshing = false;
+                  if (left) return;
+                  if (covers(this.#schema.names, reader.missing())) {
+                    misses = 0;
+                    reader.resolve(this.#schema.names);
+                    for (const waiting of held) queue.push(waiting);
+                    held = [];
+                  } else if (++misses >= 2) {
+                    // Never expected (the ids exist once the reply is sent): the rows wait for the
+                    // end of the reply, where #run refreshes again and reports what is missing.
+                    gaveUp = true;
+                    if (paused) {
+                      paused = false;
+                      s.resumeReading();
                     }
-                    wake?.();
-                  };
-                  void this.#schema.refresh(true).then(release, release);
-                }
-              } else queue.push(row);
-              if (!paused && !gaveUp && queue.length - head + held.length > STREAM_HIGH_WATER) {
-                paused = true;
-                s.pauseReading();
+                  } else {
+                    refreshing = true;
+                    void this.#schema.refresh(true).then(release, release);
+                  }
+                  wake?.();
+                };
+                void this.#schema.refresh(true).then(release, release);
               }
-              wake?.();
-            },
-          );
+            } else queue.push(row);
+            if (!paused && !gaveUp && queue.length - head + held.length > STREAM_HIGH_WATER) {
+              paused = true;
+              s.pauseReading();
+            }
+            wake?.();
+          });
         } finally {
           // The session ends with this callback: a connection still paused (the reply ended, or
           // failed, while the consumer was behind) would go back to the pool unable to read —

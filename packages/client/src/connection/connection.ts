@@ -101,6 +101,14 @@ function newPending(
  */
 const PIECE = 512;
 
+/**
+ * An error the decoder put in a reply's place: the server's (ReplyError), a caller's reader that
+ * threw (ReaderError), a map key that could not be kept (MapKeyError). The stream is fine.
+ */
+function failedReply(reply: unknown): reply is ReplyError | ReaderError | MapKeyError {
+  return reply instanceof ReplyError || reply instanceof ReaderError || reply instanceof MapKeyError;
+}
+
 /** A connection up at least this long before it drops restarts the reconnect attempt count. */
 const STABLE_CONNECTION_MS = 1_000;
 
@@ -1006,9 +1014,7 @@ export class Connection extends EventEmitter {
     if (pending.settled) return; // timed out or aborted: the late reply is dropped here
     this.#clearWatch(pending);
     pending.settled = true;
-    if (reply instanceof ReplyError || reply instanceof ReaderError || reply instanceof MapKeyError) {
-      // A ReaderError: the caller's reader threw; a MapKeyError: a map key (Buffer view) is not
-      // UTF-8. The reply was read to its end, the stream is fine.
+    if (failedReply(reply)) {
       reply.command = commandName(argv);
       pending.reject(reply);
       return;
@@ -1036,7 +1042,7 @@ export class Connection extends EventEmitter {
     const at = batch.received++;
     if (!pending.settled) {
       const argv = batch.argvs[at]!;
-      if (reply instanceof ReplyError || reply instanceof ReaderError || reply instanceof MapKeyError) {
+      if (failedReply(reply)) {
         reply.command = commandName(argv);
       } else if (!batch.raw) {
         try {
